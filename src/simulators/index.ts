@@ -1,0 +1,16 @@
+export {
+  startOctopusSimulator,
+  type OctopusSeedKey,
+  type OctopusSeedUser,
+  type OctopusSimulator,
+  type OctopusSimulatorOptions,
+} from './octopus.js';
+export {
+  startHyperstackSimulator,
+  type HyperstackSeedKey,
+  type HyperstackSeedUser,
+  type HyperstackSimulator,
+  type HyperstackSimulatorOptions,
+} from './hyperstack.js';
+export { demoHyperstackUsers, demoOctopusUsers } from './seed.js';
+export type { Fault, SimulatorControl } from './server.js';
