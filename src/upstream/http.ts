@@ -1,0 +1,362 @@
+import {
+  BrokenCircuitError,
+  ConsecutiveBreaker,
+  DelegateBackoff,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  type CircuitBreakerPolicy,
+  type CircuitState,
+  type RetryPolicy,
+} from 'cockatiel';
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { UpstreamError, codeForStatus, providerNames, type ErrorCode, type Provider } from './errors.js';
+
+export { UpstreamError, type ErrorCode, type Provider } from './errors.js';
+
+/** One attempt at an upstream call, as reported to logs and metrics (never holds a credential). */
+export interface UpstreamCall {
+  provider: Provider;
+  method: string;
+  /** The route template, e.g. `/users/{userId}/apikeys`: low-cardinality, safe as a metric label. */
+  route: string;
+  /** HTTP status, or undefined when no response arrived. */
+  status?: number;
+  /** The error code when the attempt failed. */
+  code?: ErrorCode;
+  durationMs: number;
+  attempt: number;
+}
+
+export type UpstreamObserver = (call: UpstreamCall) => void;
+
+export interface UpstreamHttpOptions {
+  provider: Provider;
+  /** Base URL every request path is appended to, e.g. `https://octopus.example/api`. */
+  baseUrl: string;
+  /** Per attempt: a provider that has not answered by then is cut off with `UPSTREAM_TIMEOUT`. */
+  timeoutMs: number;
+  /** Extra attempts for reads (writes are never repeated). */
+  retries?: number;
+  /** First backoff step; doubles per retry, with jitter. */
+  retryBaseDelayMs?: number;
+  /** A `Retry-After` longer than this is not waited for: the caller gets `RATE_LIMITED` instead. */
+  maxRetryAfterMs?: number;
+  /** Connections in the keep-alive pool: also the cap on concurrent requests to this upstream. */
+  connections?: number;
+  /** Consecutive failed calls that open the circuit (0 turns the breaker off). */
+  breakerThreshold?: number;
+  /** How long an open circuit answers `UPSTREAM_UNAVAILABLE` before letting one probe through. */
+  breakerHalfOpenAfterMs?: number;
+  /** Larger response bodies are refused, so a misbehaving upstream cannot exhaust memory. */
+  maxResponseBytes?: number;
+  /** Turns a provider's error body into its human message (provider-specific, so supplied by the client). */
+  describeError?: (body: unknown) => string | undefined;
+  /** Called for every attempt (metrics). */
+  observer?: UpstreamObserver;
+  onCircuitStateChange?: (state: CircuitState) => void;
+}
+
+export interface UpstreamRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Route template for logs and metrics. */
+  route: string;
+  /** Path below the base URL, already percent-encoded; may carry a query string. */
+  path: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  /**
+   * Reads only. Writes are never repeated: a repeated create can mint a second key, and a
+   * repeated delete whose first attempt landed would report a revoked key as not found.
+   */
+  retry: boolean;
+  /** `none`: a 2xx body is read and thrown away (Octopus answers DELETE with anything from nothing to `{}`). */
+  expect?: 'json' | 'none';
+  /** Called for every attempt of this request (request-scoped logging). */
+  observer?: UpstreamObserver;
+  signal?: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  body: unknown;
+}
+
+type Tunables = 'retries' | 'retryBaseDelayMs' | 'maxRetryAfterMs' | 'connections' | 'breakerThreshold' | 'breakerHalfOpenAfterMs' | 'maxResponseBytes';
+
+const DEFAULTS: Required<Pick<UpstreamHttpOptions, Tunables>> = {
+  retries: 2,
+  retryBaseDelayMs: 100,
+  maxRetryAfterMs: 5_000,
+  connections: 32,
+  breakerThreshold: 5,
+  breakerHalfOpenAfterMs: 10_000,
+  maxResponseBytes: 8 * 1024 * 1024,
+};
+
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+
+/** Failures that say the upstream is unhealthy (as opposed to rejecting this particular request). */
+function isHealthFailure(error: unknown): boolean {
+  return (
+    error instanceof UpstreamError &&
+    (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_ERROR')
+  );
+}
+
+/**
+ * JSON over a keep-alive undici pool to one upstream origin, with a timeout per attempt, bounded
+ * retries for reads, and a circuit breaker. Every failure leaves as an
+ * `UpstreamError` carrying a code from the design's table.
+ */
+export class UpstreamHttp {
+  readonly provider: Provider;
+  private readonly pool: Pool;
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly options: UpstreamHttpOptions & typeof DEFAULTS;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly breaker?: CircuitBreakerPolicy;
+
+  constructor(options: UpstreamHttpOptions) {
+    this.options = { ...DEFAULTS, ...stripUndefined(options) };
+    this.provider = options.provider;
+    const base = new URL(options.baseUrl);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(base.origin, {
+      connections: this.options.connections,
+      pipelining: 1,
+      // Our own timer bounds each attempt; undici's inactivity timers stay as a backstop.
+      headersTimeout: options.timeoutMs + 1_000,
+      bodyTimeout: options.timeoutMs + 1_000,
+      connectTimeout: Math.min(options.timeoutMs, 10_000),
+    });
+
+    const { retryBaseDelayMs, maxRetryAfterMs } = this.options;
+    this.retryPolicy = retry(
+      handleWhen((error) => isRetryable(error, maxRetryAfterMs)),
+      {
+        maxAttempts: this.options.retries,
+        backoff: new DelegateBackoff((context) => {
+          const error = 'error' in context.result ? context.result.error : undefined;
+          if (error instanceof UpstreamError && error.retryAfterSeconds !== undefined) {
+            return error.retryAfterSeconds * 1000;
+          }
+          // Exponential with full jitter, so a fleet does not retry in lockstep.
+          return Math.random() * retryBaseDelayMs * 2 ** (context.attempt - 1);
+        }),
+      },
+    );
+
+    if (this.options.breakerThreshold > 0) {
+      this.breaker = circuitBreaker(handleWhen(isHealthFailure), {
+        halfOpenAfter: this.options.breakerHalfOpenAfterMs,
+        breaker: new ConsecutiveBreaker(this.options.breakerThreshold),
+      });
+      const onChange = options.onCircuitStateChange;
+      if (onChange) this.breaker.onStateChange(onChange);
+    }
+  }
+
+  /**
+   * A server-relative link (Octopus `Links`) as a path below our base URL, or undefined when it
+   * points anywhere else: a credential must never follow a link off the configured upstream.
+   */
+  pathBelowBase(link: string): string | undefined {
+    let url: URL;
+    try {
+      url = new URL(link, this.origin);
+    } catch {
+      return undefined;
+    }
+    if (url.origin !== this.origin || !url.pathname.startsWith(`${this.basePath}/`)) return undefined;
+    return url.pathname.slice(this.basePath.length) + url.search;
+  }
+
+  get circuitState(): CircuitState | undefined {
+    return this.breaker?.state;
+  }
+
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    let attempt = 0;
+    const run = () =>
+      req.retry
+        ? this.retryPolicy.execute(() => this.attempt(req, ++attempt))
+        : this.attempt(req, ++attempt);
+    if (!this.breaker) return run();
+    try {
+      return await this.breaker.execute(run);
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw new UpstreamError(
+          this.provider,
+          'UPSTREAM_UNAVAILABLE',
+          `${providerNames[this.provider]} has been failing, so keygate is not calling it for a few seconds. Try again shortly.`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** Stops at once: in-flight requests fail. For shutdown after the grace period. */
+  async destroy(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  private async attempt(req: UpstreamRequest, attempt: number): Promise<UpstreamResponse> {
+    const started = performance.now();
+    let status: number | undefined;
+    try {
+      const response = await this.send(req, (s) => (status = s));
+      this.report(req, { status, durationMs: performance.now() - started, attempt });
+      return response;
+    } catch (error) {
+      const failure = this.toUpstreamError(error);
+      this.report(req, { status, code: failure.code, durationMs: performance.now() - started, attempt });
+      throw failure;
+    }
+  }
+
+  private report(req: UpstreamRequest, result: Pick<UpstreamCall, 'status' | 'code' | 'durationMs' | 'attempt'>) {
+    const call: UpstreamCall = { provider: this.provider, method: req.method, route: req.route, ...result };
+    this.options.observer?.(call);
+    req.observer?.(call);
+  }
+
+  private async send(req: UpstreamRequest, onStatus: (status: number) => void): Promise<UpstreamResponse> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TimeoutSignal()), this.options.timeoutMs);
+    const onCallerAbort = () => controller.abort(req.signal?.reason);
+    req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    try {
+      const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+      let body: string | undefined;
+      if (req.body !== undefined) {
+        body = JSON.stringify(req.body);
+        headers['content-type'] = 'application/json';
+      }
+      const response = await this.pool.request({
+        method: req.method,
+        path: this.basePath + req.path,
+        headers,
+        body,
+        signal: controller.signal,
+      });
+      onStatus(response.statusCode);
+      const text = await readText(response.body, this.options.maxResponseBytes);
+      return this.interpret(req, response, text);
+    } catch (error) {
+      if (controller.signal.reason instanceof TimeoutSignal) {
+        throw new UpstreamError(
+          this.provider,
+          'UPSTREAM_TIMEOUT',
+          `${providerNames[this.provider]} did not answer within ${this.options.timeoutMs} ms.`,
+        );
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  private interpret(req: UpstreamRequest, response: Dispatcher.ResponseData, text: string): UpstreamResponse {
+    const status = response.statusCode;
+    const name = providerNames[this.provider];
+    if (status >= 200 && status < 300) {
+      if (req.expect === 'none') return { status, body: undefined };
+      const body = parseJson(text);
+      if (body === undefined) {
+        throw new UpstreamError(this.provider, 'UPSTREAM_ERROR', `${name} answered with a body that is not JSON.`, status);
+      }
+      return { status, body };
+    }
+    const code = codeForStatus(status);
+    const described = this.options.describeError?.(parseJson(text));
+    const message =
+      described ?? (status >= 500 ? `${name} failed with HTTP ${status}.` : `${name} refused the request with HTTP ${status}.`);
+    const retryAfter = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
+    throw new UpstreamError(this.provider, code, message, status, retryAfter);
+  }
+
+  private toUpstreamError(error: unknown): UpstreamError {
+    if (error instanceof UpstreamError) return error;
+    const name = providerNames[this.provider];
+    if (error instanceof BodyTooLarge) {
+      return new UpstreamError(
+        this.provider,
+        'UPSTREAM_ERROR',
+        `${name} answered with more than ${this.options.maxResponseBytes} bytes; keygate refused to read it.`,
+      );
+    }
+    const code = networkErrorCode(error);
+    return new UpstreamError(
+      this.provider,
+      'UPSTREAM_UNAVAILABLE',
+      code ? `Could not reach ${name} (${code}).` : `Could not reach ${name}.`,
+    );
+  }
+}
+
+function isRetryable(error: unknown, maxRetryAfterMs: number): boolean {
+  if (!(error instanceof UpstreamError)) return false;
+  if (error.code === 'UPSTREAM_UNAVAILABLE') return true;
+  if (error.status === undefined || !RETRYABLE_STATUSES.has(error.status)) return false;
+  return error.retryAfterSeconds === undefined || error.retryAfterSeconds * 1000 <= maxRetryAfterMs;
+}
+
+/** The reason our own timer aborts with, so a timeout can be told from a caller's abort. */
+class TimeoutSignal extends Error {}
+class BodyTooLarge extends Error {}
+
+async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new BodyTooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 10.2.3). */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+  const date = Date.parse(raw);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/** A system error code such as ECONNREFUSED, looked for on the error and its causes. */
+function networkErrorCode(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
+import { isoDateUtcDefault, readWire, segment } from './wire.js';
+
+/** A Hyperstack API key as the rest of keygate sees it. */
+export interface HyperstackApiKey {
+  provider: 'HYPERSTACK';
+  /** Hyperstack's integer id, as a string. */
+  id: string;
+  name: string;
+  /** `""`, `null` and absent on the wire all mean "no description". */
+  description: string | null;
+  /** The last 4 characters of the key, all Hyperstack reveals after creation. */
+  keyHint: string | null;
+  createdAt: Date | null;
+}
+
+export interface HyperstackKeyFields {
+  name: string;
+  description: string | null;
+}
+
+const HINT_LENGTH = 4;
+
+export function hyperstackHint(key: string): string {
+  return key.slice(-HINT_LENGTH);
+}
+
+// Wire shapes (contracts/hyperstack.md §2.1).
+const ApiKeyFields = z.object({
+  id: z.number().int(),
+  name: z.string().nullish(),
+  description: z.string().nullish(),
+  key: z.string().nullish(),
+  // Seen both as '2024-06-14T13:29:50' (no zone: UTC) and '2026-05-06T15:18:42Z'.
+  created_at: isoDateUtcDefault.nullish(),
+});
+const GetApiKeysResponse = z.object({ api_keys: z.array(ApiKeyFields) });
+const UpdateResponse = z.object({ api_key: ApiKeyFields });
+// Generate is the one answer that must carry the full key.
+const GenerateResponse = z.object({ api_key: ApiKeyFields.extend({ key: z.string().min(1) }) });
+
+function toApiKey(wire: z.output<typeof ApiKeyFields>): HyperstackApiKey {
+  return {
+    provider: 'HYPERSTACK',
+    id: String(wire.id),
+    name: wire.name ?? '',
+    description: wire.description ? wire.description : null,
+    keyHint: wire.key ? hyperstackHint(wire.key) : null,
+    createdAt: wire.created_at ?? null,
+  };
+}
+
+/** Hyperstack error bodies: `{status:false, message, error_reason}`, or the legacy `{message}` on 5xx. */
+export function describeHyperstackError(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { message } = body as { message?: unknown };
+  return typeof message === 'string' && message ? message : undefined;
+}
+
+const ROUTES = {
+  list: '/api-key',
+  generate: '/api-key/generate',
+  key: '/api-key/{api_key_id}',
+} as const;
+
+/**
+ * Typed client for the Hyperstack API-key routes, bound to one credential (sent as header `api_key`).
+ * Hyperstack has no get-by-id: one list call answers for every key.
+ */
+export class HyperstackClient {
+  constructor(
+    private readonly http: UpstreamHttp,
+    private readonly apiKey: string,
+    private readonly options: { observer?: UpstreamObserver } = {},
+  ) {}
+
+  async listKeys(): Promise<HyperstackApiKey[]> {
+    const { body } = await this.send({ method: 'GET', route: ROUTES.list, path: ROUTES.list, retry: true });
+    return readWire('HYPERSTACK', GetApiKeysResponse, body, 'the list of API keys').api_keys.map(toApiKey);
+  }
+
+  /** Mints a key. Never retried: a repeat could mint a second key. The secret is in the result only. */
+  async generateKey(fields: HyperstackKeyFields): Promise<{ apiKey: HyperstackApiKey; secret: string }> {
+    const { body } = await this.send({
+      method: 'POST',
+      route: ROUTES.generate,
+      path: ROUTES.generate,
+      body: { name: fields.name, description: fields.description ?? '' },
+      retry: false,
+    });
+    const wire = readWire('HYPERSTACK', GenerateResponse, body, 'the new API key').api_key;
+    return { apiKey: toApiKey(wire), secret: wire.key };
+  }
+
+  /** Renames a key. Both fields are always sent: whether an absent description clears it is undocumented. */
+  async updateKey(id: string, fields: HyperstackKeyFields): Promise<HyperstackApiKey> {
+    const { body } = await this.send({
+      method: 'PUT',
+      route: ROUTES.key,
+      path: `/api-key/${segment(id)}`,
+      body: { name: fields.name, description: fields.description ?? '' },
+      retry: false,
+    });
+    return toApiKey(readWire('HYPERSTACK', UpdateResponse, body, 'the updated API key').api_key);
+  }
+
+  async deleteKey(id: string): Promise<void> {
+    await this.send({ method: 'DELETE', route: ROUTES.key, path: `/api-key/${segment(id)}`, retry: false, expect: 'none' });
+  }
+
+  private send(req: Omit<UpstreamRequest, 'headers'>) {
+    return this.http.request({ ...req, headers: { api_key: this.apiKey }, observer: this.options.observer });
+  }
+}

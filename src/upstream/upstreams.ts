@@ -1,0 +1,79 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config.js';
+import { UpstreamHttp, type UpstreamHttpOptions } from './http.js';
+import { describeHyperstackError } from './hyperstack.js';
+import { describeOctopusError, type OctopusUser } from './octopus.js';
+
+/**
+ * Remembers which Octopus user a credential belongs to, so `GET /api/users/me` is called once per
+ * credential for a while rather than once per request. Keys are HMACs under a per-process secret:
+ * the cache never holds a credential.
+ */
+export class CurrentUserCache {
+  private readonly salt = randomBytes(32);
+  private readonly cache: LRUCache<string, Promise<OctopusUser>>;
+  private readonly enabled: boolean;
+
+  constructor(ttlMs: number, max = 10_000) {
+    this.cache = new LRUCache({ max, ttl: Math.max(ttlMs, 1) });
+    this.enabled = ttlMs > 0;
+  }
+
+  /** Concurrent first requests share one lookup; a failed lookup is not remembered. */
+  get(credential: string, lookup: () => Promise<OctopusUser>): Promise<OctopusUser> {
+    if (!this.enabled) return lookup();
+    const key = createHmac('sha256', this.salt).update(credential).digest('base64');
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const pending = lookup();
+    this.cache.set(key, pending);
+    pending.catch(() => {
+      if (this.cache.get(key) === pending) this.cache.delete(key);
+    });
+    return pending;
+  }
+}
+
+/** The process-wide upstream state: one pool per provider and the user cache. Built once, shared by requests. */
+export interface Upstreams {
+  /** Absent when Octopus is not configured: the gateway then serves Hyperstack only. */
+  octopus?: UpstreamHttp;
+  hyperstack: UpstreamHttp;
+  octopusUsers: CurrentUserCache;
+  /** The credentials the gateway holds; a request's own headers win over them. */
+  credentials: { octopus?: string; hyperstack?: string };
+}
+
+export type UpstreamHooks = Pick<UpstreamHttpOptions, 'observer' | 'onCircuitStateChange'>;
+
+export function createUpstreams(
+  config: Pick<Config, 'octopus' | 'hyperstack' | 'upstream' | 'octopusUserTtlMs'>,
+  hooks: (provider: 'OCTOPUS' | 'HYPERSTACK') => UpstreamHooks = () => ({}),
+): Upstreams {
+  const common = { ...config.upstream };
+  return {
+    octopus: config.octopus
+      ? new UpstreamHttp({
+          provider: 'OCTOPUS',
+          baseUrl: config.octopus.baseUrl,
+          describeError: describeOctopusError,
+          ...common,
+          ...hooks('OCTOPUS'),
+        })
+      : undefined,
+    hyperstack: new UpstreamHttp({
+      provider: 'HYPERSTACK',
+      baseUrl: config.hyperstack.baseUrl,
+      describeError: describeHyperstackError,
+      ...common,
+      ...hooks('HYPERSTACK'),
+    }),
+    octopusUsers: new CurrentUserCache(config.octopusUserTtlMs),
+    credentials: { octopus: config.octopus?.apiKey, hyperstack: config.hyperstack.apiKey },
+  };
+}
+
+export async function closeUpstreams(upstreams: Upstreams): Promise<void> {
+  await Promise.all([upstreams.octopus?.close(), upstreams.hyperstack.close()]);
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { UpstreamError, providerNames, type Provider } from './errors.js';
+
+/**
+ * Reads a provider's response body through its wire schema. A body of another shape is the
+ * provider's fault (`UPSTREAM_ERROR`), never an exception that escapes as a crash.
+ */
+export function readWire<S extends z.ZodType>(provider: Provider, schema: S, body: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')})` : '';
+  throw new UpstreamError(
+    provider,
+    'UPSTREAM_ERROR',
+    `${providerNames[provider]} answered ${what} with a body that is not the documented JSON${where}.`,
+  );
+}
+
+/** ISO-8601 with a zone, as Octopus sends it; null/absent is "no value". */
+export const isoDate = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a date')
+  .transform((s) => new Date(s));
+
+const NAIVE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/** ISO-8601 where a missing zone means UTC (JavaScript would read it as local time). */
+export const isoDateUtcDefault = z
+  .string()
+  .transform((s) => (NAIVE.test(s) ? `${s}Z` : s))
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a date')
+  .transform((s) => new Date(s));
+
+/** Path segments are always encoded: ids come from clients and must not steer the URL. */
+export function segment(value: string): string {
+  return encodeURIComponent(value);
+}

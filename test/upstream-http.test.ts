@@ -1,0 +1,115 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startOctopusSimulator, type OctopusSimulator } from '../src/simulators/index.js';
+import { UpstreamError } from '../src/upstream/errors.js';
+import { UpstreamHttp, parseRetryAfter, type UpstreamCall } from '../src/upstream/http.js';
+import { OctopusClient, describeOctopusError } from '../src/upstream/octopus.js';
+
+let sim: OctopusSimulator;
+const pools: UpstreamHttp[] = [];
+
+beforeAll(async () => {
+  sim = await startOctopusSimulator();
+});
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+  await sim.close();
+});
+afterEach(() => {
+  sim.clearFaults();
+  sim.resetCounts();
+});
+
+function http(options: Partial<ConstructorParameters<typeof UpstreamHttp>[0]> = {}, target = sim) {
+  const pool = new UpstreamHttp({
+    provider: 'OCTOPUS',
+    baseUrl: `${target.url}/api`,
+    timeoutMs: 1_000,
+    retryBaseDelayMs: 1,
+    breakerThreshold: 0,
+    describeError: describeOctopusError,
+    ...options,
+  });
+  pools.push(pool);
+  return pool;
+}
+
+const me = (pool: UpstreamHttp, credential = Object.values(sim.credentials)[0]!) =>
+  new OctopusClient(pool, credential).currentUser();
+
+async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(UpstreamError);
+  return error as UpstreamError;
+}
+
+describe('UpstreamHttp', () => {
+  it('cuts a hanging upstream at the timeout with UPSTREAM_TIMEOUT, without retrying it', async () => {
+    sim.fault('GET /api/users/me', { mode: 'hang' });
+    const started = performance.now();
+    const error = await failure(me(http({ timeoutMs: 300 })));
+    const elapsed = performance.now() - started;
+    expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', provider: 'OCTOPUS' });
+    expect(error.message).toContain('300 ms');
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(300 + 2_000); // generous: only catches "never cut"
+    expect(sim.requests('GET /api/users/me')).toBe(1);
+  });
+
+  it('retries a read on dropped connections a bounded number of times', async () => {
+    sim.fault('GET /api/users/me', { mode: 'drop' });
+    const error = await failure(me(http({ retries: 2 })));
+    expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(sim.requests('GET /api/users/me')).toBe(3);
+  });
+
+  it('retries a 429 without Retry-After with backoff, and succeeds', async () => {
+    sim.fault('GET /api/users/me', { mode: 'rate-limit' }, { times: 2 });
+    expect(await me(http({ retries: 2 }))).toMatchObject({ id: expect.any(String) });
+    expect(sim.requests('GET /api/users/me')).toBe(3);
+  });
+
+  it('reports a refused connection as UPSTREAM_UNAVAILABLE', async () => {
+    const gone = await startOctopusSimulator();
+    await gone.close();
+    const error = await failure(me(http({ retries: 1 }, gone)));
+    expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', provider: 'OCTOPUS' });
+    expect(error.message).not.toContain(gone.url);
+  });
+
+  it('refuses a response larger than the cap', async () => {
+    const error = await failure(
+      new OctopusClient(http({ maxResponseBytes: 200 }), Object.values(sim.credentials)[0]!).listKeys('Users-1'),
+    );
+    expect(error.code).toBe('UPSTREAM_ERROR');
+  });
+
+  it('reports every attempt to the observer with the route template and no credential', async () => {
+    const calls: UpstreamCall[] = [];
+    sim.fault('GET /api/users/me', { mode: 'rate-limit', retryAfterSeconds: 0 }, { times: 1 });
+    await me(http({ observer: (call) => calls.push(call) }));
+    expect(calls).toEqual([
+      expect.objectContaining({ provider: 'OCTOPUS', method: 'GET', route: '/users/me', status: 429, code: 'RATE_LIMITED', attempt: 1 }),
+      expect.objectContaining({ provider: 'OCTOPUS', method: 'GET', route: '/users/me', status: 200, attempt: 2 }),
+    ]);
+    expect(JSON.stringify(calls)).not.toContain(Object.values(sim.credentials)[0]);
+  });
+
+  it('follows only links that stay below its own base URL', () => {
+    const pool = http();
+    expect(pool.pathBelowBase('/api/users/Users-1/apikeys?skip=30&take=30')).toBe('/users/Users-1/apikeys?skip=30&take=30');
+    expect(pool.pathBelowBase(`${sim.url}/api/users/Users-1/apikeys?skip=1`)).toBe('/users/Users-1/apikeys?skip=1');
+    expect(pool.pathBelowBase('https://evil.example/api/users/Users-1/apikeys')).toBeUndefined();
+    expect(pool.pathBelowBase('//evil.example/api/x')).toBeUndefined();
+    expect(pool.pathBelowBase('/other/api/x')).toBeUndefined();
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    expect(parseRetryAfter('7')).toBe(7);
+    expect(parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(30);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+});
