@@ -1,0 +1,46 @@
+import { GraphQLError } from 'graphql';
+import { UpstreamError, type ErrorCode, type Provider } from './upstream/errors.js';
+
+export type { ErrorCode, Provider } from './upstream/errors.js';
+
+/** An error the gateway itself raises about a client's input. */
+export function badUserInput(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, ...extensions } });
+}
+
+export function gatewayError(code: ErrorCode, message: string, provider?: Provider): GraphQLError {
+  return new GraphQLError(message, { extensions: provider ? { code, provider } : { code } });
+}
+
+/**
+ * The one place an upstream failure becomes a GraphQL error: its code, the provider, the upstream
+ * HTTP status and the provider's own message. Nothing else of it (no stack, URL or header) goes out.
+ */
+export function upstreamToGraphQLError(
+  error: UpstreamError,
+  location: Pick<GraphQLError, 'nodes' | 'path'> = { nodes: undefined, path: undefined },
+): GraphQLError {
+  const extensions: Record<string, unknown> = { code: error.code, provider: error.provider };
+  if (error.status !== undefined) extensions.upstreamStatus = error.status;
+  if (error.retryAfterSeconds !== undefined) extensions.retryAfterSeconds = error.retryAfterSeconds;
+  return new GraphQLError(error.message, { nodes: location.nodes, path: location.path, extensions });
+}
+
+/**
+ * Yoga's `maskError`: upstream failures are shown as above, the gateway's own GraphQL errors pass,
+ * anything else (a bug) is masked so no internal message or stack reaches a client.
+ */
+export function maskError(error: unknown, fallbackMessage: string): Error {
+  const original = error instanceof GraphQLError ? (error.originalError ?? undefined) : error;
+  if (original instanceof UpstreamError) {
+    return upstreamToGraphQLError(original, error instanceof GraphQLError ? error : undefined);
+  }
+  if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+    return error;
+  }
+  return new GraphQLError(fallbackMessage, {
+    nodes: error instanceof GraphQLError ? error.nodes : undefined,
+    path: error instanceof GraphQLError ? error.path : undefined,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
+}

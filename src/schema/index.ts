@@ -1,0 +1,19 @@
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './api-key.js';
+import './octopus.js';
+import './hyperstack.js';
+import './node.js';
+
+let schema: GraphQLSchema | undefined;
+
+/** The schema, built once per process (building is the costly part; requests share it). */
+export function buildSchema(): GraphQLSchema {
+  schema ??= builder.toSchema();
+  return schema;
+}
+
+/** The SDL kept in `schema.graphql`. */
+export function printSchemaSDL(): string {
+  return `${printSchema(lexicographicSortSchema(buildSchema()))}\n`;
+}

@@ -1,0 +1,115 @@
+// A gateway wired to fresh simulators on loopback, queried through yoga's fetch (the full HTTP
+// handling, without a port) while the gateway itself talks real HTTP to the simulators.
+import { loadConfig, type Config } from '../../src/config.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import {
+  startHyperstackSimulator,
+  startOctopusSimulator,
+  type HyperstackSimulator,
+  type HyperstackSimulatorOptions,
+  type OctopusSimulator,
+  type OctopusSimulatorOptions,
+} from '../../src/simulators/index.js';
+import { TEST_UPSTREAM } from './upstreams.js';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+}
+
+export interface TestGateway {
+  gateway: Gateway;
+  octopus: OctopusSimulator;
+  hyperstack: HyperstackSimulator;
+  config: Config;
+  /** POSTs a GraphQL operation to /graphql. */
+  query<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
+  /** Total upstream requests so far, per simulator route. */
+  counts(): Record<string, number>;
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  octopus?: OctopusSimulatorOptions;
+  hyperstack?: HyperstackSimulatorOptions;
+  /** Which configured credentials the gateway holds (default: both). */
+  credentials?: { octopus?: boolean; hyperstack?: boolean };
+  /** Start without Octopus configured at all. */
+  noOctopus?: boolean;
+  env?: Record<string, string>;
+  upstream?: Partial<Config['upstream']>;
+}
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const [octopus, hyperstack] = await Promise.all([
+    startOctopusSimulator(options.octopus),
+    startHyperstackSimulator(options.hyperstack),
+  ]);
+  const base = loadConfig({ DEMO: '0', ...options.env });
+  const config: Config = {
+    ...base,
+    octopus: options.noOctopus
+      ? undefined
+      : {
+          baseUrl: `${octopus.url}/api`,
+          apiKey: options.credentials?.octopus === false ? undefined : firstCredential(octopus),
+        },
+    hyperstack: {
+      baseUrl: hyperstack.url,
+      apiKey: options.credentials?.hyperstack === false ? undefined : hyperstack.credentials[0],
+    },
+    upstream: { ...TEST_UPSTREAM, ...options.upstream },
+  };
+  const gateway = createGateway(config);
+  const routes = (sim: OctopusSimulator | HyperstackSimulator, names: string[]) =>
+    Object.fromEntries(names.map((r) => [r, sim.requests(r)]).filter(([, n]) => n !== 0));
+
+  return {
+    gateway,
+    octopus,
+    hyperstack,
+    config,
+    async query(query, variables, headers) {
+      const response = await gateway.yoga.fetch('http://keygate.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as GraphQLResponse<never>['body'];
+      return { status: response.status, headers: response.headers, body };
+    },
+    counts: () => ({
+      ...routes(octopus, OCTOPUS_ROUTES),
+      ...routes(hyperstack, HYPERSTACK_ROUTES),
+    }),
+    resetCounts() {
+      octopus.resetCounts();
+      hyperstack.resetCounts();
+    },
+    async close() {
+      await gateway.close();
+      await Promise.all([octopus.close(), hyperstack.close()]);
+    },
+  };
+}
+
+export const OCTOPUS_ROUTES = [
+  'GET /api/users/me',
+  'GET /api/users/{userId}',
+  'GET /api/users/{userId}/apikeys',
+  'GET /api/users/{userId}/apikeys/{id}',
+  'POST /api/users/{userId}/apikeys',
+  'DELETE /api/users/{userId}/apikeys/{id}',
+];
+export const HYPERSTACK_ROUTES = ['GET /v1/api-key', 'POST /v1/api-key/generate', 'PUT /v1/api-key/{api_key_id}', 'DELETE /v1/api-key/{api_key_id}'];
+
+/** The admin user's credential in the demo seed (Users-1), or the first user's. */
+export function firstCredential(octopus: OctopusSimulator): string {
+  return octopus.credentials['Users-1'] ?? Object.values(octopus.credentials)[0]!;
+}
