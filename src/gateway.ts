@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 import { createContextFactory, type RequestContext } from './context.js';
 import { maskError } from './errors.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
-import { usePartialResults } from './plugins/partial-results.js';
+import { useUpstreamErrors } from './plugins/upstream-errors.js';
 import { buildSchema } from './schema/index.js';
 import { closeUpstreams, createUpstreams, type Upstreams } from './upstream/upstreams.js';
 
@@ -27,7 +27,7 @@ export function createGateway(config: Config): Gateway {
     renderGraphiQL,
     landingPage: false,
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
-    plugins: [usePartialResults()],
+    plugins: [useUpstreamErrors()],
   });
   return { yoga, upstreams, close: () => closeUpstreams(upstreams) };
 }

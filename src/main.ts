@@ -37,14 +37,16 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  say(`keygate listening on http://${host}:${port}`);
-  say(`GraphiQL: http://${host}:${port}/graphql`);
+  const banner = [`keygate listening on http://${host}:${port}`, `GraphiQL: http://${host}:${port}/graphql`];
   if (demo) {
-    say('DEMO MODE: talking to the built-in simulators with seed data, not to real providers.');
-    say(`  Octopus simulator:    ${demo.octopusUrl}`);
-    say(`  Hyperstack simulator: ${demo.hyperstackUrl}`);
-    say('  Set OCTOPUS_URL / OCTOPUS_API_KEY / HYPERSTACK_API_KEY to use real providers.');
+    banner.push(
+      'DEMO MODE: talking to the built-in simulators with seed data, not to real providers.',
+      `  Octopus simulator:    ${demo.octopusUrl}`,
+      `  Hyperstack simulator: ${demo.hyperstackUrl}`,
+      '  Set OCTOPUS_URL / OCTOPUS_API_KEY / HYPERSTACK_API_KEY to use real providers.',
+    );
   }
+  say(banner.join('\n'));
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -59,6 +61,9 @@ async function main(): Promise<void> {
         process.exit(0);
       });
     });
+    // Keep-alive connections would otherwise hold close() open for their idle timeout: close the
+    // idle ones now, and each busy one as soon as its response is done.
+    server.keepAliveTimeout = 1;
     server.closeIdleConnections();
     setTimeout(() => {
       console.warn(`requests still running after ${SHUTDOWN_GRACE_MS} ms; closing their connections`);

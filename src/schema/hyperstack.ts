@@ -65,10 +65,11 @@ builder.mutationField('updateHyperstackApiKey', (t) =>
       if (id.provider !== 'HYPERSTACK') {
         throw badUserInput('Only Hyperstack keys can be renamed; Octopus keys cannot be changed after creation.', { field: 'id' });
       }
-      if ('name' in input && input.name === null) {
+      // GraphQL has no explicit undefined: undefined is "left out", null is "given as null".
+      if (input.name === null) {
         throw badUserInput('name cannot be null: leave it out to keep the current name.', { field: 'name' });
       }
-      const hasDescription = 'description' in input;
+      const hasDescription = input.description !== undefined;
       const fields = { name: input.name?.trim(), description: hasDescription ? input.description || null : undefined };
       if (fields.name === undefined || !hasDescription) {
         // Only when a field is left out do we need its current value: one list call.

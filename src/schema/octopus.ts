@@ -55,8 +55,9 @@ builder.mutationField('createOctopusApiKey', (t) =>
       const created = await client.createKey({
         userId,
         purpose: input.purpose.trim(),
-        // Absent and null differ on the wire (contracts/octopus.md 3.1): keep them apart.
-        expires: 'expiresAt' in input ? (input.expiresAt ?? null) : undefined,
+        // Absent and null differ on the wire (contracts/octopus.md 3.1): keep them apart. GraphQL has
+        // no explicit undefined, so undefined means "left out".
+        expires: input.expiresAt,
       });
       loaders.forgetOctopusUser(userId);
       return created;

@@ -25,6 +25,8 @@ export interface OctopusSeedKey {
   expires?: Date | string | null;
   /** generated when omitted */
   secret?: string;
+  /** `apikeys-…`; generated when omitted (fixed ids let documentation examples name a key) */
+  id?: string;
 }
 export interface OctopusSeedUser {
   id: string; // 'Users-1'
@@ -113,9 +115,9 @@ export async function startOctopusSimulator(options: OctopusSimulatorOptions = {
   const keys = new KeyStore<StoredKey>();
   const credentials: Record<string, string> = {};
 
-  const addKey = (userId: string, purpose: string, secret: string, created: Date, expires: Date | null) =>
+  const addKey = (userId: string, purpose: string, secret: string, created: Date, expires: Date | null, id?: string) =>
     keys.add({
-      id: `apikeys-${randomString(BASE62, 26)}`,
+      id: id ?? `apikeys-${randomString(BASE62, 26)}`,
       digest: digest(secret),
       userId,
       purpose,
@@ -134,7 +136,9 @@ export async function startOctopusSimulator(options: OctopusSimulatorOptions = {
     for (const k of seed.keys) {
       const secret = k.secret ?? newSecret();
       const what = `Octopus seed key '${k.purpose}' of ${seed.id}`;
-      const key = addKey(seed.id, k.purpose, secret, toDate(k.created, what), k.expires == null ? null : toDate(k.expires, what));
+      if (k.id !== undefined && keys.get(k.id)) throw new Error(`Octopus seed: duplicate key id ${k.id}`);
+      const expires = k.expires == null ? null : toDate(k.expires, what);
+      const key = addKey(seed.id, k.purpose, secret, toDate(k.created, what), expires, k.id);
       if (!(seed.id in credentials) && isLive(key)) credentials[seed.id] = secret;
     }
   }

@@ -8,10 +8,12 @@ import { DAY_MS } from './server.js';
 const at = (now: Date, days: number, hour = 0) => new Date(now.getTime() + days * DAY_MS + hour * 3_600_000);
 
 export function demoOctopusUsers(now: Date = new Date()): OctopusSeedUser[] {
-  const key = (purpose: string, createdDaysAgo: number, expiresInDays: number) => ({
+  // Fixed ids (26 characters, like real ones) so the README's examples can name a key.
+  const key = (purpose: string, createdDaysAgo: number, expiresInDays: number, id?: string) => ({
     purpose,
     created: at(now, -createdDaysAgo, -3),
     expires: at(now, expiresInDays, -3),
+    id,
   });
   return [
     {
@@ -20,9 +22,9 @@ export function demoOctopusUsers(now: Date = new Date()): OctopusSeedUser[] {
       displayName: 'Maria Okafor',
       isAdmin: true,
       keys: [
-        key('Octopus CLI on laptop', 2, 178),
-        key('GitHub Actions: deploy web-storefront', 41, 139),
-        key('Terraform provider (platform-infra)', 172, 8), // expires within days
+        key('Octopus CLI on laptop', 2, 178, 'apikeys-MariaCliLaptop00000000001'),
+        key('GitHub Actions: deploy web-storefront', 41, 139, 'apikeys-MariaGithubActions00000002'),
+        key('Terraform provider (platform-infra)', 172, 8, 'apikeys-MariaTerraform00000000003'), // expires within days
       ],
     },
     {

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startHyperstackSimulator, startOctopusSimulator, type HyperstackSimulator, type OctopusSimulator } from '../src/simulators/index.js';
+import { runToExit, startGatewayProcess } from './support/process.js';
+
+const LIST = JSON.stringify({ query: '{ apiKeys { totalCount unavailableProviders nodes { provider name } } }' });
+const post = (url: string, body = LIST) =>
+  fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+describe('npm start with nothing configured (demo mode)', () => {
+  it('starts both simulators, says so, serves keys of both providers, and stops cleanly on SIGTERM', async () => {
+    const gateway = await startGatewayProcess({});
+    try {
+      expect(gateway.output()).toMatch(/DEMO MODE/);
+      expect(gateway.output()).toMatch(/GraphiQL: http:\/\/127\.0\.0\.1:\d+\/graphql/);
+      const response = await post(gateway.url);
+      const body = (await response.json()) as { data: { apiKeys: { totalCount: number; nodes: { provider: string }[] } } };
+      expect(new Set(body.data.apiKeys.nodes.map((k) => k.provider))).toEqual(new Set(['OCTOPUS', 'HYPERSTACK']));
+
+      const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
+      const html = await page.text();
+      expect(html).toContain('<title>keygate</title>');
+      expect(html).not.toMatch(/<script[^>]+src=["']https?:/); // GraphiQL works offline
+    } finally {
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+    }
+  });
+});
+
+describe('with real upstreams configured', () => {
+  let octopus: OctopusSimulator;
+  let hyperstack: HyperstackSimulator;
+  beforeAll(async () => {
+    [octopus, hyperstack] = await Promise.all([startOctopusSimulator(), startHyperstackSimulator()]);
+  });
+  afterAll(async () => {
+    await Promise.all([octopus.close(), hyperstack.close()]);
+  });
+  const env = () => ({
+    OCTOPUS_URL: octopus.url,
+    OCTOPUS_API_KEY: octopus.credentials['Users-1']!,
+    HYPERSTACK_URL: hyperstack.url,
+    HYPERSTACK_API_KEY: hyperstack.credentials[0]!,
+  });
+
+  it('talks to them, not to simulators of its own', async () => {
+    const gateway = await startGatewayProcess(env());
+    try {
+      expect(gateway.output()).not.toMatch(/DEMO MODE/);
+      octopus.resetCounts();
+      const body = (await (await post(gateway.url)).json()) as { data: { apiKeys: { unavailableProviders: string[] } } };
+      expect(body.data.apiKeys.unavailableProviders).toEqual([]);
+      expect(octopus.requests('GET /api/users/{userId}/apikeys')).toBe(1);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('on SIGTERM stops accepting, lets the in-flight request finish, and exits 0', async () => {
+    const gateway = await startGatewayProcess(env());
+    octopus.resetCounts();
+    octopus.setLatency(400);
+    try {
+      const inFlight = post(gateway.url);
+      await vi.waitFor(() => expect(octopus.requests('GET /api/users/{userId}/apikeys')).toBe(1));
+      gateway.child.kill('SIGTERM');
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { data: { apiKeys: { unavailableProviders: string[]; totalCount: number } } };
+      expect(body.data.apiKeys.unavailableProviders).toEqual([]);
+      expect(await gateway.exited).toBe(0);
+      await expect(post(gateway.url)).rejects.toThrow(); // no longer accepting
+    } finally {
+      octopus.setLatency(0);
+      gateway.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('configuration errors', () => {
+  it('a bad value stops startup with a message naming the variable (and hiding secrets)', async () => {
+    const result = await runToExit({ UPSTREAM_TIMEOUT_MS: 'soon', OCTOPUS_URL: 'ftp://nope', OCTOPUS_API_KEY: '' });
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/UPSTREAM_TIMEOUT_MS/);
+    expect(result.output).toMatch(/OCTOPUS_URL/);
+  });
+});
