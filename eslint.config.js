@@ -18,4 +18,9 @@ export default tseslint.config(
     files: ['test/**', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The key console's plain ES modules run in the browser, not in Node.
+    files: ['src/console/**/*.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },
+  },
 );

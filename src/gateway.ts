@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { createContextFactory, type RequestContext } from './context.js';
 import { maskError } from './errors.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
+import { useConsole } from './plugins/console.js';
 import { useUpstreamErrors } from './plugins/upstream-errors.js';
 import { buildSchema } from './schema/index.js';
 import { closeUpstreams, createUpstreams, type Upstreams } from './upstream/upstreams.js';
@@ -27,7 +28,7 @@ export function createGateway(config: Config): Gateway {
     renderGraphiQL,
     landingPage: false,
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
-    plugins: [useUpstreamErrors()],
+    plugins: [useConsole(), useUpstreamErrors()],
   });
   return { yoga, upstreams, close: () => closeUpstreams(upstreams) };
 }

@@ -1,9 +1,27 @@
 import { renderGraphiQL as render } from '@graphql-yoga/render-graphiql';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphiQLOptions } from 'graphql-yoga';
+import { TYPENAMES } from './schema/ids.js';
+
+// GraphiQL's variables and headers editors accept JSON with comments and trailing commas (JSONC), so
+// the examples carry their explanation inline, and optional lines are there to uncomment.
+
+/**
+ * Ids of keys in the demo's seed data (src/simulators/seed.ts, as in the README), so every tab runs
+ * as written in the demo. With real providers, a reader pastes ids from the ApiKeys tab instead.
+ */
+export const DEMO_IDS = {
+  octopusTerraform: encodeGlobalID(TYPENAMES.OCTOPUS, 'Users-1/apikeys-MariaTerraform00000000003'),
+  octopusGithubActions: encodeGlobalID(TYPENAMES.OCTOPUS, 'Users-1/apikeys-MariaGithubActions00000002'),
+  hyperstackTerraform: encodeGlobalID(TYPENAMES.HYPERSTACK, '59'),
+} as const;
 
 /** What GraphiQL opens on: the unified list of keys at both providers. */
-export const DEFAULT_QUERY = /* GraphQL */ `# Every API key you hold at Octopus Deploy and Hyperstack, newest first.
-# Press the play button (or Ctrl-Enter). Other tabs hold an example of every query and mutation.
+export const DEFAULT_QUERY = /* GraphQL */ `# Every API key you hold at Octopus Deploy and
+# Hyperstack, newest first. Press ▶ (or Ctrl-Enter).
+# The other tabs hold an example of every query and
+# mutation; Headers (below) shows how to use your own
+# provider credentials.
 query ApiKeys {
   apiKeys(first: 20) {
     totalCount
@@ -22,16 +40,249 @@ query ApiKeys {
 }
 `;
 
+/** Shown in the headers editor of every tab: how to pass your own credentials, commented out. */
+export const HEADERS_NOTE = `{
+  // keygate uses the credentials it is configured with.
+  // To use your own for a request, remove the // in
+  // front of a line and put in your key:
+  // "X-Octopus-ApiKey": "API-YOURKEY",
+  // "X-Hyperstack-Api-Key": "your-hyperstack-key"
+}
+`;
+
+interface Example {
+  query: string;
+  /** JSONC text for the variables editor. */
+  variables?: string;
+}
+
+const PAGED_LIST: Example = {
+  query: /* GraphQL */ `# A page of keys, filtered. For the next page, pass
+# pageInfo.endCursor as "after" (in Variables, below).
+query ApiKeysPage($first: Int, $after: String, $filter: ApiKeyFilter) {
+  apiKeys(first: $first, after: $after, filter: $filter) {
+    totalCount
+    unavailableProviders
+    edges {
+      cursor
+      node {
+        id
+        provider
+        name
+        createdAt
+        ... on OctopusApiKey { userId expiresAt }
+        ... on HyperstackApiKey { description }
+      }
+    }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+`,
+  variables: `{
+  "first": 5,
+  // For the next page: pageInfo.endCursor.
+  "after": null,
+  "filter": {
+    // Leave a provider out and it is not asked at all.
+    "providers": ["OCTOPUS", "HYPERSTACK"],
+    // Case-insensitive, in the name or the description.
+    // null: no text filter.
+    "search": null,
+    // Another user's Octopus keys (needs permission):
+    // "octopusUserId": "Users-2",
+  },
+}
+`,
+};
+
+const API_KEY: Example = {
+  query: /* GraphQL */ `# One key by its global id (null when there is none).
+# Copy an id from the ApiKeys tab into Variables.
+query ApiKey($id: ID!) {
+  apiKey(id: $id) {
+    id
+    provider
+    providerKeyId
+    name
+    description
+    createdAt
+    expiresAt
+    keyHint
+    ... on OctopusApiKey { purpose userId lastUsedAt }
+  }
+}
+`,
+  variables: `{
+  // The id of a key from the ApiKeys tab. This one is
+  // the demo's Octopus key "Terraform provider
+  // (platform-infra)"; with real providers, paste yours.
+  "id": "${DEMO_IDS.octopusTerraform}",
+}
+`,
+};
+
+const NODE: Example = {
+  query: /* GraphQL */ `# Any object by its global id: the Relay "node"
+# entry point that client caches use.
+query Node($id: ID!) {
+  node(id: $id) {
+    __typename
+    id
+    ... on ApiKey { provider name createdAt }
+  }
+}
+`,
+  variables: `{
+  // The id of a key from the ApiKeys tab. This one is
+  // the demo's Hyperstack key "terraform"; with real
+  // providers, paste one of yours.
+  "id": "${DEMO_IDS.hyperstackTerraform}",
+}
+`,
+};
+
+const NODES: Example = {
+  query: /* GraphQL */ `# Several objects at once, in the order asked;
+# null where an id names nothing.
+query Nodes($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    __typename
+    id
+    ... on ApiKey { provider name keyHint }
+  }
+}
+`,
+  variables: `{
+  // Ids from the ApiKeys tab, of either provider, at
+  // most 100 (here: two keys of the demo).
+  "ids": ["${DEMO_IDS.octopusTerraform}", "${DEMO_IDS.hyperstackTerraform}"],
+}
+`,
+};
+
+const CREATE_OCTOPUS: Example = {
+  query: /* GraphQL */ `# Creates an Octopus API key. The secret is in this
+# response and nowhere else: store it now.
+mutation CreateOctopusApiKey($input: CreateOctopusApiKeyInput!) {
+  createOctopusApiKey(input: $input) {
+    secret
+    apiKey { id name expiresAt keyHint }
+  }
+}
+`,
+  variables: `{
+  "input": {
+    "purpose": "Made in GraphiQL",
+    // Optional. Left out: the server's default expiry
+    // (180 days); null: the longest it allows.
+    // "expiresAt": "2030-01-01T00:00:00Z",
+    // Optional. Left out: the credential's own user.
+    // "userId": "Users-2",
+  },
+}
+`,
+};
+
+const GENERATE_HYPERSTACK: Example = {
+  query: /* GraphQL */ `# Generates a Hyperstack API key. The secret is in
+# this response and nowhere else: store it now.
+mutation GenerateHyperstackApiKey($input: GenerateHyperstackApiKeyInput!) {
+  generateHyperstackApiKey(input: $input) {
+    secret
+    apiKey { id name description keyHint }
+  }
+}
+`,
+  variables: `{
+  "input": {
+    // Must not be a name you already use (CONFLICT otherwise).
+    "name": "made-in-graphiql",
+    "description": "Made in GraphiQL",
+  }
+}
+`,
+};
+
+const UPDATE_HYPERSTACK: Example = {
+  query: /* GraphQL */ `# Renames a Hyperstack key or changes its description.
+# Fields left out keep their value.
+mutation UpdateHyperstackApiKey($input: UpdateHyperstackApiKeyInput!) {
+  updateHyperstackApiKey(input: $input) {
+    apiKey { id name description }
+  }
+}
+`,
+  variables: `{
+  "input": {
+    // The id of a Hyperstack key from the ApiKeys tab
+    // (here: the demo's "terraform").
+    "id": "${DEMO_IDS.hyperstackTerraform}",
+    "name": "terraform-ci",
+    // Optional. Left out: kept as it is; null or "" clears it.
+    // "description": "What the key is for",
+  },
+}
+`,
+};
+
+const DELETE: Example = {
+  query: /* GraphQL */ `# Revokes a key at whichever provider holds it.
+# Anything still using the key stops working.
+mutation DeleteApiKey($input: DeleteApiKeyInput!) {
+  deleteApiKey(input: $input) {
+    deletedId
+    provider
+  }
+}
+`,
+  variables: `{
+  "input": {
+    // The id of the key to revoke, from the ApiKeys tab
+    // or a Create/Generate response (here: the demo's
+    // Octopus key "GitHub Actions: deploy web-storefront").
+    "id": "${DEMO_IDS.octopusGithubActions}",
+  }
+}
+`,
+};
+
+/** Every example, in the order of the tabs: the queries, then the mutations in a create-rename-revoke order. */
+export const EXAMPLES: readonly Example[] = [
+  { query: DEFAULT_QUERY },
+  PAGED_LIST,
+  API_KEY,
+  NODE,
+  NODES,
+  CREATE_OCTOPUS,
+  GENERATE_HYPERSTACK,
+  UPDATE_HYPERSTACK,
+  DELETE,
+];
+
+// keygate's key (as on the console), for the tab and the logo; inline, so nothing comes from outside.
+const KEY_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32" width="28" height="28"><circle cx="10" cy="16" r="7" fill="none" stroke="#0f766e" stroke-width="4"/><path d="M17 16h13M25 16v6M29 16v5" fill="none" stroke="#0f766e" stroke-width="4"/></svg>';
+const FAVICON = `data:image/svg+xml,${encodeURIComponent(KEY_SVG)}`;
+
 export const graphiqlOptions: GraphiQLOptions = {
   title: 'keygate',
+  favicon: FAVICON,
+  logo: KEY_SVG,
+  // Used only when a tab has no query; the first tab below is the same list.
   defaultQuery: DEFAULT_QUERY,
+  defaultTabs: EXAMPLES.map((example) => ({ query: example.query, variables: example.variables ?? null, headers: HEADERS_NOTE })),
+  // For tabs the reader opens: the same note.
+  headers: HEADERS_NOTE,
+  defaultHeaders: HEADERS_NOTE,
+  // Headers may hold a provider key: never write them to the browser's localStorage.
+  shouldPersistHeaders: false,
 };
 
 let page: string | undefined;
 
 /**
  * GraphiQL with its scripts inlined (no CDN: works with no internet access). The page is ~9 MB,
- * so it is rendered once, not per visit.
+ * so it is rendered once, not per visit; the options are static, so one rendering fits every visit.
  */
 export function renderGraphiQL(options: GraphiQLOptions): string {
   page ??= render(options);

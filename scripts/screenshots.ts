@@ -1,0 +1,36 @@
+// Regenerates the README's screenshots (docs/console.png, docs/graphiql.png) from the demo, in the
+// same headless Chromium as the browser tests. Run: npm run screenshots (needs /usr/bin/chromium).
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config.js';
+import { startDemo } from '../src/demo.js';
+import { createGateway } from '../src/gateway.js';
+import { launchChromium, noChromium, screenshot } from '../test/browser/chromium.js';
+import { listen } from '../test/support/listen.js';
+
+if (noChromium) process.exit(1); // chromium.ts has said why
+
+const docs = fileURLToPath(new URL('../docs/', import.meta.url));
+const demo = await startDemo(loadConfig({ LOG_LEVEL: 'silent' }));
+const gateway = createGateway(demo.config);
+const server = await listen(gateway);
+const browser = await launchChromium({ locale: 'en-GB' });
+try {
+  const { page } = await browser.newPage();
+  await page.setViewportSize({ width: 1360, height: 1000 });
+
+  await page.goto(`${server.url}/`);
+  await page.locator('#summary', { hasText: 'newest first' }).waitFor();
+  console.log('wrote', await screenshot(page, 'console', { dir: docs }));
+
+  await page.goto(`${server.url}/graphql`);
+  const run = page.getByRole('button', { name: /^Execute query/ });
+  await run.waitFor();
+  await Promise.all([page.waitForResponse((r) => r.request().postDataJSON()?.operationName === 'ApiKeys'), run.click()]);
+  await page.locator('.graphiql-response', { hasText: '"HYPERSTACK"' }).waitFor();
+  console.log('wrote', await screenshot(page, 'graphiql', { dir: docs, fullPage: false }));
+} finally {
+  await browser.close();
+  await server.close();
+  await gateway.close();
+  await demo.close();
+}

@@ -1,0 +1,88 @@
+// GraphiQL in headless Chromium: it loads with nothing from the internet, opens on the unified
+// list, runs it, and shows keys of both providers.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { listen, type Listening } from '../support/listen.js';
+import { launchChromium, noChromium, screenshot, type Browser } from './chromium.js';
+
+describe.skipIf(noChromium)('GraphiQL in Chromium', () => {
+  let t: TestGateway;
+  let server: Listening;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  const outside: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+    server = await listen(t.gateway);
+    browser = await launchChromium();
+    browser.context.on('request', (request) => {
+      if (!request.url().startsWith(server.url) && !/^(data|blob):/.test(request.url())) outside.push(request.url());
+    });
+    ({ page, errors } = await browser.newPage());
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await t?.close();
+  });
+
+  it('opens offline, titled keygate, with a tab per example', async () => {
+    const started = Date.now();
+    await page.goto(`${server.url}/graphql`);
+    await page.getByRole('button', { name: /^Execute query/ }).waitFor();
+    console.log(`GraphiQL: ready to run ${Date.now() - started} ms after navigation`);
+    expect(await page.title()).toBe('keygate');
+    const tabs = (await page.locator('.graphiql-tab').allTextContents()).map((text) => text.replace(/wze icon$/, '').trim());
+    expect(tabs).toEqual([
+      'ApiKeys',
+      'ApiKeysPage',
+      'ApiKey',
+      'Node',
+      'Nodes',
+      'CreateOctopusApiKey',
+      'GenerateHyperstackApiKey',
+      'UpdateHyperstackApiKey',
+      'DeleteApiKey',
+    ]);
+    // The headers editor explains the credential headers.
+    await page.getByRole('button', { name: 'Headers' }).click();
+    await expect.poll(() => page.locator('.graphiql-editor-tool').textContent()).toContain('"X-Octopus-ApiKey"');
+    expect(await page.locator('.graphiql-editor-tool').textContent()).toContain('"X-Hyperstack-Api-Key"');
+  });
+
+  it('runs the default query and shows keys from both providers', async () => {
+    const [response] = await Promise.all([
+      page.waitForResponse(
+        (r) => r.url() === `${server.url}/graphql` && r.request().method() === 'POST' && r.request().postDataJSON()?.operationName === 'ApiKeys',
+      ),
+      page.getByRole('button', { name: /^Execute query/ }).click(),
+    ]);
+    expect(response.status()).toBe(200);
+    const body = (await response.json()) as { data: { apiKeys: { nodes: { provider: string }[] } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(new Set(body.data.apiKeys.nodes.map((k) => k.provider))).toEqual(new Set(['OCTOPUS', 'HYPERSTACK']));
+    // The commented-out credential headers were not sent.
+    expect(Object.keys(await response.request().allHeaders())).not.toContain('x-octopus-apikey');
+
+    // The result pane shows them (the first two keys of the demo are one of each).
+    const result = page.locator('.graphiql-response');
+    await expect.poll(() => result.textContent()).toContain('"OCTOPUS"');
+    expect(await result.textContent()).toContain('"HYPERSTACK"');
+    await screenshot(page, 'graphiql-01-apikeys', { fullPage: false });
+
+    // Headers (where a reader may paste a provider key) are never written to the browser's storage.
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('graphiql:tabState'))).not.toBeNull();
+    const stored = await page.evaluate(() => ({ ...localStorage }));
+    expect(Object.keys(stored)).not.toContain('graphiql:headers');
+    const tabState = JSON.parse(stored['graphiql:tabState']!) as { tabs: { headers: string | null }[] };
+    expect(tabState.tabs.map((tab) => tab.headers)).toEqual(tabState.tabs.map(() => null));
+  });
+
+  it('ran with no script error and no request outside the gateway', () => {
+    expect(errors).toEqual([]);
+    expect(outside).toEqual([]);
+  });
+});

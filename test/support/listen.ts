@@ -1,0 +1,30 @@
+// Serves a gateway over real HTTP on a free loopback port, for clients that need a URL (browsers).
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Gateway } from '../../src/gateway.js';
+
+export interface Listening {
+  /** e.g. http://127.0.0.1:40123 (no trailing slash) */
+  url: string;
+  /** Closes keep-alive connections that are idle now. */
+  closeIdle(): void;
+  close(): Promise<void>;
+}
+
+export async function listen(gateway: Gateway): Promise<Listening> {
+  const server = createServer(gateway.yoga);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    closeIdle: () => server.closeIdleConnections(),
+    close: async () => {
+      const closed = once(server, 'close');
+      server.close();
+      server.closeAllConnections(); // a browser's keep-alive connections would hold close() open
+      await closed;
+    },
+  };
+}
