@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Where one provider is and the credential the gateway holds for it (a request may bring its own). */
@@ -5,6 +7,12 @@ export interface ProviderConfig {
   /** Base URL requests are appended to: Octopus `…/api`, Hyperstack `…/v1`. */
   baseUrl: string;
   apiKey?: string;
+}
+
+/** A static bearer token a client may present, with the name logs and rate limits know it by. */
+export interface GatewayToken {
+  name: string;
+  token: string;
 }
 
 export interface Config {
@@ -26,6 +34,29 @@ export interface Config {
   };
   /** How long the Octopus user behind a credential is remembered (`GET /api/users/me`). */
   octopusUserTtlMs: number;
+  /** Who may call the gateway. Both empty: anyone who can reach it. */
+  auth: {
+    tokens: GatewayToken[];
+    jwt?: { jwksUrl: string; issuer: string; audience: string };
+  };
+  limits: {
+    maxBodyBytes: number;
+    maxDepth: number;
+    maxAliases: number;
+    maxDirectives: number;
+    maxTokens: number;
+    maxCost: number;
+  };
+  /** Trusted documents: only these operations (id → document) are accepted. */
+  persistedOperations?: Map<string, string>;
+  /** Origins allowed to call from a browser on another origin; empty: same-origin only. */
+  corsOrigins: string[];
+  introspection: boolean;
+  graphiql: boolean;
+  /** Keys one client may create per window (both providers together); 0 turns the limit off. */
+  createRateLimit: { points: number; windowSeconds: number; redisUrl?: string };
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -36,6 +67,7 @@ const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
 const secret = z.string().trim().min(1);
+const list = z.string().transform((s) => s.split(',').map((item) => item.trim()).filter(Boolean));
 
 const Env = z.object({
   PORT: int(0, 65535).default(4000),
@@ -53,7 +85,28 @@ const Env = z.object({
   CIRCUIT_BREAKER_THRESHOLD: int(0, 1000).default(5),
   CIRCUIT_BREAKER_RESET_MS: int(1, 3_600_000).default(10_000),
   OCTOPUS_USER_CACHE_TTL_MS: int(0, 86_400_000).default(60_000),
+  GATEWAY_TOKENS: list.optional(),
+  JWT_JWKS_URL: url.optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  ALLOW_UNAUTHENTICATED: flag.default(false),
+  MAX_BODY_BYTES: int(1_024, 10_000_000).default(100_000),
+  MAX_DEPTH: int(1, 100).default(8),
+  MAX_ALIASES: int(0, 1000).default(15),
+  MAX_DIRECTIVES: int(0, 1000).default(20),
+  MAX_TOKENS: int(100, 100_000).default(2_000),
+  MAX_COST: int(10, 10_000_000).default(25_000),
+  PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
+  CORS_ORIGINS: list.optional(),
+  INTROSPECTION: flag.default(true),
+  GRAPHIQL: flag.default(true),
+  CREATE_RATE_LIMIT: int(0, 1_000_000).default(20),
+  CREATE_RATE_LIMIT_WINDOW_S: int(1, 86_400).default(600),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  TRUST_PROXY: flag.default(false),
 });
+
+type Env = z.output<typeof Env>;
 
 /** Reads the environment into a typed Config; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -69,7 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const demo = e.DEMO ?? (e.OCTOPUS_URL === undefined && e.HYPERSTACK_API_KEY === undefined);
-  return {
+  const config: Config = {
     port: e.PORT,
     host: e.HOST,
     demo,
@@ -85,12 +138,100 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       breakerHalfOpenAfterMs: e.CIRCUIT_BREAKER_RESET_MS,
     },
     octopusUserTtlMs: e.OCTOPUS_USER_CACHE_TTL_MS,
+    auth: { tokens: parseTokens(e.GATEWAY_TOKENS ?? []), jwt: parseJwt(e) },
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxDepth: e.MAX_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxDirectives: e.MAX_DIRECTIVES,
+      maxTokens: e.MAX_TOKENS,
+      maxCost: e.MAX_COST,
+    },
+    persistedOperations: e.PERSISTED_OPERATIONS_FILE ? readPersistedOperations(e.PERSISTED_OPERATIONS_FILE) : undefined,
+    corsOrigins: e.CORS_ORIGINS ?? [],
+    introspection: e.INTROSPECTION,
+    graphiql: e.GRAPHIQL,
+    createRateLimit: { points: e.CREATE_RATE_LIMIT, windowSeconds: e.CREATE_RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL },
+    trustProxy: e.TRUST_PROXY,
   };
+  assertSafeExposure(config, e.ALLOW_UNAUTHENTICATED);
+  return config;
+}
+
+/** `name:token` pairs, or bare tokens (named token-1, token-2, …). Short tokens are refused. */
+function parseTokens(entries: string[]): GatewayToken[] {
+  return entries.map((entry, i) => {
+    const colon = entry.indexOf(':');
+    const [name, token] = colon > 0 ? [entry.slice(0, colon), entry.slice(colon + 1)] : [`token-${i + 1}`, entry];
+    if (token.length < 16) {
+      throw new ConfigError(`GATEWAY_TOKENS: token ${i + 1} (${name}) is shorter than 16 characters; use long random tokens.`);
+    }
+    if (!/^[\w.-]{1,64}$/.test(name)) throw new ConfigError(`GATEWAY_TOKENS: token ${i + 1} has an invalid name.`);
+    return { name, token };
+  });
+}
+
+function parseJwt(e: Env): Config['auth']['jwt'] {
+  if (!e.JWT_JWKS_URL) {
+    if (e.JWT_ISSUER || e.JWT_AUDIENCE) throw new ConfigError('JWT_ISSUER/JWT_AUDIENCE: set JWT_JWKS_URL as well, or neither.');
+    return undefined;
+  }
+  // Without issuer and audience any token signed by that key set would do, including ones meant
+  // for other services: require both.
+  if (!e.JWT_ISSUER || !e.JWT_AUDIENCE) {
+    throw new ConfigError('JWT_JWKS_URL: also set JWT_ISSUER and JWT_AUDIENCE, so tokens issued for other services are refused.');
+  }
+  return { jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE };
+}
+
+/** A JSON object of operation id → GraphQL document (the format of most trusted-document tools). */
+function readPersistedOperations(file: string): Map<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`PERSISTED_OPERATIONS_FILE: cannot read ${file} as JSON (${(error as Error).message}).`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`PERSISTED_OPERATIONS_FILE: ${file} must be a JSON object of id → GraphQL document.`);
+  }
+  const entries = Object.entries(parsed);
+  if (entries.length === 0 || entries.some(([, doc]) => typeof doc !== 'string')) {
+    throw new ConfigError(`PERSISTED_OPERATIONS_FILE: ${file} must map each id to a GraphQL document string.`);
+  }
+  return new Map(entries as [string, string][]);
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1';
+}
+
+export function hasClientAuth(config: Pick<Config, 'auth'>): boolean {
+  return config.auth.tokens.length > 0 || config.auth.jwt !== undefined;
+}
+
+/**
+ * A gateway that holds provider credentials lets whoever reaches it mint keys with them. Refuse to
+ * listen beyond loopback without client authentication, unless the operator says so explicitly.
+ */
+function assertSafeExposure(config: Config, allowUnauthenticated: boolean): void {
+  const holdsCredentials = Boolean(config.octopus?.apiKey || config.hyperstack.apiKey);
+  if (holdsCredentials && !hasClientAuth(config) && !isLoopback(config.host) && !allowUnauthenticated) {
+    throw new ConfigError(
+      `HOST=${config.host}: the gateway holds provider credentials (OCTOPUS_API_KEY/HYPERSTACK_API_KEY), so anyone who can reach it ` +
+        'could create and revoke keys with them. Configure client authentication (GATEWAY_TOKENS, or JWT_JWKS_URL with ' +
+        'JWT_ISSUER and JWT_AUDIENCE), listen on loopback, or set ALLOW_UNAUTHENTICATED=1 if something in front of the gateway ' +
+        'already authenticates callers.',
+    );
+  }
 }
 
 /** Shows what was given, except for secrets: their value never reaches a message. */
 function describeValue(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
-  if (/KEY|TOKEN|SECRET|PASSWORD/.test(name)) return 'a value (hidden)';
+  if (/KEY|TOKEN|SECRET|PASSWORD|REDIS_URL/.test(name)) return 'a value (hidden)';
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }

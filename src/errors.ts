@@ -36,6 +36,7 @@ export function maskError(error: unknown, fallbackMessage: string): Error {
     return upstreamToGraphQLError(original, error instanceof GraphQLError ? error : undefined);
   }
   if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+    ensureCode(error);
     return error;
   }
   return new GraphQLError(fallbackMessage, {
@@ -43,4 +44,25 @@ export function maskError(error: unknown, fallbackMessage: string): Error {
     path: error instanceof GraphQLError ? error.path : undefined,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   });
+}
+
+const CODE_FOR_HTTP_STATUS: Record<number, string> = {
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'BAD_USER_INPUT',
+  429: 'RATE_LIMITED',
+};
+
+/**
+ * Some errors raised by plugins (CSRF prevention, for one) carry only an HTTP status. Every error a
+ * client sees carries a code, so one is added from the status. The error is amended in place, not
+ * replaced: yoga logs a replaced error as unexpected.
+ */
+function ensureCode(error: GraphQLError): void {
+  if (error.extensions.code !== undefined) return;
+  const status = (error.extensions.http as { status?: number } | undefined)?.status;
+  // Without a status it is a refusal of the operation itself (GraphQL Armor's limits, for one).
+  (error.extensions as Record<string, unknown>).code = (status && CODE_FOR_HTTP_STATUS[status]) ?? 'BAD_USER_INPUT';
 }

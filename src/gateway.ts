@@ -1,9 +1,20 @@
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { Config } from './config.js';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { hasClientAuth, type Config } from './config.js';
 import { createContextFactory, type RequestContext } from './context.js';
 import { maskError } from './errors.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { useBodyLimit } from './plugins/body-limit.js';
+import { useClientAuth } from './plugins/client-auth.js';
 import { useConsole } from './plugins/console.js';
+import { createRateLimiter, useCreateRateLimit } from './plugins/create-rate-limit.js';
+import { useMetricsEndpoint, useReadiness } from './plugins/health.js';
+import { useOperationLimits } from './plugins/operation-limits.js';
+import { requestRecord, useRequestLog } from './plugins/request-log.js';
+import { useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useUpstreamErrors } from './plugins/upstream-errors.js';
 import { buildSchema } from './schema/index.js';
 import { closeUpstreams, createUpstreams, type Upstreams } from './upstream/upstreams.js';
@@ -13,22 +24,103 @@ export type GatewayYoga = YogaServerInstance<Record<string, unknown>, RequestCon
 export interface Gateway {
   yoga: GatewayYoga;
   upstreams: Upstreams;
-  /** Closes the upstream pools (after the HTTP server has stopped taking requests). */
+  metrics: Metrics;
+  logger: Logger;
+  /** Closes the upstream pools and the rate limiter's store (after the HTTP server has stopped). */
   close(): Promise<void>;
 }
 
+const ENDPOINT = '/graphql';
+
 /** Builds the gateway: schema, plugins and context factory. It does not listen (see main.ts). */
-export function createGateway(config: Config): Gateway {
-  const upstreams = createUpstreams(config);
+export function createGateway(config: Config, options: { logger?: Logger } = {}): Gateway {
+  const logger = options.logger ?? createLogger(config);
+  const metrics = new Metrics();
+  const upstreams = createUpstreams(config, (provider) => ({
+    observer: (call) => metrics.upstream(call),
+    onCircuitStateChange: (state) => {
+      metrics.circuitState(provider, state);
+      logger.warn({ provider, state: ['closed', 'open', 'half-open', 'isolated'][state] }, 'circuit breaker changed state');
+    },
+  }));
+  const rateLimiter = config.createRateLimit.points > 0 ? createRateLimiter(config.createRateLimit, logger) : undefined;
+  const trusted = config.persistedOperations;
+
+  // Order matters: endpoints that answer on their own first, then the request log (so refusals
+  // are logged too), then who may call, then what a call may be, and only then execution.
+  const plugins: Plugin[] = [
+    useMetricsEndpoint(metrics),
+    useReadiness(upstreams),
+    // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
+    ...(trusted ? [] : [useConsole()]),
+    useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
+    ...(hasClientAuth(config) ? [useClientAuth(config.auth, ENDPOINT)] : []),
+    useBodyLimit(config.limits.maxBodyBytes),
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+    ...(trusted ? [useTrustedDocuments(trusted)] : []),
+    ...useOperationLimits(config.limits),
+    ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),
+    ...(rateLimiter
+      ? [useCreateRateLimit({ limiter: rateLimiter.limiter, settings: config.createRateLimit, trustProxy: config.trustProxy, metrics })]
+      : []),
+    useUpstreamErrors(),
+  ];
+
   const yoga = createYoga<Record<string, unknown>, RequestContext>({
     schema: buildSchema(),
-    context: createContextFactory(upstreams),
-    graphqlEndpoint: '/graphql',
-    graphiql: graphiqlOptions,
+    context: createContextFactory(upstreams, (initial) => {
+      const record = requestRecord(initial.request);
+      return record ? (call) => record.upstream.push(call) : undefined;
+    }),
+    graphqlEndpoint: ENDPOINT,
+    healthCheckEndpoint: '/healthz',
+    // GraphiQL needs arbitrary documents and introspection; in trusted-documents mode it has neither.
+    graphiql: config.graphiql && !trusted ? graphiqlOptions : false,
     renderGraphiQL,
     landingPage: false,
+    logging: yogaLogger(logger),
+    // Unexpected errors are masked in every mode: no stack or internal message reaches a client.
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
-    plugins: [useConsole(), useUpstreamErrors()],
+    // One operation per request: a batch would multiply the work behind one request's limits.
+    batching: false,
+    multipart: false,
+    cors: config.corsOrigins.length > 0 ? corsFor(config.corsOrigins) : false,
+    plugins,
   });
-  return { yoga, upstreams, close: () => closeUpstreams(upstreams) };
+
+  return {
+    yoga,
+    upstreams,
+    metrics,
+    logger,
+    close: async () => {
+      await Promise.all([closeUpstreams(upstreams), rateLimiter?.close()]);
+    },
+  };
+}
+
+/** CORS headers for the configured origins only; any other origin gets none, so browsers refuse it. */
+function corsFor(origins: string[]) {
+  const allowed = new Set(origins);
+  const options = {
+    credentials: false,
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type', 'authorization', 'x-octopus-apikey', 'x-hyperstack-api-key', 'x-graphql-yoga-csrf', 'x-request-id'],
+    exposedHeaders: ['x-request-id'],
+    maxAge: 600,
+  };
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    return origin !== null && (allowed.has(origin) || allowed.has('*')) ? { ...options, origin } : false;
+  };
+}
+
+/** Yoga's own log calls go to the same structured logger. */
+function yogaLogger(logger: Logger) {
+  const forward = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
+    const [first, ...rest] = args;
+    if (first instanceof Error) logger[level]({ err: { name: first.name, message: first.message, stack: first.stack } }, 'yoga');
+    else logger[level]({ detail: rest.length > 0 ? rest : undefined }, String(first));
+  };
+  return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
 }

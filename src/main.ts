@@ -1,15 +1,12 @@
-import { createServer } from 'node:http';
 import { once } from 'node:events';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { createServer } from 'node:http';
+import { ConfigError, hasClientAuth, loadConfig, type Config } from './config.js';
 import { startDemo, type Demo } from './demo.js';
 import { createGateway } from './gateway.js';
+import { createLogger } from './logger.js';
 
 /** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -22,6 +19,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const logger = createLogger(config);
 
   let demo: Demo | undefined;
   if (config.demo) {
@@ -29,35 +27,56 @@ async function main(): Promise<void> {
     config = demo.config;
   }
 
-  const gateway = createGateway(config);
+  const gateway = createGateway(config, { logger });
   const server = createServer(gateway.yoga);
+  // Slow clients must not hold sockets forever (slowloris): bound headers and whole requests.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = Math.max(30_000, config.upstream.timeoutMs * 3);
   server.listen(config.port, config.host);
   await once(server, 'listening');
 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const banner = [`keygate listening on http://${host}:${port}`, `GraphiQL: http://${host}:${port}/graphql`];
+  const url = `http://${host}:${port}`;
+  logger.info(
+    {
+      url,
+      graphiql: config.graphiql && !config.persistedOperations ? `${url}/graphql` : undefined,
+      console: `${url}/`,
+      demo: demo ? { octopus: demo.octopusUrl, hyperstack: demo.hyperstackUrl } : undefined,
+      providers: { octopus: config.octopus ? 'configured' : 'off', hyperstack: 'configured' },
+      clientAuth: hasClientAuth(config),
+      trustedDocuments: config.persistedOperations?.size,
+    },
+    `keygate listening on ${url}`,
+  );
+  // Where it listens is worth saying even when info lines are filtered out.
+  if (!logger.isLevelEnabled('info')) process.stdout.write(`keygate listening on ${url}\n`);
   if (demo) {
-    banner.push(
-      'DEMO MODE: talking to the built-in simulators with seed data, not to real providers.',
-      `  Octopus simulator:    ${demo.octopusUrl}`,
-      `  Hyperstack simulator: ${demo.hyperstackUrl}`,
-      '  Set OCTOPUS_URL / OCTOPUS_API_KEY / HYPERSTACK_API_KEY to use real providers.',
+    // People read this one: plain words, once, in demo mode only.
+    process.stdout.write(
+      [
+        '',
+        `  keygate is running: GraphiQL ${url}/graphql, key console ${url}/`,
+        '  DEMO MODE: talking to the built-in simulators with seed data, not to real providers.',
+        `  Octopus simulator ${demo.octopusUrl}, Hyperstack simulator ${demo.hyperstackUrl}`,
+        '  Set OCTOPUS_URL / OCTOPUS_API_KEY / HYPERSTACK_API_KEY to use real providers.',
+        '',
+      ].join('\n') + '\n',
     );
   }
-  say(banner.join('\n'));
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    say(`${signal}: no longer accepting connections; letting in-flight requests finish`);
-    // close() stops accepting and resolves once every connection has ended; idle keep-alive
-    // connections are closed now, busy ones after their response.
+    logger.info({ signal }, 'no longer accepting connections; letting in-flight requests finish');
+    // close() stops accepting and resolves once every connection has ended.
     server.close(() => {
       void Promise.all([gateway.close(), demo?.close()]).then(() => {
-        say('stopped');
+        logger.info('stopped');
+        logger.flush();
         process.exit(0);
       });
     });
@@ -66,7 +85,7 @@ async function main(): Promise<void> {
     server.keepAliveTimeout = 1;
     server.closeIdleConnections();
     setTimeout(() => {
-      console.warn(`requests still running after ${SHUTDOWN_GRACE_MS} ms; closing their connections`);
+      logger.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still running after the grace period; closing their connections');
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS).unref();
   };

@@ -10,8 +10,8 @@ describe('npm start with nothing configured (demo mode)', () => {
   it('starts both simulators, says so, serves keys of both providers, and stops cleanly on SIGTERM', async () => {
     const gateway = await startGatewayProcess({});
     try {
-      expect(gateway.output()).toMatch(/DEMO MODE/);
-      expect(gateway.output()).toMatch(/GraphiQL: http:\/\/127\.0\.0\.1:\d+\/graphql/);
+      await vi.waitFor(() => expect(gateway.output()).toMatch(/DEMO MODE/));
+      expect(gateway.output()).toMatch(/GraphiQL http:\/\/127\.0\.0\.1:\d+\/graphql/);
       const response = await post(gateway.url);
       const body = (await response.json()) as { data: { apiKeys: { totalCount: number; nodes: { provider: string }[] } } };
       expect(new Set(body.data.apiKeys.nodes.map((k) => k.provider))).toEqual(new Set(['OCTOPUS', 'HYPERSTACK']));

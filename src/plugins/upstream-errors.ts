@@ -11,13 +11,13 @@ import { UpstreamError } from '../upstream/errors.js';
  * - errors of fields that still answered (one provider down, the other's keys shown) are appended:
  *   graphql-js only records an error when a resolver throws, which would drop the data.
  */
-export function useUpstreamErrors(): Plugin<GatewayContext> {
+export function useUpstreamErrors(): Plugin {
   return {
     onExecute() {
       return {
         onExecuteDone({ args, result, setResult }) {
           if (Symbol.asyncIterator in result) return;
-          const partial = args.contextValue.partialErrors;
+          const partial = (args.contextValue as GatewayContext).partialErrors;
           if (!result.errors?.length && partial.length === 0) return;
           const errors: GraphQLError[] = (result.errors ?? []).map((error) =>
             error.originalError instanceof UpstreamError ? upstreamToGraphQLError(error.originalError, error) : error,

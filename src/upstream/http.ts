@@ -200,6 +200,25 @@ export class UpstreamHttp {
     }
   }
 
+  /**
+   * Whether the upstream answers HTTP at all (any status below 500 counts): a GET of the base path
+   * without credentials, outside retries and the breaker. For readiness checks.
+   */
+  async probe(timeoutMs = Math.min(this.options.timeoutMs, 3_000)): Promise<boolean> {
+    try {
+      const response = await this.pool.request({
+        method: 'GET',
+        path: this.basePath || '/',
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.body.dump();
+      return response.statusCode < 500;
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }

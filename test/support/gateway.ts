@@ -2,6 +2,7 @@
 // handling, without a port) while the gateway itself talks real HTTP to the simulators.
 import { loadConfig, type Config } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/logger.js';
 import {
   startHyperstackSimulator,
   startOctopusSimulator,
@@ -29,6 +30,8 @@ export interface TestGateway {
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<T>>;
+  /** Every log line written so far (only with `captureLogs`). */
+  logs(): string[];
   /** Total upstream requests so far, per simulator route. */
   counts(): Record<string, number>;
   resetCounts(): void;
@@ -44,6 +47,8 @@ export interface TestGatewayOptions {
   noOctopus?: boolean;
   env?: Record<string, string>;
   upstream?: Partial<Config['upstream']>;
+  /** Log at info level into memory, readable through `logs()`. */
+  captureLogs?: boolean;
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -51,7 +56,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     startOctopusSimulator(options.octopus),
     startHyperstackSimulator(options.hyperstack),
   ]);
-  const base = loadConfig({ DEMO: '0', ...options.env });
+  const base = loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ...options.env });
   const config: Config = {
     ...base,
     octopus: options.noOctopus
@@ -66,7 +71,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     upstream: { ...TEST_UPSTREAM, ...options.upstream },
   };
-  const gateway = createGateway(config);
+  const lines: string[] = [];
+  const logger = options.captureLogs ? createLogger({ logLevel: 'debug' }, { write: (line: string) => lines.push(line) }) : undefined;
+  const gateway = createGateway(config, { logger });
   const routes = (sim: OctopusSimulator | HyperstackSimulator, names: string[]) =>
     Object.fromEntries(names.map((r) => [r, sim.requests(r)]).filter(([, n]) => n !== 0));
 
@@ -84,6 +91,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       const body = (await response.json()) as GraphQLResponse<never>['body'];
       return { status: response.status, headers: response.headers, body };
     },
+    logs: () => lines,
     counts: () => ({
       ...routes(octopus, OCTOPUS_ROUTES),
       ...routes(hyperstack, HYPERSTACK_ROUTES),

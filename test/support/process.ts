@@ -25,7 +25,7 @@ export function startGatewayProcess(env: Record<string, string>, entry = 'src/ma
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = /listening on (http:\/\/[\w.:[\]-]+)/.exec(output);
       if (match) {
         resolve({
           child,

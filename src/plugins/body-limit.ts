@@ -1,0 +1,50 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+function tooLarge(maxBytes: number) {
+  return new GraphQLError(`The request body is larger than ${maxBytes} bytes.`, {
+    extensions: { code: 'BAD_USER_INPUT', http: { status: 413 } },
+  });
+}
+
+/**
+ * Refuses request bodies over `maxBytes` with HTTP 413, before any parsing: by the declared
+ * Content-Length when there is one, and by counting while reading otherwise (chunked bodies), so
+ * a client cannot make the gateway buffer an unbounded body. Reading stops at the limit.
+ */
+export function useBodyLimit(maxBytes: number): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (request.method !== 'POST' || !requestParser) return;
+      const length = request.headers.get('content-length');
+      if (length !== null) {
+        // Node's HTTP parser never delivers more than the declared length: checking it is enough.
+        if (Number(length) > maxBytes) throw tooLarge(maxBytes);
+        return;
+      }
+      setRequestParser(async (req) => {
+        const text = await readLimited(req, maxBytes);
+        // Hand the bounded body to yoga's own parser for this content type.
+        return requestParser(new fetchAPI.Request(req.url, { method: 'POST', headers: req.headers, body: text }));
+      });
+    },
+  };
+}
+
+async function readLimited(request: Request, maxBytes: number): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

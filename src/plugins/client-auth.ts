@@ -1,0 +1,80 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Plugin } from 'graphql-yoga';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { Config } from '../config.js';
+import { requestRecord } from './request-log.js';
+
+export interface ClientIdentity {
+  /** A static token's name, or `jwt:<subject>`. */
+  name: string;
+}
+
+const identities = new WeakMap<Request, ClientIdentity>();
+
+export function clientIdentity(request: Request): ClientIdentity | undefined {
+  return identities.get(request);
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Optional client authentication: a static bearer token from GATEWAY_TOKENS (compared in constant
+ * time: digests of equal length, so neither content nor length leaks through timing) or a JWT
+ * verified against a JWKS with a required issuer and audience. A request to the GraphQL endpoint
+ * without a valid token gets HTTP 401 before anything else happens, so no upstream is ever called.
+ * The GraphiQL page itself (a browser GET for HTML) is served without a token: it holds no data,
+ * and the requests it makes carry the token from its headers editor.
+ */
+export function useClientAuth(auth: Config['auth'], endpoint: string): Plugin {
+  const tokens = auth.tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
+  const jwks = auth.jwt ? createRemoteJWKSet(new URL(auth.jwt.jwksUrl), { timeoutDuration: 5_000 }) : undefined;
+
+  async function identify(token: string): Promise<ClientIdentity | undefined> {
+    const presented = digest(token);
+    let match: string | undefined;
+    // Compare against every token, so timing does not reveal which one (if any) matched.
+    for (const candidate of tokens) if (timingSafeEqual(candidate.digest, presented)) match ??= candidate.name;
+    if (match) return { name: match };
+    if (jwks && auth.jwt && token.split('.').length === 3) {
+      try {
+        const { payload } = await jwtVerify(token, jwks, { issuer: auth.jwt.issuer, audience: auth.jwt.audience });
+        return { name: `jwt:${payload.sub ?? 'unknown'}` };
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname !== endpoint) return;
+      if (request.method === 'GET' && request.headers.get('accept')?.includes('text/html')) return;
+      const header = request.headers.get('authorization') ?? '';
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const identity = match ? await identify(match[1]!) : undefined;
+      if (!identity) {
+        endResponse(
+          new fetchAPI.Response(
+            JSON.stringify({
+              errors: [
+                {
+                  message: match ? 'The bearer token is not valid.' : 'Authentication required: send Authorization: Bearer <token>.',
+                  extensions: { code: 'UNAUTHENTICATED' },
+                },
+              ],
+            }),
+            {
+              status: 401,
+              headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer realm="keygate"' },
+            },
+          ),
+        );
+        return;
+      }
+      identities.set(request, identity);
+      const record = requestRecord(request);
+      if (record) record.client = identity.name;
+    },
+  };
+}

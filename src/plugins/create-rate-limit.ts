@@ -1,0 +1,117 @@
+import { GraphQLError, Kind, getOperationAST, type DocumentNode, type SelectionSetNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { clientIdentity } from './client-auth.js';
+
+/** The root fields that mint a key: each one in an operation (aliases included) costs a point. */
+export const KEY_CREATING_FIELDS = new Set(['createOctopusApiKey', 'generateHyperstackApiKey']);
+
+export interface CreateRateLimiter {
+  limiter: RateLimiterAbstract;
+  close(): Promise<void>;
+}
+
+/**
+ * A per-client budget of key creations: in memory by default; in Redis when REDIS_URL is set, so a
+ * fleet behind a load balancer shares one budget. rate-limiter-flexible counts atomically in Redis
+ * (INCRBY in a Lua script), so concurrent requests on different instances cannot overshoot. If
+ * Redis is unreachable, an in-memory limiter takes over rather than letting creations through
+ * unlimited or failing them all.
+ */
+export function createRateLimiter(settings: Config['createRateLimit'], logger: Logger): CreateRateLimiter {
+  const options = { points: settings.points, duration: settings.windowSeconds, keyPrefix: 'keygate:create' };
+  if (!settings.redisUrl) return { limiter: new RateLimiterMemory(options), close: async () => {} };
+  // Commands wait for the connection while it is (re)established, but never long: after a second
+  // without an answer the in-memory insurance limiter decides instead.
+  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1_000, connectTimeout: 2_000 });
+  let warned = false;
+  redis.on('error', (error: Error) => {
+    if (!warned) logger.warn({ err: { message: error.message } }, 'redis for the create rate limit is unavailable; using in-memory limits');
+    warned = true;
+  });
+  redis.on('ready', () => (warned = false));
+  return {
+    limiter: new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: new RateLimiterMemory(options) }),
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}
+
+/** How many key-creating fields the executed operation selects at its root (through fragments too). */
+export function countKeyCreations(document: DocumentNode, operationName?: string | null): number {
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== 'mutation') return 0;
+  const fragments = new Map(
+    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
+  );
+  const seen = new Set<string>();
+  const count = (set: SelectionSetNode): number =>
+    set.selections.reduce((sum, selection) => {
+      if (selection.kind === Kind.FIELD) return sum + (KEY_CREATING_FIELDS.has(selection.name.value) ? 1 : 0);
+      if (selection.kind === Kind.INLINE_FRAGMENT) return sum + count(selection.selectionSet);
+      const name = selection.name.value;
+      if (seen.has(name)) return sum;
+      seen.add(name);
+      const fragment = fragments.get(name);
+      return sum + (fragment ? count(fragment) : 0);
+    }, 0);
+  return count(operation.selectionSet);
+}
+
+/** Who a request counts against: its authenticated client, else its address. */
+export function clientKey(context: { request: Request; req?: { socket?: { remoteAddress?: string } } }, trustProxy: boolean): string {
+  const identity = clientIdentity(context.request);
+  if (identity) return `client:${identity.name}`;
+  if (trustProxy) {
+    const forwarded = context.request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return `ip:${forwarded}`;
+  }
+  return `ip:${context.req?.socket?.remoteAddress ?? 'unknown'}`;
+}
+
+/**
+ * Checks the budget before a key-creating mutation executes, so a refused one calls no provider.
+ * All or nothing: an operation creating more keys than are left is refused whole.
+ */
+export function useCreateRateLimit(options: {
+  limiter: RateLimiterAbstract;
+  settings: Config['createRateLimit'];
+  trustProxy: boolean;
+  metrics: Metrics;
+}): Plugin {
+  const { limiter, settings, trustProxy, metrics } = options;
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const creations = countKeyCreations(args.document, args.operationName);
+      if (creations === 0) return;
+      const key = clientKey(args.contextValue as Parameters<typeof clientKey>[0], trustProxy);
+      try {
+        await limiter.consume(key, creations);
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        metrics.createRateLimited.inc();
+        const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        setResultAndStopExecution({
+          data: null,
+          errors: [
+            new GraphQLError(
+              `Too many keys created: at most ${settings.points} per ${settings.windowSeconds} s for each client. Try again in ${retryAfterSeconds} s.`,
+              {
+                extensions: {
+                  code: 'RATE_LIMITED',
+                  retryAfterSeconds,
+                  http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } },
+                },
+              },
+            ),
+          ],
+        });
+      }
+    },
+  };
+}

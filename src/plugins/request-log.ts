@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from '../logger.js';
+import type { Metrics, Outcome } from '../metrics.js';
+import type { UpstreamCall } from '../upstream/http.js';
+
+/** What one GraphQL request did, gathered while it runs and written out as one log line at the end. */
+export interface RequestRecord {
+  id: string;
+  started: number;
+  operation?: string;
+  type?: string;
+  /** Who called (a token name or JWT subject), when client authentication is on. */
+  client?: string;
+  executed: boolean;
+  hadData: boolean;
+  errorCodes: string[];
+  upstream: UpstreamCall[];
+}
+
+const records = new WeakMap<Request, RequestRecord>();
+
+/** The record of a request, for plugins and the context factory that add to it. */
+export function requestRecord(request: Request): RequestRecord | undefined {
+  return records.get(request);
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * One structured log line and one set of metrics per GraphQL request: request id (taken from
+ * X-Request-Id when it is sane, else made up, and returned in the response), operation, duration,
+ * outcome, error codes and each upstream call. Never headers, variables or results.
+ */
+export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpoint: string }): Plugin {
+  const { logger, metrics, endpoint } = options;
+  return {
+    onRequest({ request, url }) {
+      if (url.pathname !== endpoint) return;
+      const incoming = request.headers.get('x-request-id');
+      records.set(request, {
+        id: incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID(),
+        started: performance.now(),
+        executed: false,
+        hadData: false,
+        errorCodes: [],
+        upstream: [],
+      });
+    },
+    onParams({ params, request }) {
+      const record = records.get(request);
+      if (record && typeof params.operationName === 'string') record.operation = params.operationName;
+    },
+    onExecute({ args }) {
+      const record = records.get((args.contextValue as { request: Request }).request);
+      if (!record) return;
+      const operation = getOperationAST(args.document, args.operationName);
+      record.type = operation?.operation;
+      record.operation ??= operation?.name?.value;
+      record.executed = true;
+    },
+    // The final result, after every plugin has shaped it (partial-provider errors included).
+    onResultProcess({ request, result }) {
+      const record = records.get(request);
+      if (!record || Array.isArray(result) || Symbol.asyncIterator in result) return;
+      record.hadData = result.data != null;
+      record.errorCodes = (result.errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+    },
+    onResponse({ request, response }) {
+      const record = records.get(request);
+      if (!record) return;
+      response.headers.set('x-request-id', record.id);
+      const seconds = (performance.now() - record.started) / 1000;
+      const outcome: Outcome = !record.executed
+        ? 'rejected'
+        : record.errorCodes.length === 0
+          ? 'ok'
+          : record.hadData
+            ? 'partial'
+            : 'error';
+      metrics.request(record.operation, record.type, outcome, seconds);
+      const line = {
+        reqId: record.id,
+        operation: record.operation,
+        type: record.type,
+        client: record.client,
+        status: response.status,
+        outcome,
+        durationMs: Math.round(seconds * 1000 * 10) / 10,
+        errors: record.errorCodes.length > 0 ? record.errorCodes : undefined,
+        upstream: record.upstream.map((c) => ({
+          provider: c.provider,
+          method: c.method,
+          route: c.route,
+          status: c.status,
+          code: c.code,
+          attempt: c.attempt,
+          ms: Math.round(c.durationMs * 10) / 10,
+        })),
+      };
+      if (outcome === 'error' || response.status >= 500) logger.warn(line, 'graphql request failed');
+      else logger.info(line, 'graphql request');
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+const TOKEN = 'ci-token-0123456789abcdef';
+const LIST = 'query { apiKeys { totalCount } }';
+
+describe('static bearer tokens', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ env: { GATEWAY_TOKENS: `ci:${TOKEN},alice:alice-token-0123456789` } });
+  });
+  afterAll(() => t.close());
+
+  it('a valid token gets data', async () => {
+    const response = await t.query(LIST, undefined, { authorization: `Bearer ${TOKEN}` });
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+  });
+
+  it('no token or a wrong one gets HTTP 401 before any upstream call', async () => {
+    t.resetCounts();
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer nope' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
+      const response = await t.query(LIST, undefined, headers);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+    expect(t.counts()).toEqual({});
+  });
+
+  it('mutations are refused the same way', async () => {
+    const response = await t.query('mutation { generateHyperstackApiKey(input: { name: "x" }) { secret } }');
+    expect(response.status).toBe(401);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('health, readiness and the GraphiQL page need no token; they hold no key data', async () => {
+    const fetch = (path: string, headers: Record<string, string> = {}) => t.gateway.yoga.fetch(`http://keygate.test${path}`, { headers });
+    expect((await fetch('/healthz')).status).toBe(200);
+    expect((await fetch('/readyz')).status).toBe(200);
+    expect((await fetch('/graphql', { accept: 'text/html' })).status).toBe(200);
+  });
+});
+
+describe('JWTs verified against a JWKS', () => {
+  let jwks: Server;
+  let t: TestGateway;
+  let sign: (claims: { iss?: string; aud?: string; exp?: number; sub?: string }) => Promise<string>;
+  let foreign: (claims: { iss: string; aud: string }) => Promise<string>;
+
+  beforeAll(async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const other = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    jwks = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    jwks.listen(0, '127.0.0.1');
+    await once(jwks, 'listening');
+    const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+    sign = ({ iss = 'https://idp.test', aud = 'keygate', exp = Math.floor(Date.now() / 1000) + 300, sub = 'user-7' }) =>
+      new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setAudience(aud).setSubject(sub).setExpirationTime(exp).sign(privateKey);
+    foreign = ({ iss, aud }) =>
+      new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setAudience(aud).setExpirationTime('5m').sign(other.privateKey);
+    t = await startTestGateway({ env: { JWT_JWKS_URL: url, JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'keygate' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    jwks.close();
+  });
+
+  it('accepts a token from the configured issuer for this audience', async () => {
+    const response = await t.query(LIST, undefined, { authorization: `Bearer ${await sign({})}` });
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+  });
+
+  it('refuses expired tokens, other audiences, other issuers and other keys with 401', async () => {
+    t.resetCounts();
+    const tokens = [
+      await sign({ exp: Math.floor(Date.now() / 1000) - 60 }),
+      await sign({ aud: 'another-service' }),
+      await sign({ iss: 'https://evil.test' }),
+      await foreign({ iss: 'https://idp.test', aud: 'keygate' }),
+    ];
+    for (const token of tokens) {
+      expect((await t.query(LIST, undefined, { authorization: `Bearer ${token}` })).status).toBe(401);
+    }
+    expect(t.counts()).toEqual({});
+  });
+});
+
+describe('exposure without client authentication', () => {
+  const held = { OCTOPUS_URL: 'https://octopus.example', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' };
+
+  it('refuses a non-loopback HOST when the gateway holds provider credentials, and says why', () => {
+    expect(() => loadConfig({ ...held, HOST: '0.0.0.0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...held, HOST: '0.0.0.0' })).toThrow(/GATEWAY_TOKENS|ALLOW_UNAUTHENTICATED/);
+    expect(() => loadConfig({ ...held, HOST: '0.0.0.0' })).not.toThrow(/API-X/);
+  });
+
+  it('allows it with client authentication, with ALLOW_UNAUTHENTICATED=1, on loopback, or without held credentials', () => {
+    expect(() => loadConfig({ ...held, HOST: '0.0.0.0', GATEWAY_TOKENS: TOKEN })).not.toThrow();
+    expect(() => loadConfig({ ...held, HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: '1' })).not.toThrow();
+    expect(() => loadConfig({ ...held, HOST: '127.0.0.1' })).not.toThrow();
+    expect(() => loadConfig({ ...held, HOST: '::1' })).not.toThrow();
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).not.toThrow(); // demo mode: simulator credentials only
+    expect(() => loadConfig({ OCTOPUS_URL: 'https://octopus.example', HOST: '0.0.0.0' })).not.toThrow(); // callers bring their own
+  });
+
+  it('refuses short tokens and a JWKS without issuer and audience', () => {
+    expect(() => loadConfig({ GATEWAY_TOKENS: 'short' })).toThrow(/16 characters/);
+    expect(() => loadConfig({ JWT_JWKS_URL: 'https://idp.example/jwks.json' })).toThrow(/JWT_ISSUER and JWT_AUDIENCE/);
+  });
+});

@@ -1,0 +1,195 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskError } from '../src/errors.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+let t: TestGateway;
+
+beforeAll(async () => {
+  t = await startTestGateway({ env: { CORS_ORIGINS: 'https://console.example' } });
+});
+afterAll(() => t.close());
+
+const raw = (path: string, init: RequestInit = {}) => t.gateway.yoga.fetch(`http://keygate.test${path}`, init);
+const post = (body: string, headers: Record<string, string> = {}) =>
+  raw('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+const codeOf = async (response: Response) => ((await response.json()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code;
+
+describe('operation limits: refused before any upstream call', () => {
+  const refused = async (query: string) => {
+    t.resetCounts();
+    const response = await t.query(query);
+    expect(response.body.data ?? null).toBeNull();
+    expect(response.body.errors?.[0]?.extensions?.code).toBeDefined();
+    expect(t.counts()).toEqual({});
+    return response.body.errors![0]!;
+  };
+
+  it('apiKeys repeated under 10,000 aliases', async () => {
+    const query = `query { ${Array.from({ length: 10_000 }, (_, i) => `a${i}: apiKeys { totalCount }`).join(' ')} }`;
+    expect(query.length).toBeLessThan(400_000);
+    // The body limit answers first here (413); with a bigger limit the alias and token limits would.
+    const response = await post(JSON.stringify({ query }));
+    expect(response.status).toBe(413);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('too many aliases', async () => {
+    const error = await refused(`query { ${Array.from({ length: 16 }, (_, i) => `a${i}: apiKeys { totalCount }`).join(' ')} }`);
+    expect(error.message).toMatch(/Aliases limit of 15 exceeded/);
+  });
+
+  it('too deep', async () => {
+    const shallow = await startTestGateway({ env: { MAX_DEPTH: '2' } });
+    try {
+      shallow.resetCounts();
+      const response = await shallow.query('query { apiKeys { edges { node { id } } } }');
+      expect(response.body.errors?.[0]?.message).toMatch(/depth limit of 2 exceeded/i);
+      expect(shallow.counts()).toEqual({});
+    } finally {
+      await shallow.close();
+    }
+  });
+
+  it('too many directives', async () => {
+    const error = await refused(`query { apiKeys { totalCount ${'@include(if: true) '.repeat(21)} } }`);
+    expect(error.message).toMatch(/Directives limit/);
+  });
+
+  it('too many tokens', async () => {
+    const error = await refused(`query { apiKeys { ${'totalCount '.repeat(2_001)} } }`);
+    expect(error.message).toMatch(/Token limit/);
+  });
+
+  it('too costly', async () => {
+    const fields = 'id provider providerKeyId name description createdAt expiresAt keyHint';
+    const error = await refused(
+      `query { ${Array.from({ length: 15 }, (_, i) => `a${i}: apiKeys(first: 500) { nodes { ${fields} } }`).join(' ')} }`,
+    );
+    expect(error.message).toMatch(/Cost limit/);
+  });
+});
+
+describe('HTTP-level protections', () => {
+  it('refuses a body over the limit with 413, by Content-Length and when chunked', async () => {
+    const big = JSON.stringify({ query: `query { apiKeys { totalCount } } # ${'x'.repeat(200_000)}` });
+    const declared = await post(big);
+    expect(declared.status).toBe(413);
+    expect(await codeOf(declared)).toBe('BAD_USER_INPUT');
+    const chunked = await raw('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 30; i++) controller.enqueue(new TextEncoder().encode(i === 0 ? big.slice(0, 10_000) : 'x'.repeat(10_000)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+  });
+
+  it('refuses batched operations', async () => {
+    const response = await post(JSON.stringify([{ query: '{ apiKeys { totalCount } }' }, { query: '{ apiKeys { totalCount } }' }]));
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('never runs a mutation over GET', async () => {
+    t.resetCounts();
+    const query = encodeURIComponent('mutation { generateHyperstackApiKey(input: { name: "via-get" }) { secret } }');
+    const response = await raw(`/graphql?query=${query}`, { headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json' } });
+    expect(response.status).toBe(405);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('CSRF: a GET or a simple-content-type POST without the custom header is refused', async () => {
+    t.resetCounts();
+    const query = encodeURIComponent('{ apiKeys { totalCount } }');
+    const get = await raw(`/graphql?query=${query}`, { headers: { accept: 'application/json' } });
+    expect(get.status).toBe(403);
+    expect(await codeOf(get)).toBe('FORBIDDEN');
+    const form = await raw('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `query=${query}`,
+    });
+    expect(form.status).toBe(403);
+    expect(t.counts()).toEqual({});
+    const allowed = await raw(`/graphql?query=${query}`, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' } });
+    expect(allowed.status).toBe(200);
+  });
+
+  it('CORS: only the configured origins get CORS headers', async () => {
+    const preflight = (origin: string) =>
+      raw('/graphql', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    expect((await preflight('https://console.example')).headers.get('access-control-allow-origin')).toBe('https://console.example');
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    const noCors = await startTestGateway();
+    try {
+      const response = await noCors.gateway.yoga.fetch('http://keygate.test/graphql', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://console.example', 'access-control-request-method': 'POST' },
+      });
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await noCors.close();
+    }
+  });
+});
+
+describe('switches', () => {
+  it('introspection can be turned off', async () => {
+    const closed = await startTestGateway({ env: { INTROSPECTION: '0' } });
+    try {
+      const response = await closed.query('{ __schema { types { name } } }');
+      expect(response.body.errors?.[0]?.extensions?.code).toBeDefined();
+      expect(response.body.data ?? null).toBeNull();
+      const suggestion = await closed.query('{ apiKey { nam } }');
+      expect(JSON.stringify(suggestion.body)).not.toMatch(/Did you mean/); // no schema leaks via suggestions
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('trusted documents: only listed operations run, by documentId or persisted-query hash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-'));
+    const file = join(dir, 'operations.json');
+    writeFileSync(file, JSON.stringify({ countKeys: 'query CountKeys { apiKeys { totalCount } }', abc123: '{ apiKeys { totalCount } }' }));
+    const trusted = await startTestGateway({ env: { PERSISTED_OPERATIONS_FILE: file } });
+    try {
+      const send = (body: unknown) =>
+        trusted.gateway.yoga.fetch('http://keygate.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const byId = (await (await send({ documentId: 'countKeys' })).json()) as { data?: { apiKeys: { totalCount: number } } };
+      expect(byId.data?.apiKeys.totalCount).toBeGreaterThan(0);
+      const byHash = (await (await send({ extensions: { persistedQuery: { version: 1, sha256Hash: 'abc123' } } })).json()) as { data?: unknown };
+      expect(byHash.data).toBeDefined();
+      trusted.resetCounts();
+      expect(await codeOf(await send({ query: '{ apiKeys { totalCount } }' }))).toBe('PERSISTED_QUERY_ONLY');
+      expect(await codeOf(await send({ documentId: 'nope' }))).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect(trusted.counts()).toEqual({});
+      const graphiql = await trusted.gateway.yoga.fetch('http://keygate.test/graphql', { headers: { accept: 'text/html' } });
+      expect(await graphiql.text()).not.toContain('<title>keygate</title>'); // GraphiQL is off in this mode
+      expect((await trusted.gateway.yoga.fetch('http://keygate.test/')).status).toBe(404); // and so is the console
+    } finally {
+      await trusted.close();
+    }
+  });
+
+  it('an unexpected error is masked: no message, no stack', () => {
+    const masked = maskError(new TypeError('Cannot read properties of undefined (reading \'x\') at /srv/keygate/src/secret.ts:1'), 'Unexpected error.');
+    expect(masked.message).toBe('Unexpected error.');
+    expect(JSON.stringify(masked)).not.toMatch(/secret\.ts|TypeError/);
+    expect((masked as { extensions?: { code?: string } }).extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+  });
+});

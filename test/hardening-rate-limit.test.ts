@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_SERVER, startRedis, type RedisServer } from './support/redis.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+const GENERATE = (name: string) => `mutation { generateHyperstackApiKey(input: { name: "${name}" }) { secret } }`;
+const TOKENS = 'ci:ci-token-0123456789abcdef,bob:bob-token-0123456789abcd';
+const as = (who: 'ci' | 'bob') => ({ authorization: `Bearer ${who === 'ci' ? 'ci-token-0123456789abcdef' : 'bob-token-0123456789abcd'}` });
+
+describe('create rate limit (in memory)', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ env: { CREATE_RATE_LIMIT: '3', CREATE_RATE_LIMIT_WINDOW_S: '3600', GATEWAY_TOKENS: TOKENS }, hyperstack: { keyQuota: 100 } });
+  });
+  afterAll(() => t.close());
+
+  it('lets a client create up to the limit, then refuses with RATE_LIMITED, 429 and Retry-After, calling no provider', async () => {
+    for (let i = 0; i < 3; i++) expect((await t.query(GENERATE(`ci-${i}`), undefined, as('ci'))).body.errors).toBeUndefined();
+    t.resetCounts();
+    const refused = await t.query(GENERATE('ci-3'), undefined, as('ci'));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect(refused.body.errors?.[0]?.extensions).not.toHaveProperty('http');
+    expect(t.counts()).toEqual({});
+  });
+
+  it('counts per client: another client still has its budget', async () => {
+    expect((await t.query(GENERATE('bob-0'), undefined, as('bob'))).body.errors).toBeUndefined();
+  });
+
+  it('counts every key-creating field, aliases and fragments included, all or nothing', async () => {
+    const twoAtOnce = `mutation { a: generateHyperstackApiKey(input: { name: "bob-1" }) { secret } ...More }
+      fragment More on Mutation { b: createOctopusApiKey(input: { purpose: "bob-2" }) { secret } }`;
+    expect((await t.query(twoAtOnce, undefined, as('bob'))).body.errors).toBeUndefined(); // 3 of 3 used
+    t.resetCounts();
+    expect((await t.query(GENERATE('bob-3'), undefined, as('bob'))).status).toBe(429);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('does not limit reads, renames or revokes', async () => {
+    const list = await t.query('query { apiKeys { totalCount } }', undefined, as('ci'));
+    expect(list.body.errors).toBeUndefined();
+  });
+});
+
+describe.skipIf(!REDIS_SERVER)('create rate limit shared through Redis', () => {
+  let redis: RedisServer;
+  let a: TestGateway;
+  let b: TestGateway;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const env = { CREATE_RATE_LIMIT: '5', CREATE_RATE_LIMIT_WINDOW_S: '3600', GATEWAY_TOKENS: TOKENS, REDIS_URL: redis.url };
+    [a, b] = await Promise.all([
+      startTestGateway({ env, hyperstack: { keyQuota: 1000 } }),
+      startTestGateway({ env, hyperstack: { keyQuota: 1000 } }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await redis?.stop();
+  });
+
+  it('two gateway instances enforce one limit, even under concurrent requests', async () => {
+    // 20 creations at once, split across both instances: exactly 5 may pass.
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).query(GENERATE(`fleet-${i}`), undefined, as('ci'))),
+    );
+    const passed = results.filter((r) => r.status === 200 && !r.body.errors);
+    const limited = results.filter((r) => r.status === 429);
+    expect(passed).toHaveLength(5);
+    expect(limited).toHaveLength(15);
+    expect(a.hyperstack.requests('POST /v1/api-key/generate') + b.hyperstack.requests('POST /v1/api-key/generate')).toBe(5);
+  });
+
+  it('falls back to an in-memory limit when Redis goes away, without failing requests', async () => {
+    await redis.stop();
+    const response = await a.query(GENERATE('after-redis'), undefined, as('bob'));
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+  });
+});
+
+if (!REDIS_SERVER) console.warn('hardening-rate-limit: SKIPPED the Redis tests, redis-server is not installed (apt-get install redis-server)');

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+let t: TestGateway;
+
+beforeAll(async () => {
+  t = await startTestGateway({ captureLogs: true });
+});
+afterAll(() => t.close());
+
+const logLines = () => t.logs().map((line) => JSON.parse(line) as Record<string, unknown>);
+const get = (path: string) => t.gateway.yoga.fetch(`http://keygate.test${path}`);
+
+describe('structured request logs', () => {
+  it('one line per request with request id, operation, duration, outcome and each upstream call', async () => {
+    const response = await t.query('query Inventory { apiKeys { totalCount } }', undefined, { 'x-request-id': 'trace-abc-123' });
+    expect(response.headers.get('x-request-id')).toBe('trace-abc-123');
+    const line = logLines().find((l) => l.reqId === 'trace-abc-123')!;
+    expect(line).toMatchObject({
+      level: 30,
+      msg: 'graphql request',
+      operation: 'Inventory',
+      type: 'query',
+      status: 200,
+      outcome: 'ok',
+      durationMs: expect.any(Number),
+    });
+    expect(line.upstream).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ provider: 'OCTOPUS', method: 'GET', route: '/users/{userId}/apikeys', status: 200, ms: expect.any(Number) }),
+        expect.objectContaining({ provider: 'HYPERSTACK', method: 'GET', route: '/api-key', status: 200 }),
+      ]),
+    );
+  });
+
+  it('makes up a request id when none (or a malformed one) is given, and returns it', async () => {
+    const response = await t.query('{ apiKeys { totalCount } }', undefined, { 'x-request-id': 'bad id with spaces\n' });
+    const id = response.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(logLines().some((l) => l.reqId === id)).toBe(true);
+  });
+
+  it('logs a partial outcome with the error codes when a provider fails', async () => {
+    t.hyperstack.fault('GET /v1/api-key', { mode: 'error' });
+    try {
+      const response = await t.query('query Partial { apiKeys { totalCount } }');
+      const line = logLines().find((l) => l.reqId === response.headers.get('x-request-id'))!;
+      expect(line).toMatchObject({ operation: 'Partial', outcome: 'partial', errors: ['UPSTREAM_ERROR'] });
+    } finally {
+      t.hyperstack.clearFaults();
+    }
+  });
+});
+
+describe('Prometheus metrics', () => {
+  it('counts requests by operation and outcome, upstream calls by provider/route/status, and circuit state', async () => {
+    await t.query('query MetricsProbe { apiKeys { totalCount } }');
+    const response = await get('/metrics');
+    expect(response.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/keygate_graphql_requests_total\{operation="MetricsProbe",type="query",outcome="ok"\} 1/);
+    expect(text).toMatch(/keygate_graphql_request_duration_seconds_count\{operation="MetricsProbe",type="query",outcome="ok"\} 1/);
+    expect(text).toMatch(/keygate_upstream_requests_total\{provider="OCTOPUS",method="GET",route="\/users\/\{userId\}\/apikeys",status="200"\} \d+/);
+    expect(text).toMatch(/keygate_upstream_circuit_state\{provider="OCTOPUS"\} 0/);
+    expect(text).toMatch(/process_resident_memory_bytes/);
+  });
+
+  it('keeps operation-name labels bounded whatever clients send', async () => {
+    await t.query('query ThisNameIsFine { apiKeys { totalCount } }');
+    const text = await (await get('/metrics')).text();
+    expect(text).toContain('operation="ThisNameIsFine"');
+    const names = new Set([...text.matchAll(/operation="([^"]*)"/g)].map((m) => m[1]));
+    expect(names.size).toBeLessThanOrEqual(202);
+  });
+});
+
+describe('health', () => {
+  it('/healthz answers while the process is alive', async () => {
+    expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('/readyz is 200 when the upstreams answer and 503 when one does not', async () => {
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, upstreams: { OCTOPUS: true, HYPERSTACK: true } });
+
+    const other = await startTestGateway();
+    await other.hyperstack.close();
+    try {
+      const notReady = await other.gateway.yoga.fetch('http://keygate.test/readyz');
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual({ ready: false, upstreams: { OCTOPUS: true, HYPERSTACK: false } });
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('secrets stay out of logs, metrics and errors', () => {
+  it('a minted key, the configured credentials and a forwarded one appear in no log line, metric or error', async () => {
+    const forwarded = t.hyperstack.credentials[1]!;
+    const octopus = await t.query<{ createOctopusApiKey: { secret: string } }>(
+      'mutation { createOctopusApiKey(input: { purpose: "observed" }) { secret } }',
+    );
+    const hyperstack = await t.query<{ generateHyperstackApiKey: { secret: string } }>(
+      'mutation { generateHyperstackApiKey(input: { name: "observed" }) { secret } }',
+      undefined,
+      { 'X-Hyperstack-Api-Key': forwarded },
+    );
+    const minted = [octopus.body.data!.createOctopusApiKey.secret, hyperstack.body.data!.generateHyperstackApiKey.secret];
+    // Use the minted keys as credentials too, including failing calls that produce errors and logs.
+    const failures = await Promise.all([
+      t.query('{ apiKeys { totalCount } }', undefined, { 'X-Octopus-ApiKey': `${minted[0]}x`, 'X-Hyperstack-Api-Key': `${minted[1]}x` }),
+      t.query('{ apiKeys { totalCount } }', undefined, { 'X-Octopus-ApiKey': minted[0]!, 'X-Hyperstack-Api-Key': minted[1]! }),
+    ]);
+    const everything = [
+      t.logs().join('\n'),
+      await (await get('/metrics')).text(),
+      JSON.stringify(failures.map((f) => f.body.errors ?? [])),
+    ].join('\n');
+    expect(t.logs().length).toBeGreaterThan(3);
+    for (const secret of [...minted, forwarded, t.config.octopus!.apiKey!, t.config.hyperstack.apiKey!]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+});
