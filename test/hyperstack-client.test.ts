@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHyperstackSimulator, type HyperstackSeedUser, type HyperstackSimulator } from '../src/simulators/index.js';
-import { UpstreamError } from '../src/upstream/errors.js';
 import { HyperstackClient } from '../src/upstream/hyperstack.js';
 import { closeUpstreams, type Upstreams } from '../src/upstream/upstreams.js';
 import { testUpstreams } from './support/upstreams.js';
+import { failure } from './support/failure.js';
 
 const users: HyperstackSeedUser[] = [
   {
@@ -48,15 +48,6 @@ afterEach(() => {
 
 const client = (variant = 'naive', credential = sims[variant]!.credentials[0]!) =>
   new HyperstackClient(clients[variant]!.hyperstack, credential);
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  return error as UpstreamError;
-}
 
 describe('HyperstackClient', () => {
   it('lists the caller\'s keys as domain records with the last 4 characters as hint', async () => {

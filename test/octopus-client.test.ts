@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startOctopusSimulator, type OctopusSeedUser, type OctopusSimulator } from '../src/simulators/index.js';
-import { UpstreamError } from '../src/upstream/errors.js';
 import { OctopusClient } from '../src/upstream/octopus.js';
 import { closeUpstreams, type Upstreams } from '../src/upstream/upstreams.js';
 import { testUpstreams } from './support/upstreams.js';
+import { failure } from './support/failure.js';
 
 const DAY = 86_400_000;
 const now = Date.now();
@@ -51,15 +51,6 @@ afterEach(() => {
 
 const client = (credential = sim.credentials['Users-1']!, pageSize?: number) =>
   new OctopusClient(upstreams.octopus!, credential, { pageSize });
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  return error as UpstreamError;
-}
 
 describe('OctopusClient reads', () => {
   it('resolves the current user', async () => {

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startOctopusSimulator, type OctopusSimulator } from '../src/simulators/index.js';
-import { UpstreamError } from '../src/upstream/errors.js';
 import { UpstreamHttp, parseRetryAfter, type UpstreamCall } from '../src/upstream/http.js';
 import { OctopusClient, describeOctopusError } from '../src/upstream/octopus.js';
+import { failure } from './support/failure.js';
 
 let sim: OctopusSimulator;
 const pools: UpstreamHttp[] = [];
@@ -35,15 +35,6 @@ function http(options: Partial<ConstructorParameters<typeof UpstreamHttp>[0]> = 
 
 const me = (pool: UpstreamHttp, credential = Object.values(sim.credentials)[0]!) =>
   new OctopusClient(pool, credential).currentUser();
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  return error as UpstreamError;
-}
 
 describe('UpstreamHttp', () => {
   it('cuts a hanging upstream at the timeout with UPSTREAM_TIMEOUT, without retrying it', async () => {

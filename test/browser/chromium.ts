@@ -83,3 +83,12 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
   await page.screenshot({ path, fullPage: options.fullPage ?? true });
   return path;
 }
+
+/** Collects every request the pages make anywhere but below `prefix` (data: and blob: URLs aside). */
+export function requestsOutside(context: BrowserContext, prefix: string): string[] {
+  const outside: string[] = [];
+  context.on('request', (request) => {
+    if (!request.url().startsWith(prefix) && !/^(data|blob):/.test(request.url())) outside.push(request.url());
+  });
+  return outside;
+}

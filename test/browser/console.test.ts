@@ -4,7 +4,7 @@ import type { Dialog, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { listen, type Listening } from '../support/listen.js';
-import { launchChromium, noChromium, screenshot, type Browser } from './chromium.js';
+import { launchChromium, noChromium, requestsOutside, screenshot, type Browser } from './chromium.js';
 
 // The demo's keys of Maria (the credential's user), newest first: created 2, 12, 41, 64, 133, 172 days ago.
 const SEEDED = [
@@ -22,16 +22,14 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let errors: string[];
-  const outside: string[] = [];
+  let outside: string[] = [];
 
   beforeAll(async () => {
     t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
     server = await listen(t.gateway);
     browser = await launchChromium();
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    browser.context.on('request', (request) => {
-      if (!request.url().startsWith('http://127.0.0.1:') && !/^(data|blob):/.test(request.url())) outside.push(request.url());
-    });
+    outside = requestsOutside(browser.context, 'http://127.0.0.1:');
     ({ page, errors } = await browser.newPage());
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { listen, type Listening } from '../support/listen.js';
-import { launchChromium, noChromium, screenshot, type Browser } from './chromium.js';
+import { launchChromium, noChromium, requestsOutside, screenshot, type Browser } from './chromium.js';
 
 describe.skipIf(noChromium)('GraphiQL in Chromium', () => {
   let t: TestGateway;
@@ -12,15 +12,13 @@ describe.skipIf(noChromium)('GraphiQL in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let errors: string[];
-  const outside: string[] = [];
+  let outside: string[] = [];
 
   beforeAll(async () => {
     t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
     server = await listen(t.gateway);
     browser = await launchChromium();
-    browser.context.on('request', (request) => {
-      if (!request.url().startsWith(server.url) && !/^(data|blob):/.test(request.url())) outside.push(request.url());
-    });
+    outside = requestsOutside(browser.context, server.url);
     ({ page, errors } = await browser.newPage());
   });
   afterAll(async () => {
