@@ -160,6 +160,19 @@ query Nodes($ids: [ID!]!) {
 `,
 };
 
+const VIEWER: Example = {
+  query: /* GraphQL */ `# Who this request acts as: which providers the gateway
+# serves, whether you have a credential for each, and the
+# Octopus user whose keys apiKeys lists by default.
+query Viewer {
+  viewer {
+    providers { provider configured hasCredential }
+    octopusUser { id username displayName }
+  }
+}
+`,
+};
+
 const CREATE_OCTOPUS: Example = {
   query: /* GraphQL */ `# Creates an Octopus API key. The secret is in this
 # response and nowhere else: store it now.
@@ -253,6 +266,7 @@ export const EXAMPLES: readonly Example[] = [
   API_KEY,
   NODE,
   NODES,
+  VIEWER,
   CREATE_OCTOPUS,
   GENERATE_HYPERSTACK,
   UPDATE_HYPERSTACK,

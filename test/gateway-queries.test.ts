@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { hyperstackUsers, octopusUsers } from './support/seeds.js';
+import { OCTOPUS_DEV_SECRET, hyperstackUsers, octopusUsers } from './support/seeds.js';
 
 let t: TestGateway;
 
@@ -213,5 +213,45 @@ describe('node, nodes and apiKey', () => {
   it('refuses more than 100 ids', async () => {
     const response = await t.query('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: Array(101).fill('x') });
     expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('viewer', () => {
+  const VIEWER = 'query { viewer { providers { provider configured hasCredential } octopusUser { id username displayName } } }';
+
+  it('says which providers this request can act at, and as which Octopus user', async () => {
+    const response = await t.query(VIEWER);
+    expect(response.body).toEqual({
+      data: {
+        viewer: {
+          providers: [
+            { provider: 'OCTOPUS', configured: true, hasCredential: true },
+            { provider: 'HYPERSTACK', configured: true, hasCredential: true },
+          ],
+          octopusUser: { id: 'Users-1', username: 'admin', displayName: 'Admin' },
+        },
+      },
+    });
+  });
+
+  it('follows a forwarded credential, and reports a refused one as an error beside the rest', async () => {
+    const dev = await t.query<{ viewer: { octopusUser: { id: string } } }>(VIEWER, undefined, { 'X-Octopus-ApiKey': OCTOPUS_DEV_SECRET });
+    expect(dev.body.data!.viewer.octopusUser.id).toBe('Users-2');
+    const refused = await t.query<{ viewer: { octopusUser: null } }>(VIEWER, undefined, { 'X-Octopus-ApiKey': 'API-NOPE' });
+    expect(refused.body.data!.viewer.octopusUser).toBeNull();
+    expect(refused.body.errors?.[0]).toMatchObject({ path: ['viewer', 'octopusUser'], extensions: { code: 'UNAUTHENTICATED', provider: 'OCTOPUS' } });
+  });
+
+  it('without a credential: hasCredential false and no Octopus user, without calling Octopus', async () => {
+    const bare = await startTestGateway({ credentials: { octopus: false } });
+    try {
+      const response = await bare.query<{ viewer: { providers: { hasCredential: boolean }[]; octopusUser: null } }>(VIEWER);
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data!.viewer.providers.map((p) => p.hasCredential)).toEqual([false, true]);
+      expect(response.body.data!.viewer.octopusUser).toBeNull();
+      expect(bare.octopus.requests()).toBe(0);
+    } finally {
+      await bare.close();
+    }
   });
 });

@@ -49,6 +49,13 @@ export const ApiKey = builder.interfaceRef<ApiKeyRecord>('ApiKey').implement({
       description: 'When an Octopus key stops working (UTC); null for Hyperstack, whose keys do not expire.',
       resolve: (key) => (key.provider === 'OCTOPUS' ? key.expiresAt : null),
     }),
+    lastUsedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'When the key was last used, where the provider says (Octopus 2026+); null when never used or unknown, and always for Hyperstack, which does not tell.',
+      resolve: (key) => (key.provider === 'OCTOPUS' ? key.lastUsedAt : null),
+    }),
     keyHint: t.string({
       nullable: true,
       description:

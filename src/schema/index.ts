@@ -4,6 +4,7 @@ import './api-key.js';
 import './octopus.js';
 import './hyperstack.js';
 import './node.js';
+import './viewer.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -11,12 +11,6 @@ export const OctopusApiKeyType = builder.objectRef<OctopusApiKey>('OctopusApiKey
   fields: (t) => ({
     purpose: t.exposeString('purpose', { description: 'The purpose given when the key was created (same as `name`).' }),
     userId: t.exposeID('userId', { description: 'The Octopus user the key belongs to, e.g. `Users-1`.' }),
-    lastUsedAt: t.field({
-      type: 'DateTime',
-      nullable: true,
-      description: 'When the key was last used, where the server tracks it (Octopus 2026+); null when never or unknown.',
-      resolve: (key) => key.lastUsedAt,
-    }),
   }),
 });
 

@@ -82,6 +82,11 @@ export class Loaders {
     return provider === 'HYPERSTACK' || this.upstreams.octopus !== undefined;
   }
 
+  /** Whether this request has a credential for a provider (its own header or the gateway's). */
+  hasCredential(provider: Provider): boolean {
+    return Boolean(provider === 'OCTOPUS' ? this.credentials.octopus : this.credentials.hyperstack);
+  }
+
   /** The Octopus client for this request's credential; throws UNAUTHENTICATED when there is none. */
   octopus(): OctopusClient {
     if (!this.upstreams.octopus) throw notConfigured('OCTOPUS');

@@ -40,6 +40,7 @@ describe.skipIf(noChromium)('GraphiQL in Chromium', () => {
       'ApiKey',
       'Node',
       'Nodes',
+      'Viewer',
       'CreateOctopusApiKey',
       'GenerateHyperstackApiKey',
       'UpdateHyperstackApiKey',
