@@ -1,7 +1,7 @@
 // The key console as served over HTTP: the page, its assets, their headers, and what its code may
 // and may not do. The browser tests (test/browser/) drive it for real.
 import { readFileSync } from 'node:fs';
-import { parse, validate } from 'graphql';
+import { Kind, parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIR, loadConsoleAssets } from '../src/plugins/console.js';
 import { buildSchema } from '../src/schema/index.js';
@@ -128,6 +128,22 @@ describe('the console code', () => {
     expect(operations.length).toBe(5);
     for (const [name, query] of operations) {
       expect({ name, errors: validate(schema, parse(query)).map((e) => e.message) }).toEqual({ name, errors: [] });
+    }
+  });
+
+  it('asks who it acts as in the same request as the list, at no extra upstream call', async () => {
+    const [list] = parse(api.OPERATIONS.LIST!).definitions;
+    const fields = list?.kind === Kind.OPERATION_DEFINITION ? list.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : s.kind)) : [];
+    expect(fields).toEqual(['apiKeys', 'viewer']);
+    // A fresh gateway, so the Octopus user is not remembered yet: the list and viewer share one lookup.
+    const fresh = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+    try {
+      const answer = await fresh.query(api.OPERATIONS.LIST!, { first: 100 }, { 'x-graphql-yoga-csrf': 'test' });
+      expect(answer.body.errors).toBeUndefined();
+      expect(answer.body.data).toMatchObject({ viewer: { octopusUser: { id: 'Users-1' } } });
+      expect(fresh.counts()).toEqual({ 'GET /api/users/me': 1, 'GET /api/users/{userId}/apikeys': 1, 'GET /v1/api-key': 1 });
+    } finally {
+      await fresh.close();
     }
   });
 

@@ -26,6 +26,8 @@ export function isTokenError(error) {
 
 const KEY_FIELDS = 'id provider name description createdAt expiresAt keyHint';
 
+// The viewer rides along with the list: the gateway looks up the current Octopus user for the list
+// anyway, so knowing whose keys these are and which providers can act costs no extra upstream call.
 const LIST = /* GraphQL */ `
   query ConsoleKeys($first: Int!, $after: String, $filter: ApiKeyFilter) {
     apiKeys(first: $first, after: $after, filter: $filter) {
@@ -33,6 +35,10 @@ const LIST = /* GraphQL */ `
       unavailableProviders
       nodes { ${KEY_FIELDS} }
       pageInfo { hasNextPage endCursor }
+    }
+    viewer {
+      providers { provider configured hasCredential }
+      octopusUser { id username displayName }
     }
   }
 `;

@@ -44,15 +44,86 @@ function showNotices(messages) {
   notices.replaceChildren(...messages.map((text) => el('p', { className: 'notice', text })));
 }
 
-/** What the list is missing, in words: the errors naming a provider, plus any provider left unexplained. */
+/** What the list is missing, in words, each said once: the errors, plus any provider left unexplained. */
 function listProblems(data, errors) {
-  const messages = errors.map(describeError);
+  const messages = withoutEchoes(errors).map((error) => describeListError(error, data?.viewer));
   for (const provider of data?.apiKeys?.unavailableProviders ?? []) {
     if (!errors.some((error) => error.extensions?.provider === provider)) {
       messages.push(`${PROVIDER_NAMES[provider]} is unavailable: its keys are not shown.`);
     }
   }
-  return messages;
+  return [...new Set(messages)];
+}
+
+/**
+ * `viewer.octopusUser` waits on the same Octopus lookup as the list, so one failure comes back twice:
+ * keep the list's error, which also says that keys are missing, and drop the viewer's copy.
+ */
+function withoutEchoes(errors) {
+  const isViewer = (error) => error.path?.[0] === 'viewer';
+  const listed = new Set(errors.filter((error) => !isViewer(error)).map((error) => error.extensions?.provider));
+  return errors.filter((error) => {
+    const provider = error.extensions?.provider;
+    return !isViewer(error) || !provider || !listed.has(provider);
+  });
+}
+
+/** Without a credential there is nothing for the provider to refuse: say what is missing instead. */
+function describeListError(error, viewer) {
+  const provider = error.extensions?.provider;
+  const status = viewer?.providers.find((s) => s.provider === provider);
+  if (status && !status.hasCredential && error.extensions.code === 'UNAUTHENTICATED') {
+    return `${PROVIDER_NAMES[provider]} keys are not shown: keygate has no ${PROVIDER_NAMES[provider]} credential.`;
+  }
+  return describeError(error);
+}
+
+// --- What the gateway serves, and as whom (viewer) -----------------------------------------------------
+
+/** Each provider's create form, its hint line, and the gateway setting that gives it a credential. */
+const CREATE_FORMS = {
+  OCTOPUS: { form: $('create-octopus'), hint: $('octopus-unavailable'), setting: 'OCTOPUS_API_KEY' },
+  HYPERSTACK: { form: $('create-hyperstack'), hint: $('hyperstack-unavailable'), setting: 'HYPERSTACK_API_KEY' },
+};
+
+/**
+ * Fits the page to the gateway, so nobody fills in a form that can only fail: a provider it does not
+ * serve disappears from the forms and the filter; one it has no credential for keeps its form in
+ * sight, switched off, with the reason.
+ */
+function showViewer(viewer) {
+  if (!viewer) return; // the request failed as a whole: keep what is on screen
+  for (const { provider, configured, hasCredential } of viewer.providers) {
+    const option = [...providerSelect.options].find((o) => o.value === provider);
+    if (option) {
+      option.hidden = !configured;
+      option.disabled = !configured;
+    }
+    const parts = CREATE_FORMS[provider];
+    if (!parts) continue; // a provider this console has no form for
+    parts.form.hidden = !configured;
+    switchForm(parts, provider, configured && !hasCredential);
+  }
+  showOctopusUser(viewer.octopusUser);
+}
+
+function switchForm({ form, hint, setting }, provider, off) {
+  hint.textContent = off ? `No ${PROVIDER_NAMES[provider]} credential: set ${setting} on the gateway.` : '';
+  hint.hidden = !off;
+  form.toggleAttribute('data-unavailable', off);
+  for (const control of form.elements) {
+    if (off) control.setAttribute('aria-describedby', hint.id);
+    else control.removeAttribute('aria-describedby');
+    // A form that is submitting re-enables its controls itself when done (see `submitting`).
+    if (!form.hasAttribute('aria-busy')) control.disabled = off;
+  }
+}
+
+/** Whose Octopus keys are listed: the user behind the Octopus credential. */
+function showOctopusUser(user) {
+  const note = $('octopus-user');
+  note.textContent = user ? `Octopus keys of ${user.displayName || user.username} (${user.id})` : '';
+  note.hidden = !user;
 }
 
 /**
@@ -76,6 +147,7 @@ async function loadKeys({ append = false, highlight } = {}) {
 
   const { data, errors } = result;
   showNotices(listProblems(data, errors));
+  showViewer(data?.viewer);
   const page = data?.apiKeys;
   if (!page) {
     summary.textContent = shown.size > 0 ? 'The list could not be refreshed; the keys below may be out of date.' : 'No keys could be loaded.';
@@ -155,7 +227,8 @@ async function submitting(form, work) {
     }
     return data;
   } finally {
-    for (const control of controls) control.disabled = false;
+    // Back on, unless the gateway said meanwhile that this form can only fail.
+    for (const control of controls) control.disabled = form.hasAttribute('data-unavailable');
     form.removeAttribute('aria-busy');
     // Disabling dropped the focus; give it back unless something else took it meanwhile.
     if (document.activeElement === document.body && focused instanceof HTMLElement) focused.focus();

@@ -43,6 +43,11 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
   const row = (name: string): Locator => rows().filter({ has: page.getByRole('rowheader', { name, exact: true }) });
   const summary = () => page.locator('#summary');
   const secretPanel = () => page.locator('#secret');
+  const notices = () => page.locator('#notices p').allTextContents();
+  const octopusUser = () => page.locator('#octopus-user');
+  /** The provider filter's choices people can see. */
+  const providerChoices = () =>
+    page.locator('#provider option').evaluateAll((options) => (options as HTMLOptionElement[]).filter((o) => !o.hidden).map((o) => o.value));
 
   /** Opens the console and waits until the list has been drawn. */
   async function open(): Promise<void> {
@@ -62,6 +67,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       'Octopus Deploy',
     ]);
     await expect.poll(() => summary().textContent()).toBe('6 keys, newest first.');
+    expect(await octopusUser().textContent()).toBe('Octopus keys of Maria Okafor (Users-1)');
 
     // Locale text on screen, the exact ISO value in title and datetime.
     const created = row('terraform').locator('td').nth(2).locator('time');
@@ -271,6 +277,80 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     const expected = errors.filter((e) => e.includes('status of 401'));
     expect(expected).toHaveLength(2);
     errors.splice(0, errors.length, ...errors.filter((e) => !expected.includes(e)));
+  });
+
+  it('switches off the form of a provider without a credential, says why, and names whose Octopus keys are listed', async () => {
+    const partial = await startTestGateway({ env: { LOG_LEVEL: 'silent' }, credentials: { hyperstack: false } });
+    const partialServer = await listen(partial.gateway);
+    try {
+      // The Octopus user lookup fails: the list and viewer.octopusUser both report it, the page says it once.
+      partial.octopus.fault('GET /api/users/me', { mode: 'error' });
+      await page.goto(`${partialServer.url}/`);
+      await expect.poll(notices).toEqual([
+        'Octopus Deploy is unavailable: Object reference not set to an instance of an object.',
+        'Hyperstack keys are not shown: keygate has no Hyperstack credential.',
+      ]);
+      expect(await octopusUser().isHidden()).toBe(true);
+      partial.octopus.clearFaults();
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
+      expect(await notices()).toEqual(['Hyperstack keys are not shown: keygate has no Hyperstack credential.']);
+      expect(await octopusUser().textContent()).toBe('Octopus keys of Maria Okafor (Users-1)');
+      expect(await page.locator('#keys').getAttribute('aria-describedby')).toContain('octopus-user');
+
+      // Hyperstack's form stays in sight, really disabled, its controls described by the reason.
+      const hyperstack = page.locator('#create-hyperstack');
+      const hint = hyperstack.locator('#hyperstack-unavailable');
+      expect(await hint.isVisible()).toBe(true);
+      expect(await hint.textContent()).toBe('No Hyperstack credential: set HYPERSTACK_API_KEY on the gateway.');
+      const controls = [hyperstack.getByLabel('Name'), hyperstack.getByLabel('Description'), hyperstack.getByRole('button', { name: 'Generate Hyperstack key' })];
+      for (const control of controls) {
+        expect(await control.evaluate((node) => (node as HTMLInputElement | HTMLButtonElement).disabled)).toBe(true);
+        expect(await control.getAttribute('aria-describedby')).toBe('hyperstack-unavailable');
+      }
+      // Its keys can still be asked for (the notice says why there are none).
+      expect(await providerChoices()).toEqual(['', 'OCTOPUS', 'HYPERSTACK']);
+      expect(await page.locator('#octopus-unavailable').isHidden()).toBe(true);
+      await screenshot(page, 'console-11-no-hyperstack-credential');
+
+      // The Octopus form works as ever, and the Hyperstack one stays off afterwards.
+      await page.getByLabel('Purpose').fill('Made without Hyperstack');
+      await page.getByRole('button', { name: 'Create Octopus key' }).click();
+      await expect.poll(() => secretPanel().isVisible()).toBe(true);
+      expect(await page.locator('#secret-value').inputValue()).toMatch(/^API-[A-Z0-9]{20,}$/);
+      await expect.poll(names).toEqual(['Made without Hyperstack', 'Octopus CLI on laptop', 'GitHub Actions: deploy web-storefront', 'Terraform provider (platform-infra)']);
+      await page.getByRole('button', { name: /I have stored it/ }).click();
+      expect(await page.getByLabel('Purpose').isEnabled()).toBe(true);
+      expect(await page.getByLabel('Purpose').getAttribute('aria-describedby')).toBeNull();
+      for (const control of controls) expect(await control.isDisabled()).toBe(true);
+    } finally {
+      await partialServer.close();
+      await partial.close();
+    }
+  });
+
+  it('leaves out a provider the gateway does not serve: no form, no filter choice, no Octopus user', async () => {
+    const hyperstackOnly = await startTestGateway({ env: { LOG_LEVEL: 'silent' }, noOctopus: true });
+    const hyperstackOnlyServer = await listen(hyperstackOnly.gateway);
+    try {
+      await page.goto(`${hyperstackOnlyServer.url}/`);
+      await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
+      expect(await names()).toEqual(['ci-gpu-smoke-tests', 'terraform', 'training-cluster']);
+      expect(await notices()).toEqual([]);
+      expect(await page.locator('#create-octopus').isHidden()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Create Octopus key' }).count()).toBe(0);
+      expect(await providerChoices()).toEqual(['', 'HYPERSTACK']);
+      expect(await octopusUser().isHidden()).toBe(true);
+      expect(await octopusUser().textContent()).toBe('');
+      const hyperstack = page.locator('#create-hyperstack');
+      expect(await hyperstack.getByLabel('Name').isEnabled()).toBe(true);
+      expect(await hyperstack.getByRole('button', { name: 'Generate Hyperstack key' }).isEnabled()).toBe(true);
+      expect(await page.locator('#hyperstack-unavailable').isHidden()).toBe(true);
+      await screenshot(page, 'console-12-no-octopus');
+    } finally {
+      await hyperstackOnlyServer.close();
+      await hyperstackOnly.close();
+    }
   });
 
   it('ran with no script error and no request outside the gateway', () => {
