@@ -77,6 +77,9 @@ describe('1,000 concurrent requests while one provider hangs', () => {
     t.hyperstack.clearFaults();
     agent = new Agent({ connections: 10 });
     const after = heapAfterGc();
+    console.info(
+      `1,000 requests while Hyperstack hung: ${t.hyperstack.requests('GET /v1/api-key')} reached it, ${fastFailures} answered by the open breaker, heap ${((after - baseline) / 1048576).toFixed(1)} MB above baseline after GC`,
+    );
     expect(after - baseline).toBeLessThan(30 * 1024 * 1024);
 
     // And it keeps serving: once the breaker lets a probe through, both providers are back.
