@@ -121,6 +121,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.OCTOPUS_API_KEY && !e.OCTOPUS_URL) {
+    // Otherwise the key would be ignored (and, with nothing else set, demo mode would start).
+    throw new ConfigError('OCTOPUS_API_KEY: set OCTOPUS_URL as well, to say which Octopus server the key is for.');
+  }
   const demo = e.DEMO ?? (e.OCTOPUS_URL === undefined && e.HYPERSTACK_API_KEY === undefined);
   const config: Config = {
     port: e.PORT,

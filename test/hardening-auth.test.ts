@@ -114,6 +114,10 @@ describe('exposure without client authentication', () => {
     expect(() => loadConfig({ OCTOPUS_URL: 'https://octopus.example', HOST: '0.0.0.0' })).not.toThrow(); // callers bring their own
   });
 
+  it('refuses an Octopus key without the server it is for', () => {
+    expect(() => loadConfig({ OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' })).toThrow(/OCTOPUS_URL/);
+  });
+
   it('refuses short tokens and a JWKS without issuer and audience', () => {
     expect(() => loadConfig({ GATEWAY_TOKENS: 'short' })).toThrow(/16 characters/);
     expect(() => loadConfig({ JWT_JWKS_URL: 'https://idp.example/jwks.json' })).toThrow(/JWT_ISSUER and JWT_AUDIENCE/);
