@@ -15,6 +15,8 @@ export interface SimulatorControl {
   readonly url: string;
   /** Requests received on a route template such as 'GET /api/users/{userId}/apikeys'; no argument: all routes. Counted on arrival, including faulted ones and 401s. */
   requests(route?: string): number;
+  /** Requests so far per route template (every route the simulator serves, zeros included). */
+  counts(): Record<string, number>;
   resetCounts(): void;
   /** Inject a fault on a route template, or '*' for every route. `times`: only the next N matching requests, then normal again. */
   fault(route: string, fault: Fault, options?: { times?: number }): void;
@@ -302,6 +304,9 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       if (route === undefined) return total;
       assertTemplate(route);
       return counts.get(route) ?? 0;
+    },
+    counts() {
+      return Object.fromEntries([...templates].map((template) => [template, counts.get(template) ?? 0]));
     },
     resetCounts() {
       counts.clear();
