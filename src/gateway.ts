@@ -84,6 +84,8 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     // One operation per request: a batch would multiply the work behind one request's limits.
     batching: false,
     multipart: false,
+    // useBodyLimit enforces MAX_BODY_BYTES; yoga's own limit would wrap every body in a counting stream.
+    maxRequestBodySize: false,
     cors: config.corsOrigins.length > 0 ? corsFor(config.corsOrigins) : false,
     plugins,
   });

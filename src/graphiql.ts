@@ -1,4 +1,3 @@
-import { renderGraphiQL as render } from '@graphql-yoga/render-graphiql';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { TYPENAMES } from './schema/ids.js';
@@ -292,13 +291,14 @@ export const graphiqlOptions: GraphiQLOptions = {
   shouldPersistHeaders: false,
 };
 
-let page: string | undefined;
+let page: Promise<string> | undefined;
 
 /**
- * GraphiQL with its scripts inlined (no CDN: works with no internet access). The page is ~9 MB,
- * so it is rendered once, not per visit; the options are static, so one rendering fits every visit.
+ * GraphiQL with its scripts inlined (no CDN: works with no internet access). The bundle is ~9 MB:
+ * it is loaded on the first visit rather than at startup (~40 MB of memory a gateway that never
+ * serves GraphiQL does not need), and the page is rendered once, since the options are static.
  */
-export function renderGraphiQL(options: GraphiQLOptions): string {
-  page ??= render(options);
+export function renderGraphiQL(options: GraphiQLOptions): Promise<string> {
+  page ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL: render }) => render(options));
   return page;
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { ConfigError, hasClientAuth, loadConfig, type Config } from './config.js';
-import { startDemo, type Demo } from './demo.js';
+import type { Demo } from './demo.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
 
   let demo: Demo | undefined;
   if (config.demo) {
+    // Loaded only in demo mode: a production gateway never carries the simulators in memory.
+    const { startDemo } = await import('./demo.js');
     demo = await startDemo(config);
     config = demo.config;
   }

@@ -17,10 +17,19 @@ const OCTOPUS_PART = /^[A-Za-z0-9_-]{1,100}$/;
 const HYPERSTACK_ID = /^\d{1,15}$/;
 const MAX_GLOBAL_ID_LENGTH = 400;
 
+// Records live for one request; a list needs each id twice (sorting, then the id field).
+const globalIds = new WeakMap<ApiKeyRecord, string>();
+
 export function apiKeyGlobalId(key: ApiKeyRecord): string {
-  return key.provider === 'OCTOPUS'
-    ? encodeGlobalID(TYPENAMES.OCTOPUS, `${key.userId}/${key.id}`)
-    : encodeGlobalID(TYPENAMES.HYPERSTACK, key.id);
+  let id = globalIds.get(key);
+  if (id === undefined) {
+    id =
+      key.provider === 'OCTOPUS'
+        ? encodeGlobalID(TYPENAMES.OCTOPUS, `${key.userId}/${key.id}`)
+        : encodeGlobalID(TYPENAMES.HYPERSTACK, key.id);
+    globalIds.set(key, id);
+  }
+  return id;
 }
 
 /** Decodes a global id; anything that is not one of ours (wrong type, not base64, forged parts) is null. */

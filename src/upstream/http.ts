@@ -349,7 +349,7 @@ async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number)
 }
 
 function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
+  if (text.length === 0) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -14,6 +14,8 @@ export class CurrentUserCache {
   private readonly salt = randomBytes(32);
   private readonly cache: LRUCache<string, Promise<OctopusUser>>;
   private readonly enabled: boolean;
+  /** Most requests use the gateway's own credential: its key is not recomputed each time. */
+  private last?: { credential: string; key: string };
 
   constructor(ttlMs: number, max = 10_000) {
     this.cache = new LRUCache({ max, ttl: Math.max(ttlMs, 1) });
@@ -23,7 +25,7 @@ export class CurrentUserCache {
   /** Concurrent first requests share one lookup; a failed lookup is not remembered. */
   get(credential: string, lookup: () => Promise<OctopusUser>): Promise<OctopusUser> {
     if (!this.enabled) return lookup();
-    const key = createHmac('sha256', this.salt).update(credential).digest('base64');
+    const key = this.keyFor(credential);
     const cached = this.cache.get(key);
     if (cached) return cached;
     const pending = lookup();
@@ -32,6 +34,13 @@ export class CurrentUserCache {
       if (this.cache.get(key) === pending) this.cache.delete(key);
     });
     return pending;
+  }
+
+  private keyFor(credential: string): string {
+    if (this.last?.credential !== credential) {
+      this.last = { credential, key: createHmac('sha256', this.salt).update(credential).digest('base64') };
+    }
+    return this.last.key;
   }
 }
 

@@ -17,20 +17,23 @@ export function readWire<S extends z.ZodType>(provider: Provider, schema: S, bod
   );
 }
 
+/** A date string to a Date in one pass (no second parse to validate): an invalid one is an issue. */
+function toDate(text: string, ctx: z.core.$RefinementCtx<string>): Date {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) {
+    ctx.issues.push({ code: 'custom', message: 'not a date', input: text });
+    return z.NEVER;
+  }
+  return date;
+}
+
 /** ISO-8601 with a zone, as Octopus sends it; null/absent is "no value". */
-export const isoDate = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a date')
-  .transform((s) => new Date(s));
+export const isoDate = z.string().transform(toDate);
 
 const NAIVE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 
 /** ISO-8601 where a missing zone means UTC (JavaScript would read it as local time). */
-export const isoDateUtcDefault = z
-  .string()
-  .transform((s) => (NAIVE.test(s) ? `${s}Z` : s))
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a date')
-  .transform((s) => new Date(s));
+export const isoDateUtcDefault = z.string().transform((text, ctx) => toDate(NAIVE.test(text) ? `${text}Z` : text, ctx));
 
 /** Path segments are always encoded: ids come from clients and must not steer the URL. */
 export function segment(value: string): string {
