@@ -1,3 +1,4 @@
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -15,7 +16,7 @@ import { useMetricsEndpoint, useReadiness } from './plugins/health.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { requestRecord, useRequestLog } from './plugins/request-log.js';
 import { useTrustedDocuments } from './plugins/trusted-documents.js';
-import { useUpstreamErrors } from './plugins/upstream-errors.js';
+import { useResultErrors } from './plugins/result-errors.js';
 import { buildSchema } from './schema/index.js';
 import { closeUpstreams, createUpstreams, type Upstreams } from './upstream/upstreams.js';
 
@@ -63,7 +64,9 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     ...(rateLimiter
       ? [useCreateRateLimit({ limiter: rateLimiter.limiter, settings: config.createRateLimit, trustProxy: config.trustProxy, metrics })]
       : []),
-    useUpstreamErrors(),
+    useResultErrors(),
+    // Executes each operation through code compiled once per document (graphql-jit).
+    useGraphQlJit() as Plugin,
   ];
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({

@@ -1,0 +1,42 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { GatewayContext } from '../context.js';
+import { upstreamToGraphQLError } from '../errors.js';
+import { UpstreamError } from '../upstream/errors.js';
+
+/**
+ * Shapes the errors of an execution result, before yoga's masking sees them:
+ * - an upstream failure thrown by a resolver becomes its GraphQL error (code, provider, status),
+ *   so masking sees an ordinary GraphQL error and does not log it as a crash;
+ * - a variable our own scalar refused keeps our explanation: graphql-jit reports it as
+ *   "…; Expected type DateTime." and holds the reason (a missing zone, say) only as the cause;
+ * - errors of fields that still answered (one provider down, the other's keys shown) are appended:
+ *   graphql-js only records an error when a resolver throws, which would drop the data.
+ */
+export function useResultErrors(): Plugin {
+  return {
+    onExecute() {
+      return {
+        onExecuteDone({ args, result, setResult }) {
+          if (Symbol.asyncIterator in result) return;
+          const partial = (args.contextValue as GatewayContext).partialErrors;
+          if (!result.errors?.length && partial.length === 0) return;
+          setResult({ ...result, errors: [...(result.errors ?? []).map(shape), ...partial] });
+        },
+      };
+    },
+  };
+}
+
+function shape(error: GraphQLError): GraphQLError {
+  const cause = error.originalError;
+  if (cause instanceof UpstreamError) return upstreamToGraphQLError(cause, error);
+  if (cause instanceof GraphQLError && cause !== error && !error.message.includes(cause.message)) {
+    return new GraphQLError(`${error.message} ${cause.message}`, {
+      nodes: error.nodes,
+      path: error.path,
+      extensions: { ...cause.extensions, ...error.extensions },
+    });
+  }
+  return error;
+}
