@@ -80,6 +80,8 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
             ? 'partial'
             : 'error';
       metrics.request(record.operation, record.type, outcome, seconds);
+      const level = outcome === 'error' || response.status >= 500 ? 'warn' : 'info';
+      if (!logger.isLevelEnabled(level)) return; // don't build a line nobody will read
       const line = {
         reqId: record.id,
         operation: record.operation,
@@ -99,8 +101,7 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
           ms: Math.round(c.durationMs * 10) / 10,
         })),
       };
-      if (outcome === 'error' || response.status >= 500) logger.warn(line, 'graphql request failed');
-      else logger.info(line, 'graphql request');
+      logger[level](line, level === 'warn' ? 'graphql request failed' : 'graphql request');
     },
   };
 }
