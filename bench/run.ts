@@ -83,6 +83,8 @@ const HELP = `usage: npm run bench [-- options]    (or: npx tsx bench/run.ts [op
                          noisy machine; reported in a table of its own
   --gateway-client=NAME  autocannon (default) or undici: what drives the gateway
   --gateway-env=K=V      extra environment for the gateway (repeatable)
+  --compare-env=K=V      extra environment for the --compare gateways only (repeatable), e.g. to A/B
+                         NODE_OPTIONS on one build: --compare=.=capped --compare-env=NODE_OPTIONS=…
   --header='name: value' extra header on every gateway request (repeatable), e.g. a client credential
   --profile              instead of the benchmark: run --profile-op at --profile-connections for
                          --duration against a gateway under node --cpu-prof, then print its top frames
@@ -107,6 +109,7 @@ const { values: opts } = parseArgs({
     compare: { type: 'string', multiple: true, default: [] },
     'gateway-client': { type: 'string', default: 'autocannon' },
     'gateway-env': { type: 'string', multiple: true, default: [] },
+    'compare-env': { type: 'string', multiple: true, default: [] },
     header: { type: 'string', multiple: true, default: [] },
     profile: { type: 'boolean', default: false },
     'profile-op': { type: 'string', default: 'a' },
@@ -155,16 +158,21 @@ if (!['autocannon', 'undici'].includes(settings.gatewayClient)) {
   console.error(`--gateway-client is autocannon or undici; got '${settings.gatewayClient}'`);
   process.exit(2);
 }
-const extraEnv = Object.fromEntries(
-  opts['gateway-env'].map((kv) => {
-    const at = kv.indexOf('=');
-    if (at <= 0) {
-      console.error(`--gateway-env takes NAME=VALUE; got '${kv}'`);
-      process.exit(2);
-    }
-    return [kv.slice(0, at), kv.slice(at + 1)];
-  }),
-);
+function envPairs(option: string, pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((kv) => {
+      const at = kv.indexOf('=');
+      if (at <= 0) {
+        console.error(`--${option} takes NAME=VALUE; got '${kv}'`);
+        process.exit(2);
+      }
+      return [kv.slice(0, at), kv.slice(at + 1)];
+    }),
+  );
+}
+const extraEnv = envPairs('gateway-env', opts['gateway-env']);
+/** Only for --compare gateways: A/B a runtime setting (NODE_OPTIONS=…) on the same build. */
+const compareEnv = envPairs('compare-env', opts['compare-env']);
 const headers: Record<string, string> = { ...GATEWAY_HEADERS };
 for (const h of opts.header) {
   const at = h.indexOf(':');
@@ -520,7 +528,7 @@ async function main(): Promise<void> {
       const at = spec.indexOf('=');
       const dir = resolve(at > 0 ? spec.slice(0, at) : spec);
       const label = at > 0 ? spec.slice(at + 1) : dir;
-      const candidate = await startGateway({ dir, env: { ...GATEWAY_ENV, ...gatewayUpstreamEnv(sims), ...extraEnv } });
+      const candidate = await startGateway({ dir, env: { ...GATEWAY_ENV, ...gatewayUpstreamEnv(sims), ...extraEnv, ...compareEnv } });
       await prepare(candidate.url);
       candidates.push({ label, gateway: candidate });
       log(`candidate ${label}: pid ${candidate.pid} on ${candidate.url}`);
