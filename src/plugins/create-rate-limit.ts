@@ -1,6 +1,5 @@
 import { GraphQLError, Kind, getOperationAST, type DocumentNode, type SelectionSetNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -11,7 +10,7 @@ import { clientIdentity } from './client-auth.js';
 export const KEY_CREATING_FIELDS = new Set(['createOctopusApiKey', 'generateHyperstackApiKey']);
 
 export interface CreateRateLimiter {
-  limiter: RateLimiterAbstract;
+  limiter: Promise<RateLimiterAbstract>;
   close(): Promise<void>;
 }
 
@@ -24,20 +23,27 @@ export interface CreateRateLimiter {
  */
 export function createRateLimiter(settings: Config['createRateLimit'], logger: Logger): CreateRateLimiter {
   const options = { points: settings.points, duration: settings.windowSeconds, keyPrefix: 'keygate:create' };
-  if (!settings.redisUrl) return { limiter: new RateLimiterMemory(options), close: async () => {} };
-  // Commands wait for the connection while it is (re)established, but never long: after a second
-  // without an answer the in-memory insurance limiter decides instead.
-  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1_000, connectTimeout: 2_000 });
-  let warned = false;
-  redis.on('error', (error: Error) => {
-    if (!warned) logger.warn({ err: { message: error.message } }, 'redis for the create rate limit is unavailable; using in-memory limits');
-    warned = true;
+  if (!settings.redisUrl) return { limiter: Promise.resolve(new RateLimiterMemory(options)), close: async () => {} };
+  const redisUrl = settings.redisUrl;
+  // ioredis is loaded only by gateways that use it (~9 MB), and connects at startup.
+  const redis = import('ioredis').then(({ Redis }) => {
+    // Commands wait for the connection while it is (re)established, but never long: after a second
+    // without an answer the in-memory insurance limiter decides instead.
+    const client = new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1_000, connectTimeout: 2_000 });
+    let warned = false;
+    client.on('error', (error: Error) => {
+      if (!warned) logger.warn({ err: { message: error.message } }, 'redis for the create rate limit is unavailable; using in-memory limits');
+      warned = true;
+    });
+    client.on('ready', () => (warned = false));
+    return client;
   });
-  redis.on('ready', () => (warned = false));
   return {
-    limiter: new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: new RateLimiterMemory(options) }),
+    limiter: redis.then(
+      (client) => new RateLimiterRedis({ ...options, storeClient: client, insuranceLimiter: new RateLimiterMemory(options) }),
+    ),
     close: async () => {
-      redis.disconnect();
+      (await redis).disconnect();
     },
   };
 }
@@ -79,7 +85,7 @@ export function clientKey(context: { request: Request; req?: { socket?: { remote
  * All or nothing: an operation creating more keys than are left is refused whole.
  */
 export function useCreateRateLimit(options: {
-  limiter: RateLimiterAbstract;
+  limiter: Promise<RateLimiterAbstract>;
   settings: Config['createRateLimit'];
   trustProxy: boolean;
   metrics: Metrics;
@@ -91,7 +97,7 @@ export function useCreateRateLimit(options: {
       if (creations === 0) return;
       const key = clientKey(args.contextValue as Parameters<typeof clientKey>[0], trustProxy);
       try {
-        await limiter.consume(key, creations);
+        await (await limiter).consume(key, creations);
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
         metrics.createRateLimited.inc();
