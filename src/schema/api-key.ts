@@ -7,7 +7,7 @@ import { badUserInput, upstreamToGraphQLError } from '../errors.js';
 import { UpstreamError, type Provider } from '../upstream/errors.js';
 import type { ApiKeyRecord } from '../upstream/loaders.js';
 import { builder } from './builder.js';
-import { apiKeyGlobalId, requireApiKeyId, parseApiKeyId, type ApiKeyId } from './ids.js';
+import { apiKeyGlobalId, parseApiKeyId, requireApiKeyId } from './ids.js';
 
 export const PROVIDERS: readonly Provider[] = ['OCTOPUS', 'HYPERSTACK'];
 
@@ -65,8 +65,10 @@ export const ApiKey = builder.interfaceRef<ApiKeyRecord>('ApiKey').implement({
   }),
 });
 
-/** Loads one key by decoded id; null when the provider has no such key. */
-export function loadApiKey(context: GatewayContext, id: ApiKeyId): Promise<ApiKeyRecord | null> {
+/** Loads one key by global id; null when the id is not one of ours or the provider has no such key. */
+export function loadApiKey(context: GatewayContext, globalId: string): Promise<ApiKeyRecord | null> | null {
+  const id = parseApiKeyId(globalId);
+  if (!id) return null;
   return id.provider === 'OCTOPUS'
     ? context.loaders.octopusKey({ userId: id.userId, id: id.id })
     : context.loaders.hyperstackKey(id.id);
@@ -78,10 +80,7 @@ builder.queryField('apiKey', (t) =>
     nullable: true,
     description: 'One API key by its global id; null when it does not exist or the id is not an API key id.',
     args: { id: t.arg.id({ required: true, description: 'The `id` of a key, as returned by `apiKeys`.' }) },
-    resolve: (_root, { id }, context) => {
-      const parsed = parseApiKeyId(id);
-      return parsed ? loadApiKey(context, parsed) : null;
-    },
+    resolve: (_root, { id }, context) => loadApiKey(context, id),
   }),
 );
 

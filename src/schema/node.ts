@@ -1,7 +1,6 @@
 import { badUserInput } from '../errors.js';
 import { loadApiKey } from './api-key.js';
 import { builder } from './builder.js';
-import { parseApiKeyId } from './ids.js';
 
 const MAX_NODES = 100;
 
@@ -11,10 +10,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'Fetches any object by its global id; null when the id is malformed, of another type, or names nothing.',
     args: { id: t.arg.id({ required: true, description: 'A global `id`.' }) },
-    resolve: (_root, { id }, context) => {
-      const parsed = parseApiKeyId(id);
-      return parsed ? loadApiKey(context, parsed) : null;
-    },
+    resolve: (_root, { id }, context) => loadApiKey(context, id),
   }),
   nodes: t.field({
     type: [builder.nodeInterfaceRef()],
@@ -23,10 +19,7 @@ builder.queryFields((t) => ({
     args: { ids: t.arg.idList({ required: true, description: 'Global ids.' }) },
     resolve: (_root, { ids }, context) => {
       if (ids.length > MAX_NODES) throw badUserInput(`nodes takes at most ${MAX_NODES} ids; got ${ids.length}.`, { field: 'ids' });
-      return ids.map((id) => {
-        const parsed = parseApiKeyId(id);
-        return parsed ? loadApiKey(context, parsed) : null;
-      });
+      return ids.map((id) => loadApiKey(context, id));
     },
   }),
 }));
