@@ -10,9 +10,10 @@ import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { useBodyLimit } from './plugins/body-limit.js';
 import { useClientAuth } from './plugins/client-auth.js';
-import { useConsole } from './plugins/console.js';
+import { CONSOLE_PREFIX, useConsole } from './plugins/console.js';
 import { createRateLimiter, useCreateRateLimit } from './plugins/create-rate-limit.js';
 import { useMetricsEndpoint, useReadiness } from './plugins/health.js';
+import { useKnownRoutes } from './plugins/known-routes.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { requestRecord, useRequestLog } from './plugins/request-log.js';
 import { useTrustedDocuments } from './plugins/trusted-documents.js';
@@ -50,12 +51,14 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
   // Order matters: endpoints that answer on their own first, then the request log (so refusals
   // are logged too), then who may call, then what a call may be, and only then execution.
   const plugins: Plugin[] = [
+    // /healthz, CORS preflights and the GraphiQL page are answered by yoga before these.
+    useKnownRoutes({ paths: [ENDPOINT, '/readyz', '/metrics', ...(trusted ? [] : ['/'])], prefixes: trusted ? [] : [CONSOLE_PREFIX] }),
     useMetricsEndpoint(metrics),
     useReadiness(upstreams),
     // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
     ...(trusted ? [] : [useConsole()]),
     useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
-    ...(hasClientAuth(config) ? [useClientAuth(config.auth, ENDPOINT)] : []),
+    ...(hasClientAuth(config) ? [useClientAuth(config.auth)] : []),
     useBodyLimit(config.limits.maxBodyBytes),
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
     ...(trusted ? [useTrustedDocuments(trusted)] : []),

@@ -39,11 +39,42 @@ describe('static bearer tokens', () => {
     expect(t.counts()).toEqual({});
   });
 
+  it('no other path reaches GraphQL: yoga would run it for any URL ending in /graphql', async () => {
+    t.resetCounts();
+    const mint = JSON.stringify({ query: 'mutation { generateHyperstackApiKey(input: { name: "sneaky" }) { secret } }' });
+    for (const path of ['/graphql/', '/x/graphql', '/?a=/graphql', '/console/../graphql/']) {
+      const response = await t.gateway.yoga.fetch(`http://keygate.test${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: mint,
+      });
+      expect([401, 404, 405]).toContain(response.status); // / is the console page: 405 to a POST
+      expect(await response.text()).not.toContain('secret"');
+    }
+    expect(t.counts()).toEqual({});
+  });
+
   it('health, readiness and the GraphiQL page need no token; they hold no key data', async () => {
     const fetch = (path: string, headers: Record<string, string> = {}) => t.gateway.yoga.fetch(`http://keygate.test${path}`, { headers });
     expect((await fetch('/healthz')).status).toBe(200);
     expect((await fetch('/readyz')).status).toBe(200);
     expect((await fetch('/graphql', { accept: 'text/html' })).status).toBe(200);
+  });
+});
+
+describe('with GraphiQL off', () => {
+  it('a browser-looking GET (Accept: text/html) still needs a token', async () => {
+    const t = await startTestGateway({ env: { GATEWAY_TOKENS: `ci:${TOKEN}`, GRAPHIQL: '0' } });
+    try {
+      const query = encodeURIComponent('{ apiKeys { nodes { name } } }');
+      const response = await t.gateway.yoga.fetch(`http://keygate.test/graphql?query=${query}`, {
+        headers: { accept: 'text/html, application/json', 'x-graphql-yoga-csrf': '1' },
+      });
+      expect(response.status).toBe(401);
+      expect(t.counts()).toEqual({});
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -92,6 +92,15 @@ describe('HTTP-level protections', () => {
     expect(chunked.status).toBe(413);
   });
 
+  it('serves GraphQL at exactly /graphql: other URLs ending in it get 404', async () => {
+    t.resetCounts();
+    for (const path of ['/graphql/', '/x/graphql', '/api/graphql']) {
+      const response = await raw(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ apiKeys { totalCount } }"}' });
+      expect(response.status).toBe(404);
+    }
+    expect(t.counts()).toEqual({});
+  });
+
   it('refuses batched operations', async () => {
     const response = await post(JSON.stringify([{ query: '{ apiKeys { totalCount } }' }, { query: '{ apiKeys { totalCount } }' }]));
     expect(response.status).toBeGreaterThanOrEqual(400);

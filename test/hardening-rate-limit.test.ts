@@ -43,6 +43,21 @@ describe('create rate limit (in memory)', () => {
   });
 });
 
+describe('create rate limit behind a proxy (TRUST_PROXY=1)', () => {
+  it('counts by the address the proxy appended, not by what the client wrote before it', async () => {
+    const t = await startTestGateway({ env: { CREATE_RATE_LIMIT: '2', CREATE_RATE_LIMIT_WINDOW_S: '3600', TRUST_PROXY: '1' }, hyperstack: { keyQuota: 100 } });
+    try {
+      const from = (spoofed: string) => ({ 'x-forwarded-for': `${spoofed}, 203.0.113.7` });
+      expect((await t.query(GENERATE('p-0'), undefined, from('10.0.0.1'))).status).toBe(200);
+      expect((await t.query(GENERATE('p-1'), undefined, from('10.0.0.2'))).status).toBe(200);
+      expect((await t.query(GENERATE('p-2'), undefined, from('10.0.0.3'))).status).toBe(429);
+      expect((await t.query(GENERATE('p-3'), undefined, { 'x-forwarded-for': '198.51.100.9' })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe.skipIf(!REDIS_SERVER)('create rate limit shared through Redis', () => {
   let redis: RedisServer;
   let a: TestGateway;

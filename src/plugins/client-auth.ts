@@ -20,12 +20,13 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 /**
  * Optional client authentication: a static bearer token from GATEWAY_TOKENS (compared in constant
  * time: digests of equal length, so neither content nor length leaks through timing) or a JWT
- * verified against a JWKS with a required issuer and audience. A request to the GraphQL endpoint
- * without a valid token gets HTTP 401 before anything else happens, so no upstream is ever called.
- * The GraphiQL page itself (a browser GET for HTML) is served without a token: it holds no data,
- * and the requests it makes carry the token from its headers editor.
+ * verified against a JWKS with a required issuer and audience. Every request that reaches this
+ * plugin (known-routes leaves only the GraphQL endpoint, readiness, metrics and the console's static
+ * files) needs a valid token, or gets HTTP 401 before anything else happens, so no upstream is ever
+ * called. Yoga answers the GraphiQL page and /healthz before any plugin of ours: they hold no key
+ * data, and GraphiQL's own requests carry the token from its headers editor.
  */
-export function useClientAuth(auth: Config['auth'], endpoint: string): Plugin {
+export function useClientAuth(auth: Config['auth']): Plugin {
   const tokens = auth.tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
   const jwks = auth.jwt ? createRemoteJWKSet(new URL(auth.jwt.jwksUrl), { timeoutDuration: 5_000 }) : undefined;
 
@@ -47,9 +48,7 @@ export function useClientAuth(auth: Config['auth'], endpoint: string): Plugin {
   }
 
   return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname !== endpoint) return;
-      if (request.method === 'GET' && request.headers.get('accept')?.includes('text/html')) return;
+    async onRequest({ request, endResponse, fetchAPI }) {
       const header = request.headers.get('authorization') ?? '';
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const identity = match ? await identify(match[1]!) : undefined;

@@ -69,12 +69,16 @@ export function countKeyCreations(document: DocumentNode, operationName?: string
   return count(operation.selectionSet);
 }
 
-/** Who a request counts against: its authenticated client, else its address. */
-export function clientKey(context: { request: Request; req?: { socket?: { remoteAddress?: string } } }, trustProxy: boolean): string {
+/**
+ * Who a request counts against: its authenticated client, else its address. Behind a proxy
+ * (TRUST_PROXY=1), the address the proxy appended last to X-Forwarded-For: earlier entries are
+ * whatever the client sent, and would let it pick a fresh budget per request.
+ */
+function clientKey(context: { request: Request; req?: { socket?: { remoteAddress?: string } } }, trustProxy: boolean): string {
   const identity = clientIdentity(context.request);
   if (identity) return `client:${identity.name}`;
   if (trustProxy) {
-    const forwarded = context.request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+    const forwarded = context.request.headers.get('x-forwarded-for')?.split(',').pop()?.trim();
     if (forwarded) return `ip:${forwarded}`;
   }
   return `ip:${context.req?.socket?.remoteAddress ?? 'unknown'}`;

@@ -8,18 +8,23 @@ import { describeOctopusError, type OctopusUser } from './octopus.js';
 /**
  * Remembers which Octopus user a credential belongs to, so `GET /api/users/me` is called once per
  * credential for a while rather than once per request. Keys are HMACs under a per-process secret:
- * the cache never holds a credential.
+ * the cache never holds a credential (the gateway's own is referenced, to recognise it cheaply).
  */
 export class CurrentUserCache {
   private readonly salt = randomBytes(32);
   private readonly cache: LRUCache<string, Promise<OctopusUser>>;
   private readonly enabled: boolean;
-  /** Most requests use the gateway's own credential: its key is not recomputed each time. */
-  private last?: { credential: string; key: string };
+  /** Most requests use the gateway's own credential: its key is computed once, at startup. */
+  private readonly configuredKey?: string;
 
-  constructor(ttlMs: number, max = 10_000) {
+  constructor(
+    ttlMs: number,
+    private readonly configured?: string,
+    max = 10_000,
+  ) {
     this.cache = new LRUCache({ max, ttl: Math.max(ttlMs, 1) });
     this.enabled = ttlMs > 0;
+    if (configured) this.configuredKey = this.hmac(configured);
   }
 
   /** Concurrent first requests share one lookup; a failed lookup is not remembered. */
@@ -37,10 +42,11 @@ export class CurrentUserCache {
   }
 
   private keyFor(credential: string): string {
-    if (this.last?.credential !== credential) {
-      this.last = { credential, key: createHmac('sha256', this.salt).update(credential).digest('base64') };
-    }
-    return this.last.key;
+    return credential === this.configured && this.configuredKey !== undefined ? this.configuredKey : this.hmac(credential);
+  }
+
+  private hmac(credential: string): string {
+    return createHmac('sha256', this.salt).update(credential).digest('base64');
   }
 }
 
@@ -78,7 +84,7 @@ export function createUpstreams(
       ...common,
       ...hooks('HYPERSTACK'),
     }),
-    octopusUsers: new CurrentUserCache(config.octopusUserTtlMs),
+    octopusUsers: new CurrentUserCache(config.octopusUserTtlMs, config.octopus?.apiKey),
     credentials: { octopus: config.octopus?.apiKey, hyperstack: config.hyperstack.apiKey },
   };
 }
