@@ -57,6 +57,8 @@ export interface Config {
   createRateLimit: { points: number; windowSeconds: number; redisUrl?: string };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** After SIGTERM, how long in-flight requests may take before their connections are cut. */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +106,7 @@ const Env = z.object({
   CREATE_RATE_LIMIT_WINDOW_S: int(1, 86_400).default(600),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   TRUST_PROXY: flag.default(false),
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
 });
 
 type Env = z.output<typeof Env>;
@@ -157,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     graphiql: e.GRAPHIQL,
     createRateLimit: { points: e.CREATE_RATE_LIMIT, windowSeconds: e.CREATE_RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL },
     trustProxy: e.TRUST_PROXY,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
   assertSafeExposure(config, e.ALLOW_UNAUTHENTICATED);
   return config;

@@ -50,7 +50,7 @@ const CODE_FOR_HTTP_STATUS: Record<number, string> = {
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
+  405: 'BAD_USER_INPUT', // a mutation over GET
   413: 'BAD_USER_INPUT',
   429: 'RATE_LIMITED',
 };

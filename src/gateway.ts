@@ -19,7 +19,7 @@ import { requestRecord, useRequestLog } from './plugins/request-log.js';
 import { useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useResultErrors } from './plugins/result-errors.js';
 import { buildSchema } from './schema/index.js';
-import { closeUpstreams, createUpstreams, type Upstreams } from './upstream/upstreams.js';
+import { closeUpstreams, createUpstreams, destroyUpstreams, type Upstreams } from './upstream/upstreams.js';
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, RequestContext>;
 
@@ -30,6 +30,8 @@ export interface Gateway {
   logger: Logger;
   /** Closes the upstream pools and the rate limiter's store (after the HTTP server has stopped). */
   close(): Promise<void>;
+  /** Cuts upstream requests still in flight, so a pending close() completes: the end of the grace period. */
+  destroy(): Promise<void>;
 }
 
 const ENDPOINT = '/graphql';
@@ -104,6 +106,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     close: async () => {
       await Promise.all([closeUpstreams(upstreams), rateLimiter?.close()]);
     },
+    destroy: () => destroyUpstreams(upstreams),
   };
 }
 

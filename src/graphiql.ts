@@ -299,6 +299,12 @@ let page: Promise<string> | undefined;
  * serves GraphiQL does not need), and the page is rendered once, since the options are static.
  */
 export function renderGraphiQL(options: GraphiQLOptions): Promise<string> {
-  page ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL: render }) => render(options));
+  page ??= import('@graphql-yoga/render-graphiql').then(
+    ({ renderGraphiQL: render }) => render(options),
+    (error: unknown) => {
+      page = undefined; // a failed load is tried again on the next visit, not remembered
+      throw error;
+    },
+  );
   return page;
 }

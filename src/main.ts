@@ -5,9 +5,6 @@ import type { Demo } from './demo.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 
-/** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -76,7 +73,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'no longer accepting connections; letting in-flight requests finish');
     // close() stops accepting and resolves once every connection has ended.
     server.close(() => {
-      void Promise.all([gateway.close(), demo?.close()]).then(() => {
+      // Settled, not all-or-nothing: after the grace period the pools are destroyed under a pending
+      // close(), which then rejects; stopping is still what was asked for.
+      void Promise.allSettled([gateway.close(), demo?.close()]).then(() => {
         logger.info('stopped');
         logger.flush();
         process.exit(0);
@@ -87,9 +86,10 @@ async function main(): Promise<void> {
     server.keepAliveTimeout = 1;
     server.closeIdleConnections();
     setTimeout(() => {
-      logger.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still running after the grace period; closing their connections');
+      logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still running after the grace period; closing their connections');
       server.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS).unref();
+      gateway.destroy().catch(() => {}); // upstream calls still waiting would otherwise hold the pools' close() open
+    }, config.shutdownGraceMs).unref();
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

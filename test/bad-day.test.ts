@@ -152,3 +152,32 @@ describe('SIGTERM under load', () => {
     }
   });
 });
+
+describe('SIGTERM with an upstream that never answers', () => {
+  it('cuts what is left at the end of the grace period and still exits 0', async () => {
+    const [octopus, hyperstack] = await Promise.all([startOctopusSimulator(), startHyperstackSimulator()]);
+    const gateway = await startGatewayProcess({
+      OCTOPUS_URL: octopus.url,
+      OCTOPUS_API_KEY: octopus.credentials['Users-1']!,
+      HYPERSTACK_URL: hyperstack.url,
+      HYPERSTACK_API_KEY: hyperstack.credentials[0]!,
+      UPSTREAM_TIMEOUT_MS: '120000', // far beyond the test: only the grace period can end this
+      SHUTDOWN_GRACE_MS: '300',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      hyperstack.fault('GET /v1/api-key', { mode: 'hang' });
+      const stuck = fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LIST }).then(
+        (r) => r.status,
+        () => 'cut',
+      );
+      await vi.waitFor(() => expect(hyperstack.requests('GET /v1/api-key')).toBe(1));
+      gateway.child.kill('SIGTERM');
+      expect(await gateway.exited).toBe(0);
+      expect(await stuck).toBe('cut');
+    } finally {
+      gateway.child.kill('SIGKILL');
+      await Promise.all([octopus.close(), hyperstack.close()]);
+    }
+  });
+});

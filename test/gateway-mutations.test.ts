@@ -175,6 +175,16 @@ describe('deleteApiKey', () => {
     }
   });
 
+  it('an Octopus id naming the wrong user is NOT_FOUND (Octopus says 400 "does not belong")', async () => {
+    const created = ok(await t.query<{ createOctopusApiKey: Created }>(CREATE_OCTOPUS, { input: { purpose: 'wrong user' } }));
+    const { id } = created.createOctopusApiKey.apiKey;
+    const [, keyId] = Buffer.from(id, 'base64').toString().split('/');
+    const underAnotherUser = Buffer.from(`OctopusApiKey:Users-2/${keyId}`).toString('base64');
+    const response = await t.query(DELETE, { id: underAnotherUser });
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', provider: 'OCTOPUS', upstreamStatus: 400 });
+    ok(await t.query(DELETE, { id })); // still there under its own user
+  });
+
   it('rejects an id that is not an API key id with BAD_USER_INPUT and calls nobody', async () => {
     t.resetCounts();
     for (const id of ['', 'bm9wZQ==', 'VXNlcjox']) expect(code(await t.query(DELETE, { id }))).toBe('BAD_USER_INPUT');

@@ -159,11 +159,13 @@ describe('apiKeys', () => {
     expect(next.nodes.map((k) => k.name)).toEqual(['Admin CLI', 'training']);
   });
 
-  it('rejects a cursor it did not make, and negative page sizes, with BAD_USER_INPUT', async () => {
-    for (const variables of [{ after: 'bm90IGEgY3Vyc29y' }, { before: '%%%' }, { first: -1 }]) {
+  it('rejects a cursor it did not make, and negative page sizes, with BAD_USER_INPUT and no upstream call', async () => {
+    t.resetCounts();
+    for (const variables of [{ after: 'bm90IGEgY3Vyc29y' }, { before: '%%%' }, { first: -1 }, { last: -5 }]) {
       const response = await t.query(LIST, variables);
       expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     }
+    expect(t.counts()).toEqual({});
   });
 });
 

@@ -124,4 +124,14 @@ describe('upstream calls', () => {
     expect(response.body.errors).toBeUndefined();
     expect(t.counts()).toEqual({ 'PUT /v1/api-key/{api_key_id}': 1 });
   });
+
+  it('with the cross-request user cache off, one request still asks who "me" is once', async () => {
+    const uncached = await startTestGateway({ env: { OCTOPUS_USER_CACHE_TTL_MS: '0' } });
+    try {
+      await uncached.query('{ viewer { octopusUser { id } } apiKeys { totalCount } again: apiKeys(first: 1) { totalCount } }');
+      expect(uncached.counts()['GET /api/users/me']).toBe(1);
+    } finally {
+      await uncached.close();
+    }
+  });
 });

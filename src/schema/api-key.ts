@@ -1,4 +1,4 @@
-import { PothosValidationError } from '@pothos/core';
+import { PothosValidationError, parseCursorConnectionArgs } from '@pothos/core';
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import { z } from 'zod';
@@ -19,6 +19,11 @@ export const ApiKeyProvider = builder.enumType('ApiKeyProvider', {
   } as const,
 });
 
+/** The common name: the Octopus purpose or the Hyperstack name. */
+const nameOf = (key: ApiKeyRecord): string => (key.provider === 'OCTOPUS' ? key.purpose : key.name);
+/** Only Hyperstack keys have a description. */
+const descriptionOf = (key: ApiKeyRecord): string | null => (key.provider === 'HYPERSTACK' ? key.description : null);
+
 export const ApiKey = builder.interfaceRef<ApiKeyRecord>('ApiKey').implement({
   description:
     'An API key at either provider. Query the common fields here; use `... on OctopusApiKey` or `... on HyperstackApiKey` for the rest. The secret itself is never readable: it is returned once, by the mutation that creates the key.',
@@ -35,12 +40,12 @@ export const ApiKey = builder.interfaceRef<ApiKeyRecord>('ApiKey').implement({
     }),
     name: t.string({
       description: 'What the key is for: the Octopus purpose or the Hyperstack name.',
-      resolve: (key) => (key.provider === 'OCTOPUS' ? key.purpose : key.name),
+      resolve: nameOf,
     }),
     description: t.string({
       nullable: true,
       description: 'The Hyperstack description; always null for Octopus, which has none.',
-      resolve: (key) => (key.provider === 'HYPERSTACK' ? key.description : null),
+      resolve: descriptionOf,
     }),
     createdAt: t.field({ type: 'DateTime', nullable: true, description: 'When the key was created (UTC).', resolve: (key) => key.createdAt }),
     expiresAt: t.field({
@@ -144,21 +149,30 @@ function fromCursor(cursor: string, arg: string): SortKey {
 }
 
 /** One page of an in-memory sorted list, in the shape resolveCursorConnection asks for. */
-function pageOf(sorted: { key: SortKey; record: ApiKeyRecord }[], args: ResolveCursorConnectionArgs) {
-  const after = args.after !== undefined ? fromCursor(args.after, 'after') : undefined;
-  const before = args.before !== undefined ? fromCursor(args.before, 'before') : undefined;
+function pageOf(
+  sorted: { key: SortKey; record: ApiKeyRecord }[],
+  args: ResolveCursorConnectionArgs,
+  { after, before }: { after?: SortKey; before?: SortKey },
+) {
   const window = sorted.filter(
     ({ key }) => (!after || compare(key, after) > 0) && (!before || compare(key, before) < 0),
   );
   return args.inverted ? window.slice(-args.limit).reverse() : window.slice(0, args.limit);
 }
 
-function matches(key: ApiKeyRecord, search: string | undefined): boolean {
-  if (!search) return true;
-  const needle = search.toLowerCase();
-  const name = key.provider === 'OCTOPUS' ? key.purpose : key.name;
-  const description = key.provider === 'HYPERSTACK' ? key.description : null;
-  return name.toLowerCase().includes(needle) || (description?.toLowerCase().includes(needle) ?? false);
+/** `needle` is the search text, lower-cased. */
+function matches(key: ApiKeyRecord, needle: string): boolean {
+  return nameOf(key).toLowerCase().includes(needle) || (descriptionOf(key)?.toLowerCase().includes(needle) ?? false);
+}
+
+/** Page size errors of the connection arguments, as BAD_USER_INPUT. */
+function asUserInput<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof PothosValidationError) throw badUserInput(error.message);
+    throw error;
+  }
 }
 
 /** A provider that failed inside a field that still answers: reported as an error beside the data. */
@@ -178,6 +192,13 @@ builder.queryField('apiKeys', (t) =>
         filter: t.arg({ type: ApiKeyFilter, required: false, description: 'Which keys to list.' }),
       },
       resolve: async (_root, args, context, info) => {
+        // The arguments first: a bad cursor or page size must cost no upstream call.
+        const paging = { args, defaultSize: 50, maxSize: 500 };
+        asUserInput(() => parseCursorConnectionArgs(paging));
+        const bounds = {
+          after: args.after ? fromCursor(args.after, 'after') : undefined,
+          before: args.before ? fromCursor(args.before, 'before') : undefined,
+        };
         const filter = args.filter ?? {};
         const wanted = (filter.providers ?? PROVIDERS).filter((p) => context.loaders.isConfigured(p));
         const loads = PROVIDERS.map((provider): Promise<ApiKeyRecord[]> => {
@@ -193,25 +214,20 @@ builder.queryField('apiKeys', (t) =>
           if (result.status === 'fulfilled') records.push(...result.value);
           else unavailableProviders.push(reportPartial(context, info, result.reason));
         }
-        const sorted = records
-          .filter((record) => matches(record, filter.search ?? undefined))
+        const needle = filter.search?.toLowerCase();
+        const sorted = (needle ? records.filter((record) => matches(record, needle)) : records)
           .map((record) => ({ key: sortKey(record), record }))
           .sort((a, b) => compare(a.key, b.key));
-        try {
-          const page = await resolveCursorConnection(
-            { args, defaultSize: 50, maxSize: 500, toCursor: (entry) => toCursor(entry.key) },
-            (pageArgs: ResolveCursorConnectionArgs) => pageOf(sorted, pageArgs),
-          );
-          return {
-            ...page,
-            edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: edge.node.record })),
-            totalCount: sorted.length,
-            unavailableProviders,
-          };
-        } catch (error) {
-          if (error instanceof PothosValidationError) throw badUserInput(error.message);
-          throw error;
-        }
+        const page = await resolveCursorConnection(
+          { ...paging, toCursor: (entry) => toCursor(entry.key) },
+          (pageArgs: ResolveCursorConnectionArgs) => pageOf(sorted, pageArgs, bounds),
+        );
+        return {
+          ...page,
+          edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: edge.node.record })),
+          totalCount: sorted.length,
+          unavailableProviders,
+        };
       },
     },
     {

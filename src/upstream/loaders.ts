@@ -58,6 +58,8 @@ export class Loaders {
   /** Users whose whole key list this request is loading (or will, once `me` is known). */
   private readonly listIntents: Promise<string | undefined>[] = [];
   private hyperstackList?: Promise<HyperstackApiKey[]>;
+  /** Also per request: with the cross-request cache off (TTL 0), one request still asks once. */
+  private me?: Promise<OctopusUser>;
 
   constructor(
     private readonly upstreams: Upstreams,
@@ -102,7 +104,8 @@ export class Loaders {
   currentOctopusUser(): Promise<OctopusUser> {
     try {
       const client = this.octopus();
-      return this.upstreams.octopusUsers.get(this.credentials.octopus!, () => client.currentUser());
+      this.me ??= this.upstreams.octopusUsers.get(this.credentials.octopus!, () => client.currentUser());
+      return this.me;
     } catch (error) {
       return Promise.reject(error);
     }

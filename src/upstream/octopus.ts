@@ -93,6 +93,17 @@ export function describeOctopusError(body: unknown): string | undefined {
   return parts.length > 0 ? parts.join(' ') : undefined;
 }
 
+/**
+ * Octopus answers 404 for an unknown key, and 400 "This ApiKey does not belong to the specified
+ * user." for a key asked for under another user: either way, this user has no such key.
+ */
+function isNoSuchKey(error: unknown): error is UpstreamError {
+  return (
+    error instanceof UpstreamError &&
+    (error.status === 404 || (error.status === 400 && /does not belong/i.test(error.message)))
+  );
+}
+
 /** Date as Octopus writes them: milliseconds and a numeric offset. */
 function octopusDate(date: Date): string {
   return date.toISOString().replace('Z', '+00:00');
@@ -147,7 +158,7 @@ export class OctopusClient {
     return keys;
   }
 
-  /** One key, or null when the user has no such key (404, or 400 "does not belong to the specified user"). */
+  /** One key, or null when the user has no such key. */
   async getKey(userId: string, id: string): Promise<OctopusApiKey | null> {
     try {
       const { body } = await this.send({
@@ -158,7 +169,7 @@ export class OctopusClient {
       });
       return toApiKey(readWire('OCTOPUS', ApiKeyResource, body, 'an API key'));
     } catch (error) {
-      if (error instanceof UpstreamError && (error.status === 404 || error.status === 400)) return null;
+      if (isNoSuchKey(error)) return null;
       throw error;
     }
   }
@@ -179,15 +190,25 @@ export class OctopusClient {
     return { apiKey: { ...toApiKey({ ...created, ApiKey: null }), keyHint: octopusHint(secret) }, secret };
   }
 
-  /** Revokes a key; any 2xx is success and its body is ignored (servers differ: nothing, `{}`, a task). */
+  /**
+   * Revokes a key; any 2xx is success and its body is ignored (servers differ: nothing, `{}`, a
+   * task). A key this user does not have is NOT_FOUND, whichever way Octopus says so.
+   */
   async deleteKey(userId: string, id: string): Promise<void> {
-    await this.send({
-      method: 'DELETE',
-      route: ROUTES.key,
-      path: `/users/${segment(userId)}/apikeys/${segment(id)}`,
-      retry: false,
-      expect: 'none',
-    });
+    try {
+      await this.send({
+        method: 'DELETE',
+        route: ROUTES.key,
+        path: `/users/${segment(userId)}/apikeys/${segment(id)}`,
+        retry: false,
+        expect: 'none',
+      });
+    } catch (error) {
+      if (isNoSuchKey(error) && error.code !== 'NOT_FOUND') {
+        throw new UpstreamError('OCTOPUS', 'NOT_FOUND', error.message, error.status);
+      }
+      throw error;
+    }
   }
 
   private send(req: Omit<UpstreamRequest, 'headers'>) {

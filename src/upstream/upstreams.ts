@@ -89,6 +89,12 @@ export function createUpstreams(
   };
 }
 
+/** Closes the pools once their in-flight requests are done. */
 export async function closeUpstreams(upstreams: Upstreams): Promise<void> {
   await Promise.all([upstreams.octopus?.close(), upstreams.hyperstack.close()]);
+}
+
+/** Closes the pools now, failing whatever is still in flight: for shutdown after the grace period. */
+export async function destroyUpstreams(upstreams: Upstreams): Promise<void> {
+  await Promise.all([upstreams.octopus?.destroy(), upstreams.hyperstack.destroy()]);
 }
