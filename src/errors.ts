@@ -1,8 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { UpstreamError, type ErrorCode, type Provider } from './upstream/errors.js';
 
-export type { ErrorCode, Provider } from './upstream/errors.js';
-
 /** An error the gateway itself raises about a client's input. */
 export function badUserInput(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, ...extensions } });

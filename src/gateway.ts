@@ -3,7 +3,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { hasClientAuth, type Config } from './config.js';
-import { createContextFactory, type RequestContext } from './context.js';
+import { CREDENTIAL_HEADERS, createContextFactory, type RequestContext } from './context.js';
 import { maskError } from './errors.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLogger, type Logger } from './logger.js';
@@ -116,7 +116,7 @@ function corsFor(origins: string[]) {
   const options = {
     credentials: false,
     methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type', 'authorization', 'x-octopus-apikey', 'x-hyperstack-api-key', 'x-graphql-yoga-csrf', 'x-request-id'],
+    allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf', 'x-request-id', ...Object.values(CREDENTIAL_HEADERS)],
     exposedHeaders: ['x-request-id'],
     maxAge: 600,
   };

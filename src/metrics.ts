@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CircuitState } from 'cockatiel';
-import type { Provider } from './upstream/errors.js';
+import { PROVIDERS, type Provider } from './upstream/errors.js';
 import type { UpstreamCall } from './upstream/http.js';
 
 /** Operation names come from clients: bound how many distinct ones become label values. */
@@ -58,7 +58,7 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    for (const provider of ['OCTOPUS', 'HYPERSTACK'] as const) this.circuit.set({ provider }, 0);
+    for (const provider of PROVIDERS) this.circuit.set({ provider }, 0);
   }
 
   request(operation: string | undefined, type: string | undefined, outcome: Outcome, seconds: number): void {

@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics.js';
 import { clientIdentity } from './client-auth.js';
 
 /** The root fields that mint a key: each one in an operation (aliases included) costs a point. */
-export const KEY_CREATING_FIELDS = new Set(['createOctopusApiKey', 'generateHyperstackApiKey']);
+const KEY_CREATING_FIELDS = new Set(['createOctopusApiKey', 'generateHyperstackApiKey']);
 
 export interface CreateRateLimiter {
   limiter: Promise<RateLimiterAbstract>;
@@ -48,8 +48,20 @@ export function createRateLimiter(settings: Config['createRateLimit'], logger: L
   };
 }
 
+// Yoga reuses parsed documents, so each document (and operation in it) is counted once.
+const counted = new WeakMap<DocumentNode, Map<string, number>>();
+
 /** How many key-creating fields the executed operation selects at its root (through fragments too). */
-export function countKeyCreations(document: DocumentNode, operationName?: string | null): number {
+function countKeyCreations(document: DocumentNode, operationName?: string | null): number {
+  let byOperation = counted.get(document);
+  if (!byOperation) counted.set(document, (byOperation = new Map()));
+  const key = operationName ?? '';
+  let count = byOperation.get(key);
+  if (count === undefined) byOperation.set(key, (count = countIn(document, operationName)));
+  return count;
+}
+
+function countIn(document: DocumentNode, operationName?: string | null): number {
   const operation = getOperationAST(document, operationName);
   if (operation?.operation !== 'mutation') return 0;
   const fragments = new Map(

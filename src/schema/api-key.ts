@@ -4,12 +4,10 @@ import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.js';
 import { badUserInput, upstreamToGraphQLError } from '../errors.js';
-import { UpstreamError, type Provider } from '../upstream/errors.js';
+import { PROVIDERS, UpstreamError, type Provider } from '../upstream/errors.js';
 import type { ApiKeyRecord } from '../upstream/loaders.js';
 import { builder } from './builder.js';
-import { apiKeyGlobalId, parseApiKeyId, requireApiKeyId } from './ids.js';
-
-export const PROVIDERS: readonly Provider[] = ['OCTOPUS', 'HYPERSTACK'];
+import { TYPENAMES, apiKeyGlobalId, octopusUserId, parseApiKeyId, requireApiKeyId } from './ids.js';
 
 export const ApiKeyProvider = builder.enumType('ApiKeyProvider', {
   description: 'Where an API key lives.',
@@ -28,7 +26,7 @@ export const ApiKey = builder.interfaceRef<ApiKeyRecord>('ApiKey').implement({
   description:
     'An API key at either provider. Query the common fields here; use `... on OctopusApiKey` or `... on HyperstackApiKey` for the rest. The secret itself is never readable: it is returned once, by the mutation that creates the key.',
   interfaces: [builder.nodeInterfaceRef()],
-  resolveType: (key) => (key.provider === 'OCTOPUS' ? 'OctopusApiKey' : 'HyperstackApiKey'),
+  resolveType: (key) => TYPENAMES[key.provider],
   fields: (t) => ({
     id: t.id({
       description: 'Opaque global id. Pass it to `node`, `apiKey`, `updateHyperstackApiKey` or `deleteApiKey`.',
@@ -104,7 +102,7 @@ const ApiKeyFilter = builder.inputType('ApiKeyFilter', {
       required: false,
       description:
         'Whose Octopus keys to list, e.g. `Users-1`. Default: the user the Octopus credential belongs to (`GET /api/users/me`).',
-      validate: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'octopusUserId must look like an Octopus user id, e.g. "Users-1".'),
+      validate: octopusUserId('octopusUserId'),
     }),
     search: t.string({
       required: false,

@@ -5,7 +5,6 @@ import { GraphQLError, Kind } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import { badUserInput } from '../errors.js';
 import type { Provider } from '../upstream/errors.js';
-import type { ApiKeyRecord } from '../upstream/loaders.js';
 
 /** The one schema builder: plugins, context type, scalars. Types live one per file beside it. */
 export const builder = new SchemaBuilder<{
@@ -80,5 +79,3 @@ builder.scalarType('DateTime', {
   parseValue: parseDateTime,
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
-
-export type { ApiKeyRecord };

@@ -1,4 +1,5 @@
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { z } from 'zod';
 import { badUserInput } from '../errors.js';
 import type { ApiKeyRecord } from '../upstream/loaders.js';
 
@@ -16,6 +17,10 @@ export const TYPENAMES = { OCTOPUS: 'OctopusApiKey', HYPERSTACK: 'HyperstackApiK
 const OCTOPUS_PART = /^[A-Za-z0-9_-]{1,100}$/;
 const HYPERSTACK_ID = /^\d{1,15}$/;
 const MAX_GLOBAL_ID_LENGTH = 400;
+
+/** Validation for an argument that takes an Octopus user id, e.g. `Users-1`. */
+export const octopusUserId = (field: string) =>
+  z.string().regex(OCTOPUS_PART, `${field} must look like an Octopus user id, e.g. "Users-1".`);
 
 // Records live for one request; a list needs each id twice (sorting, then the id field).
 const globalIds = new WeakMap<ApiKeyRecord, string>();

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import type { OctopusApiKey } from '../upstream/octopus.js';
 import { ApiKey, CreateApiKeyPayload, keyName } from './api-key.js';
 import { builder } from './builder.js';
+import { octopusUserId } from './ids.js';
 
 export const OctopusApiKeyType = builder.objectRef<OctopusApiKey>('OctopusApiKey').implement({
   description:
@@ -21,7 +21,7 @@ const CreateOctopusApiKeyInput = builder.inputType('CreateOctopusApiKeyInput', {
       required: false,
       description:
         'The Octopus user to create the key for, e.g. `Users-1`. Omit it for the user the Octopus credential belongs to. Creating keys for another user needs Octopus permission to edit that user.',
-      validate: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'userId must look like an Octopus user id, e.g. "Users-1".'),
+      validate: octopusUserId('userId'),
     }),
     purpose: t.string({
       required: true,

@@ -1,6 +1,6 @@
-import type { Provider } from '../upstream/errors.js';
+import { PROVIDERS, type Provider } from '../upstream/errors.js';
 import type { OctopusUser } from '../upstream/octopus.js';
-import { ApiKeyProvider, PROVIDERS } from './api-key.js';
+import { ApiKeyProvider } from './api-key.js';
 import { builder } from './builder.js';
 
 const OctopusUserType = builder.objectRef<OctopusUser>('OctopusUser').implement({
@@ -42,7 +42,7 @@ const Viewer = builder.objectRef<Record<string, never>>('Viewer').implement({
         PROVIDERS.map((provider) => ({
           provider,
           configured: loaders.isConfigured(provider),
-          hasCredential: loaders.isConfigured(provider) && loaders.hasCredential(provider),
+          hasCredential: loaders.hasCredential(provider),
         })),
     }),
     octopusUser: t.field({
@@ -51,7 +51,7 @@ const Viewer = builder.objectRef<Record<string, never>>('Viewer').implement({
       description:
         'The Octopus user the Octopus credential belongs to (whose keys `apiKeys` lists by default); null when Octopus is not configured or there is no credential. Remembered per credential for a minute.',
       resolve: (_viewer, _args, { loaders }) =>
-        loaders.isConfigured('OCTOPUS') && loaders.hasCredential('OCTOPUS') ? loaders.currentOctopusUser() : null,
+        loaders.hasCredential('OCTOPUS') ? loaders.currentOctopusUser() : null,
     }),
   }),
 });

@@ -1,6 +1,8 @@
 /** The providers keygate talks to; the same names are the GraphQL `ApiKeyProvider` values. */
 export type Provider = 'OCTOPUS' | 'HYPERSTACK';
 
+export const PROVIDERS: readonly Provider[] = ['OCTOPUS', 'HYPERSTACK'];
+
 export const providerNames: Record<Provider, string> = {
   OCTOPUS: 'Octopus Deploy',
   HYPERSTACK: 'Hyperstack',

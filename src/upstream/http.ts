@@ -13,7 +13,6 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { UpstreamError, codeForStatus, providerNames, type ErrorCode, type Provider } from './errors.js';
 
-export { UpstreamError, type ErrorCode, type Provider } from './errors.js';
 
 /** One attempt at an upstream call, as reported to logs and metrics (never holds a credential). */
 export interface UpstreamCall {
@@ -75,7 +74,6 @@ export interface UpstreamRequest {
   expect?: 'json' | 'none';
   /** Called for every attempt of this request (request-scoped logging). */
   observer?: UpstreamObserver;
-  signal?: AbortSignal;
 }
 
 export interface UpstreamResponse {
@@ -175,10 +173,6 @@ export class UpstreamHttp {
     return url.pathname.slice(this.basePath.length) + url.search;
   }
 
-  get circuitState(): CircuitState | undefined {
-    return this.breaker?.state;
-  }
-
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
     let attempt = 0;
     const run = () =>
@@ -251,8 +245,6 @@ export class UpstreamHttp {
   private async send(req: UpstreamRequest, onStatus: (status: number) => void): Promise<UpstreamResponse> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutSignal()), this.options.timeoutMs);
-    const onCallerAbort = () => controller.abort(req.signal?.reason);
-    req.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
       let body: string | undefined;
@@ -281,7 +273,6 @@ export class UpstreamHttp {
       throw error;
     } finally {
       clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 

@@ -58,6 +58,9 @@ export function describeHyperstackError(body: unknown): string | undefined {
   return typeof message === 'string' && message ? message : undefined;
 }
 
+/** Generate and update take the same payload; an empty description is how Hyperstack writes "none". */
+const payload = (fields: HyperstackKeyFields) => ({ name: fields.name, description: fields.description ?? '' });
+
 const ROUTES = {
   list: '/api-key',
   generate: '/api-key/generate',
@@ -86,7 +89,7 @@ export class HyperstackClient {
       method: 'POST',
       route: ROUTES.generate,
       path: ROUTES.generate,
-      body: { name: fields.name, description: fields.description ?? '' },
+      body: payload(fields),
       retry: false,
     });
     const wire = readWire('HYPERSTACK', GenerateResponse, body, 'the new API key').api_key;
@@ -99,7 +102,7 @@ export class HyperstackClient {
       method: 'PUT',
       route: ROUTES.key,
       path: `/api-key/${segment(id)}`,
-      body: { name: fields.name, description: fields.description ?? '' },
+      body: payload(fields),
       retry: false,
     });
     return toApiKey(readWire('HYPERSTACK', UpdateResponse, body, 'the updated API key').api_key);

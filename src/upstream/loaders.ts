@@ -53,7 +53,8 @@ const refKey = (ref: OctopusKeyRef) => `${ref.userId}/${ref.id}`;
 export class Loaders {
   private readonly octopusClient?: OctopusClient;
   private readonly hyperstackClient?: HyperstackClient;
-  private readonly octopusLists: DataLoader<string, OctopusApiKey[]>;
+  /** Each user's whole list, once per request. */
+  private readonly octopusLists = new Map<string, Promise<OctopusApiKey[]>>();
   private readonly octopusKeys: DataLoader<OctopusKeyRef, OctopusApiKey | null, string>;
   /** Users whose whole key list this request is loading (or will, once `me` is known). */
   private readonly listIntents: Promise<string | undefined>[] = [];
@@ -72,10 +73,6 @@ export class Loaders {
     if (credentials.hyperstack) {
       this.hyperstackClient = new HyperstackClient(upstreams.hyperstack, credentials.hyperstack, { observer });
     }
-    this.octopusLists = new DataLoader(
-      (userIds) => Promise.all(userIds.map((userId) => this.octopus().listKeys(userId).catch((e: Error) => e))),
-      { batch: false },
-    );
     this.octopusKeys = new DataLoader((refs) => this.loadOctopusKeys(refs), { cacheKeyFn: refKey });
   }
 
@@ -84,9 +81,9 @@ export class Loaders {
     return provider === 'HYPERSTACK' || this.upstreams.octopus !== undefined;
   }
 
-  /** Whether this request has a credential for a provider (its own header or the gateway's). */
+  /** Whether this request can act at a provider: it is configured, and there is a credential (the request's own or the gateway's). */
   hasCredential(provider: Provider): boolean {
-    return Boolean(provider === 'OCTOPUS' ? this.credentials.octopus : this.credentials.hyperstack);
+    return provider === 'OCTOPUS' ? this.octopusClient !== undefined : this.hyperstackClient !== undefined;
   }
 
   /** The Octopus client for this request's credential; throws UNAUTHENTICATED when there is none. */
@@ -115,10 +112,23 @@ export class Loaders {
   octopusKeysOf(userId?: string): Promise<OctopusApiKey[]> {
     const user = userId !== undefined ? Promise.resolve(userId) : this.currentOctopusUser().then((u) => u.id);
     this.listIntents.push(user.catch(() => undefined));
-    return user.then((id) => this.octopusLists.load(id)).then((keys) => {
+    return user.then((id) => this.octopusListOf(id)).then((keys) => {
       for (const key of keys) this.octopusKeys.prime(key, key);
       return keys;
     });
+  }
+
+  private octopusListOf(userId: string): Promise<OctopusApiKey[]> {
+    let list = this.octopusLists.get(userId);
+    if (!list) {
+      try {
+        list = this.octopus().listKeys(userId);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.octopusLists.set(userId, list);
+    }
+    return list;
   }
 
   octopusKey(ref: OctopusKeyRef): Promise<OctopusApiKey | null> {
@@ -143,7 +153,7 @@ export class Loaders {
 
   /** After a mutation, later reads in the same request see the change. */
   forgetOctopusUser(userId: string): void {
-    this.octopusLists.clear(userId);
+    this.octopusLists.delete(userId);
     this.octopusKeys.clearAll();
   }
 
@@ -169,7 +179,7 @@ export class Loaders {
             found.set(refKey(ref), await this.octopus().getKey(userId, ref.id));
             return;
           }
-          const keys = await this.octopusLists.load(userId);
+          const keys = await this.octopusListOf(userId);
           const byId = new Map(keys.map((key) => [key.id, key]));
           for (const ref of group) found.set(refKey(ref), byId.get(ref.id) ?? null);
         } catch (error) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { UpstreamError, type UpstreamHttp, type UpstreamObserver, type UpstreamRequest } from './http.js';
+import { UpstreamError } from './errors.js';
+import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
 import { isoDate, readWire, segment } from './wire.js';
 
 /** An Octopus API key as the rest of keygate sees it: camelCase, `Date`s, no wire names. */

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import { UpstreamHttp, type UpstreamHttpOptions } from './http.js';
+import type { Provider } from './errors.js';
 import { describeHyperstackError } from './hyperstack.js';
 import { describeOctopusError, type OctopusUser } from './octopus.js';
 
@@ -64,7 +65,7 @@ export type UpstreamHooks = Pick<UpstreamHttpOptions, 'observer' | 'onCircuitSta
 
 export function createUpstreams(
   config: Pick<Config, 'octopus' | 'hyperstack' | 'upstream' | 'octopusUserTtlMs'>,
-  hooks: (provider: 'OCTOPUS' | 'HYPERSTACK') => UpstreamHooks = () => ({}),
+  hooks: (provider: Provider) => UpstreamHooks = () => ({}),
 ): Upstreams {
   const common = { ...config.upstream };
   return {
