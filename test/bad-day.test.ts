@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHyperstackSimulator, startOctopusSimulator } from '../src/simulators/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { listen, type Listening } from './support/listen.js';
-import { startGatewayProcess } from './support/process.js';
+import { startGatewayProcess, upstreamEnv } from './support/process.js';
 import { OCTOPUS_ADMIN_SECRET, OCTOPUS_DEV_SECRET, hyperstackUsers, octopusUsers } from './support/seeds.js';
 
 setFlagsFromString('--expose_gc');
@@ -123,10 +123,7 @@ describe('SIGTERM under load', () => {
   it('stops accepting, completes every in-flight request, exits 0', async () => {
     const [octopus, hyperstack] = await Promise.all([startOctopusSimulator(), startHyperstackSimulator()]);
     const gateway = await startGatewayProcess({
-      OCTOPUS_URL: octopus.url,
-      OCTOPUS_API_KEY: octopus.credentials['Users-1']!,
-      HYPERSTACK_URL: hyperstack.url,
-      HYPERSTACK_API_KEY: hyperstack.credentials[0]!,
+      ...upstreamEnv(octopus, hyperstack),
       LOG_LEVEL: 'warn',
     });
     const agent = new Agent({ connections: 100 });
@@ -157,10 +154,7 @@ describe('SIGTERM with an upstream that never answers', () => {
   it('cuts what is left at the end of the grace period and still exits 0', async () => {
     const [octopus, hyperstack] = await Promise.all([startOctopusSimulator(), startHyperstackSimulator()]);
     const gateway = await startGatewayProcess({
-      OCTOPUS_URL: octopus.url,
-      OCTOPUS_API_KEY: octopus.credentials['Users-1']!,
-      HYPERSTACK_URL: hyperstack.url,
-      HYPERSTACK_API_KEY: hyperstack.credentials[0]!,
+      ...upstreamEnv(octopus, hyperstack),
       UPSTREAM_TIMEOUT_MS: '120000', // far beyond the test: only the grace period can end this
       SHUTDOWN_GRACE_MS: '300',
       LOG_LEVEL: 'warn',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHyperstackSimulator, startOctopusSimulator, type HyperstackSimulator, type OctopusSimulator } from '../src/simulators/index.js';
-import { runToExit, startGatewayProcess } from './support/process.js';
+import { runToExit, startGatewayProcess, upstreamEnv } from './support/process.js';
 
 const LIST = JSON.stringify({ query: '{ apiKeys { totalCount unavailableProviders nodes { provider name } } }' });
 const post = (url: string, body = LIST) =>
@@ -35,12 +35,7 @@ describe('with real upstreams configured', () => {
   afterAll(async () => {
     await Promise.all([octopus.close(), hyperstack.close()]);
   });
-  const env = () => ({
-    OCTOPUS_URL: octopus.url,
-    OCTOPUS_API_KEY: octopus.credentials['Users-1']!,
-    HYPERSTACK_URL: hyperstack.url,
-    HYPERSTACK_API_KEY: hyperstack.credentials[0]!,
-  });
+  const env = () => upstreamEnv(octopus, hyperstack);
 
   it('talks to them, not to simulators of its own', async () => {
     const gateway = await startGatewayProcess(env());

@@ -1,6 +1,7 @@
 // Runs the real entry point (src/main.ts through tsx) as a child process, as `npm start` would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { HyperstackSimulator, OctopusSimulator } from '../../src/simulators/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -11,6 +12,16 @@ export interface GatewayProcess {
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** The environment that points a gateway process at simulators, with their admin credentials. */
+export function upstreamEnv(octopus: OctopusSimulator, hyperstack: HyperstackSimulator): Record<string, string> {
+  return {
+    OCTOPUS_URL: octopus.url,
+    OCTOPUS_API_KEY: octopus.credentials['Users-1']!,
+    HYPERSTACK_URL: hyperstack.url,
+    HYPERSTACK_API_KEY: hyperstack.credentials[0]!,
+  };
 }
 
 /** Starts the gateway and resolves once it prints where it listens (no sleeping). */
