@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_ACCOUNT, type Policy, type Provider } from './domain.js';
+import { AccountsError, HYPERSTACK_DEFAULT_URL, assertUniqueNames, readAccountsFile, type AccountConfig } from './config/accounts.js';
 
-/** Where one provider is and the credential the gateway holds for it (a request may bring its own). */
-export interface ProviderConfig {
-  /** Base URL requests are appended to: Octopus `…/api`, Hyperstack `…/v1`. */
-  baseUrl: string;
-  apiKey?: string;
-}
+export type { AccountConfig };
 
 /** A static bearer token a client may present, with the name logs and rate limits know it by. */
 export interface GatewayToken {
@@ -22,16 +19,38 @@ export interface Config {
   demo: boolean;
   production: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Absent when `OCTOPUS_URL` is not set (and not in demo mode): the gateway then serves Hyperstack only. */
-  octopus?: ProviderConfig;
-  hyperstack: ProviderConfig;
+  /**
+   * Every account the gateway serves: the `default` one of each provider from today's variables,
+   * plus those of the KEYGATE_CONFIG file. A provider with no account is left out entirely.
+   */
+  accounts: AccountConfig[];
   upstream: {
     timeoutMs: number;
     retries: number;
     connections: number;
     breakerThreshold: number;
     breakerHalfOpenAfterMs: number;
+    /** Response bodies larger than this are refused (Hyperstack lists every key in one body). */
+    maxResponseBytes: number;
   };
+  /** How key lists are read: caching across requests, sharing flights, bounds on memory and calls. */
+  lists: {
+    /** Key metadata (never a secret) is remembered this long per credential; 0: off. */
+    cacheTtlMs: number;
+    /** Identical list loads in flight at once share one upstream call. */
+    dedupe: boolean;
+    /** `take` of each Octopus page when a whole list is read. */
+    octopusPageSize: number;
+    /** Whole-list reads (walks) running at once, process-wide; more wait, then get SERVICE_UNAVAILABLE. */
+    heavyConcurrency: number;
+    heavyWaitMs: number;
+    /** A list longer than this is refused rather than held in memory. */
+    maxKeys: number;
+  };
+  /** Upstream calls one GraphQL operation may cause. */
+  maxUpstreamCalls: number;
+  /** The governance thresholds behind ApiKey.risks. */
+  policy: Policy;
   /** How long the Octopus user behind a credential is remembered (`GET /api/users/me`). */
   octopusUserTtlMs: number;
   /** Who may call the gateway. Both empty: anyone who can reach it. */
@@ -79,8 +98,21 @@ const Env = z.object({
   DEMO: flag.optional(),
   OCTOPUS_URL: url.optional(),
   OCTOPUS_API_KEY: secret.optional(),
-  HYPERSTACK_URL: url.default('https://infrahub-api.nexgencloud.com/v1'),
+  HYPERSTACK_URL: url.optional(),
   HYPERSTACK_API_KEY: secret.optional(),
+  HYPERSTACK_ACCESS_TOKEN: secret.optional(),
+  KEYGATE_CONFIG: z.string().min(1).optional(),
+  UPSTREAM_MAX_RESPONSE_BYTES: int(65_536, 1_073_741_824).default(8 * 1024 * 1024),
+  LIST_CACHE_TTL_MS: int(0, 600_000).default(5_000),
+  UPSTREAM_DEDUPE: flag.default(true),
+  OCTOPUS_PAGE_SIZE: int(1, 10_000).default(1_000),
+  HEAVY_LIST_CONCURRENCY: int(1, 1_000).default(4),
+  HEAVY_LIST_WAIT_MS: int(0, 60_000).default(2_000),
+  MAX_LIST_KEYS: int(100, 10_000_000).default(250_000),
+  MAX_UPSTREAM_CALLS: int(1, 100_000).default(250),
+  EXPIRY_WARNING_DAYS: int(0, 3650).default(30),
+  MAX_KEY_AGE_DAYS: int(1, 36500).default(90),
+  UNUSED_DAYS: int(1, 36500).default(90),
   UPSTREAM_TIMEOUT_MS: int(1, 600_000).default(10_000),
   UPSTREAM_RETRIES: int(0, 10).default(2),
   UPSTREAM_CONNECTIONS: int(1, 1024).default(32),
@@ -128,22 +160,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Otherwise the key would be ignored (and, with nothing else set, demo mode would start).
     throw new ConfigError('OCTOPUS_API_KEY: set OCTOPUS_URL as well, to say which Octopus server the key is for.');
   }
-  const demo = e.DEMO ?? (e.OCTOPUS_URL === undefined && e.HYPERSTACK_API_KEY === undefined);
+  const accounts = loadAccounts(e, env);
+  const demo = e.DEMO ?? accounts.length === 0;
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
     demo,
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
-    octopus: e.OCTOPUS_URL ? { baseUrl: `${e.OCTOPUS_URL}/api`, apiKey: e.OCTOPUS_API_KEY } : undefined,
-    hyperstack: { baseUrl: e.HYPERSTACK_URL, apiKey: e.HYPERSTACK_API_KEY },
+    accounts,
     upstream: {
       timeoutMs: e.UPSTREAM_TIMEOUT_MS,
       retries: e.UPSTREAM_RETRIES,
       connections: e.UPSTREAM_CONNECTIONS,
       breakerThreshold: e.CIRCUIT_BREAKER_THRESHOLD,
       breakerHalfOpenAfterMs: e.CIRCUIT_BREAKER_RESET_MS,
+      maxResponseBytes: e.UPSTREAM_MAX_RESPONSE_BYTES,
     },
+    lists: {
+      cacheTtlMs: e.LIST_CACHE_TTL_MS,
+      dedupe: e.UPSTREAM_DEDUPE,
+      octopusPageSize: e.OCTOPUS_PAGE_SIZE,
+      heavyConcurrency: e.HEAVY_LIST_CONCURRENCY,
+      heavyWaitMs: e.HEAVY_LIST_WAIT_MS,
+      maxKeys: e.MAX_LIST_KEYS,
+    },
+    maxUpstreamCalls: e.MAX_UPSTREAM_CALLS,
+    policy: { expiryWarningDays: e.EXPIRY_WARNING_DAYS, maxKeyAgeDays: e.MAX_KEY_AGE_DAYS, unusedDays: e.UNUSED_DAYS },
     octopusUserTtlMs: e.OCTOPUS_USER_CACHE_TTL_MS,
     auth: { tokens: parseTokens(e.GATEWAY_TOKENS ?? []), jwt: parseJwt(e) },
     limits: {
@@ -164,6 +207,41 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   assertSafeExposure(config, e.ALLOW_UNAUTHENTICATED);
   return config;
+}
+
+/**
+ * The `default` account of each provider from today's variables, then the KEYGATE_CONFIG file's.
+ * Octopus needs OCTOPUS_URL; Hyperstack is served when HYPERSTACK_URL or a Hyperstack credential is set.
+ */
+function loadAccounts(e: Env, env: Record<string, string | undefined>): AccountConfig[] {
+  const accounts: AccountConfig[] = [];
+  if (e.OCTOPUS_URL) {
+    accounts.push({ name: DEFAULT_ACCOUNT, provider: 'OCTOPUS', baseUrl: `${e.OCTOPUS_URL}/api`, apiKey: e.OCTOPUS_API_KEY });
+  }
+  if (e.HYPERSTACK_URL || e.HYPERSTACK_API_KEY || e.HYPERSTACK_ACCESS_TOKEN) {
+    accounts.push({
+      name: DEFAULT_ACCOUNT,
+      provider: 'HYPERSTACK',
+      baseUrl: e.HYPERSTACK_URL ?? HYPERSTACK_DEFAULT_URL,
+      apiKey: e.HYPERSTACK_API_KEY,
+      accessToken: e.HYPERSTACK_ACCESS_TOKEN,
+    });
+  }
+  if (e.KEYGATE_CONFIG) {
+    try {
+      accounts.push(...readAccountsFile(e.KEYGATE_CONFIG, env));
+      assertUniqueNames(accounts);
+    } catch (error) {
+      if (error instanceof AccountsError) throw new ConfigError(error.message);
+      throw error;
+    }
+  }
+  return accounts;
+}
+
+/** The accounts of one provider. */
+export function accountsOf(config: Pick<Config, 'accounts'>, provider: Provider): AccountConfig[] {
+  return config.accounts.filter((account) => account.provider === provider);
 }
 
 /** `name:token` pairs, or bare tokens (named token-1, token-2, …). Short tokens are refused. */
@@ -226,10 +304,10 @@ export function hasClientAuth(config: Pick<Config, 'auth'>): boolean {
  * listen beyond loopback without client authentication, unless the operator says so explicitly.
  */
 function assertSafeExposure(config: Config, allowUnauthenticated: boolean): void {
-  const holdsCredentials = Boolean(config.octopus?.apiKey || config.hyperstack.apiKey);
+  const holdsCredentials = config.accounts.some((account) => account.apiKey || account.accessToken);
   if (holdsCredentials && !hasClientAuth(config) && !isLoopback(config.host) && !allowUnauthenticated) {
     throw new ConfigError(
-      `HOST=${config.host}: the gateway holds provider credentials (OCTOPUS_API_KEY/HYPERSTACK_API_KEY), so anyone who can reach it ` +
+      `HOST=${config.host}: the gateway holds provider credentials (OCTOPUS_API_KEY, HYPERSTACK_API_KEY or KEYGATE_CONFIG accounts), so anyone who can reach it ` +
         'could create and revoke keys with them. Configure client authentication (GATEWAY_TOKENS, or JWT_JWKS_URL with ' +
         'JWT_ISSUER and JWT_AUDIENCE), listen on loopback, or set ALLOW_UNAUTHENTICATED=1 if something in front of the gateway ' +
         'already authenticates callers.',

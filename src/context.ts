@@ -1,32 +1,38 @@
 import type { GraphQLError } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
+import type { Config } from './config.js';
+import { ApiKeyService } from './services/api-keys.js';
 import type { UpstreamObserver } from './upstream/http.js';
-import { Loaders, type RequestCredentials } from './upstream/loaders.js';
+import { RequestLoaders, type ForwardedCredentials } from './upstream/loaders.js';
 import type { Upstreams } from './upstream/upstreams.js';
 
-/** Headers a request may use to act with its own credentials instead of the gateway's. */
+/** Headers a request may use to act with its own credentials on the `default` accounts. */
 export const CREDENTIAL_HEADERS = {
   octopus: 'x-octopus-apikey',
   hyperstack: 'x-hyperstack-api-key',
+  hyperstackAccessToken: 'x-hyperstack-access-token',
 } as const;
 
 /** What the gateway adds to yoga's own context for each request. */
 export interface RequestContext {
-  loaders: Loaders;
+  loaders: RequestLoaders;
+  /** Reads and writes of API keys, for the resolvers. */
+  apiKeys: ApiKeyService;
   /**
-   * Errors of a field that still answers (one provider failed, the other's keys are shown). The
-   * partial-results plugin appends them to the response.
+   * Errors of a field that still answers (one account failed, the others' keys are shown). The
+   * result-errors plugin appends them to the response.
    */
   partialErrors: GraphQLError[];
 }
 
 export type GatewayContext = YogaInitialContext & RequestContext;
 
-/** The request's own credentials win over the configured ones, for this request only. */
-export function requestCredentials(request: Request, configured: Upstreams['credentials']): RequestCredentials {
+/** The credentials a request brought in its own headers (they win over the configured ones of `default`). */
+export function forwardedCredentials(request: Request): ForwardedCredentials {
   return {
-    octopus: headerValue(request, CREDENTIAL_HEADERS.octopus) ?? configured.octopus,
-    hyperstack: headerValue(request, CREDENTIAL_HEADERS.hyperstack) ?? configured.hyperstack,
+    octopus: headerValue(request, CREDENTIAL_HEADERS.octopus),
+    hyperstack: headerValue(request, CREDENTIAL_HEADERS.hyperstack),
+    hyperstackAccessToken: bearerless(headerValue(request, CREDENTIAL_HEADERS.hyperstackAccessToken)),
   };
 }
 
@@ -35,9 +41,23 @@ function headerValue(request: Request, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-export function createContextFactory(upstreams: Upstreams, observer?: (initial: YogaInitialContext) => UpstreamObserver | undefined) {
-  return (initial: YogaInitialContext): RequestContext => ({
-    loaders: new Loaders(upstreams, requestCredentials(initial.request, upstreams.credentials), observer?.(initial)),
-    partialErrors: [],
-  });
+/** An access token may be forwarded with or without its `Bearer ` prefix. */
+function bearerless(value: string | undefined): string | undefined {
+  return value?.replace(/^Bearer\s+/i, '') || undefined;
+}
+
+export function createContextFactory(
+  upstreams: Upstreams,
+  config: Pick<Config, 'maxUpstreamCalls' | 'lists' | 'policy'>,
+  observer?: (initial: YogaInitialContext) => UpstreamObserver | undefined,
+) {
+  return (initial: YogaInitialContext): RequestContext => {
+    const loaders = new RequestLoaders(upstreams, forwardedCredentials(initial.request), {
+      observer: observer?.(initial),
+      maxUpstreamCalls: config.maxUpstreamCalls,
+      pageSize: config.lists.octopusPageSize,
+      maxKeys: config.lists.maxKeys,
+    });
+    return { loaders, apiKeys: new ApiKeyService(loaders, config.policy), partialErrors: [] };
+  };
 }

@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { DEFAULT_ACCOUNT } from './domain.js';
 import { demoHyperstackUsers, demoOctopusUsers, startHyperstackSimulator, startOctopusSimulator } from './simulators/index.js';
 
 export interface Demo {
@@ -19,8 +20,10 @@ export async function startDemo(config: Config): Promise<Demo> {
   return {
     config: {
       ...config,
-      octopus: { baseUrl: `${octopus.url}/api`, apiKey: octopus.credentials['Users-1'] },
-      hyperstack: { baseUrl: hyperstack.url, apiKey: hyperstack.credentials[0] },
+      accounts: [
+        { name: DEFAULT_ACCOUNT, provider: 'OCTOPUS', baseUrl: `${octopus.url}/api`, apiKey: octopus.credentials['Users-1'] },
+        { name: DEFAULT_ACCOUNT, provider: 'HYPERSTACK', baseUrl: hyperstack.url, apiKey: hyperstack.credentials[0] },
+      ],
     },
     octopusUrl: octopus.url,
     hyperstackUrl: hyperstack.url,

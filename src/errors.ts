@@ -1,5 +1,8 @@
 import { GraphQLError } from 'graphql';
-import { UpstreamError, type ErrorCode, type Provider } from './upstream/errors.js';
+import { DEFAULT_ACCOUNT, providerNames, type ErrorCode, type Provider } from './domain.js';
+import { UpstreamError } from './upstream/errors.js';
+import { CallBudgetExceeded } from './upstream/loaders.js';
+import { HeavyWorkRefused } from './upstream/shared-lists.js';
 
 /** An error the gateway itself raises about a client's input. */
 export function badUserInput(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
@@ -17,11 +20,49 @@ export function gatewayError(code: ErrorCode, message: string, provider?: Provid
 export function upstreamToGraphQLError(
   error: UpstreamError,
   location: Pick<GraphQLError, 'nodes' | 'path'> = { nodes: undefined, path: undefined },
+  source?: { account: string; octopusUserId?: string },
 ): GraphQLError {
   const extensions: Record<string, unknown> = { code: error.code, provider: error.provider };
+  if (source) extensions.account = source.account;
+  if (source?.octopusUserId) extensions.octopusUserId = source.octopusUserId;
   if (error.status !== undefined) extensions.upstreamStatus = error.status;
   if (error.retryAfterSeconds !== undefined) extensions.retryAfterSeconds = error.retryAfterSeconds;
-  return new GraphQLError(error.message, { nodes: location.nodes, path: location.path, extensions });
+  // Which account (and user) is missing from a list, in words too; `default` alone needs no naming.
+  const where = [
+    source && source.account !== DEFAULT_ACCOUNT ? `account "${source.account}"` : undefined,
+    source?.octopusUserId ? `user ${source.octopusUserId}` : undefined,
+  ].filter(Boolean);
+  const message = where.length > 0 ? `${providerNames[error.provider]} ${where.join(', ')}: ${error.message}` : error.message;
+  return new GraphQLError(message, { nodes: location.nodes, path: location.path, extensions });
+}
+
+/**
+ * A create that failed after the provider may have acted: the key may exist, and its secret
+ * reached no one. Say so, so the user checks before trying again (and revokes the orphan).
+ */
+export function mayHaveCreated(error: UpstreamError, name: string): GraphQLError {
+  const graphql = upstreamToGraphQLError(error);
+  return new GraphQLError(
+    `${error.message} The provider may have created the key anyway: look for "${name}" in apiKeys before trying again, and revoke it if you did not get its secret.`,
+    { extensions: { ...graphql.extensions, mayHaveCreated: true } },
+  );
+}
+
+/** Errors of keygate's own limits, raised below the schema, as GraphQL errors. */
+export function limitToGraphQLError(error: unknown): GraphQLError | undefined {
+  if (error instanceof CallBudgetExceeded) {
+    return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', maxUpstreamCalls: error.max } });
+  }
+  if (error instanceof HeavyWorkRefused) {
+    return new GraphQLError(`${error.message} Try again in ${error.retryAfterSeconds} s.`, {
+      extensions: {
+        code: 'SERVICE_UNAVAILABLE' satisfies ErrorCode,
+        retryAfterSeconds: error.retryAfterSeconds,
+        http: { status: 503, headers: { 'retry-after': String(error.retryAfterSeconds) } },
+      },
+    });
+  }
+  return undefined;
 }
 
 /**

@@ -19,7 +19,7 @@ import { requestRecord, useRequestLog } from './plugins/request-log.js';
 import { useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useResultErrors } from './plugins/result-errors.js';
 import { buildSchema } from './schema/index.js';
-import { closeUpstreams, createUpstreams, destroyUpstreams, type Upstreams } from './upstream/upstreams.js';
+import { Upstreams } from './upstream/upstreams.js';
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, RequestContext>;
 
@@ -40,7 +40,7 @@ const ENDPOINT = '/graphql';
 export function createGateway(config: Config, options: { logger?: Logger } = {}): Gateway {
   const logger = options.logger ?? createLogger(config);
   const metrics = new Metrics();
-  const upstreams = createUpstreams(config, (provider) => ({
+  const upstreams = new Upstreams(config, (provider) => ({
     observer: (call) => metrics.upstream(call),
     onCircuitStateChange: (state) => {
       metrics.circuitState(provider, state);
@@ -76,7 +76,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({
     schema: buildSchema(),
-    context: createContextFactory(upstreams, (initial) => {
+    context: createContextFactory(upstreams, config, (initial) => {
       const record = requestRecord(initial.request);
       return record ? (call) => record.upstream.push(call) : undefined;
     }),
@@ -104,9 +104,9 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     metrics,
     logger,
     close: async () => {
-      await Promise.all([closeUpstreams(upstreams), rateLimiter?.close()]);
+      await Promise.all([upstreams.close(), rateLimiter?.close()]);
     },
-    destroy: () => destroyUpstreams(upstreams),
+    destroy: () => upstreams.destroy(),
   };
 }
 

@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphiQLOptions } from 'graphql-yoga';
-import { TYPENAMES } from './schema/ids.js';
+import { TYPENAMES } from './services/key-ids.js';
 
 // GraphiQL's variables and headers editors accept JSON with comments and trailing commas (JSONC), so
 // the examples carry their explanation inline, and optional lines are there to uncomment.
@@ -10,9 +10,9 @@ import { TYPENAMES } from './schema/ids.js';
  * as written in the demo. With real providers, a reader pastes ids from the ApiKeys tab instead.
  */
 export const DEMO_IDS = {
-  octopusTerraform: encodeGlobalID(TYPENAMES.OCTOPUS, 'Users-1/apikeys-MariaTerraform00000000003'),
-  octopusGithubActions: encodeGlobalID(TYPENAMES.OCTOPUS, 'Users-1/apikeys-MariaGithubActions00000002'),
-  hyperstackTerraform: encodeGlobalID(TYPENAMES.HYPERSTACK, '59'),
+  octopusTerraform: encodeGlobalID(TYPENAMES.OCTOPUS, 'default/Users-1/apikeys-MariaTerraform00000000003'),
+  octopusGithubActions: encodeGlobalID(TYPENAMES.OCTOPUS, 'default/Users-1/apikeys-MariaGithubActions00000002'),
+  hyperstackTerraform: encodeGlobalID(TYPENAMES.HYPERSTACK, 'default/59'),
 } as const;
 
 /** What GraphiQL opens on: the unified list of keys at both providers. */

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       graphiql: config.graphiql && !config.persistedOperations ? `${url}/graphql` : undefined,
       console: `${url}/`,
       demo: demo ? { octopus: demo.octopusUrl, hyperstack: demo.hyperstackUrl } : undefined,
-      providers: { octopus: config.octopus ? 'configured' : 'off', hyperstack: 'configured' },
+      accounts: config.accounts.map((a) => `${a.provider.toLowerCase()}/${a.name}`),
       clientAuth: hasClientAuth(config),
       trustedDocuments: config.persistedOperations?.size,
     },

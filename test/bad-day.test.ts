@@ -125,6 +125,8 @@ describe('SIGTERM under load', () => {
     const gateway = await startGatewayProcess({
       ...upstreamEnv(octopus, hyperstack),
       LOG_LEVEL: 'warn',
+      // 40 requests that each reach the provider: identical lists would otherwise share one flight.
+      UPSTREAM_DEDUPE: '0',
     });
     const agent = new Agent({ connections: 100 });
     try {

@@ -45,7 +45,7 @@ describe('one provider failing never hides the other', () => {
       expect(providersOf(response)).toEqual(['OCTOPUS']);
       expect(response.body.data!.apiKeys.unavailableProviders).toEqual(['HYPERSTACK']);
       expect(response.body.errors).toEqual([
-        expect.objectContaining({ path: ['apiKeys'], extensions: { provider: 'HYPERSTACK', ...extensions } }),
+        expect.objectContaining({ path: ['apiKeys'], extensions: { provider: 'HYPERSTACK', account: 'default', ...extensions } }),
       ]);
     });
 
@@ -57,7 +57,7 @@ describe('one provider failing never hides the other', () => {
       expect(providersOf(response)).toEqual(['HYPERSTACK']);
       expect(response.body.data!.apiKeys.unavailableProviders).toEqual(['OCTOPUS']);
       expect(response.body.errors).toEqual([
-        expect.objectContaining({ path: ['apiKeys'], extensions: { provider: 'OCTOPUS', ...extensions } }),
+        expect.objectContaining({ path: ['apiKeys'], extensions: { provider: 'OCTOPUS', account: 'default', ...extensions } }),
       ]);
     });
   }
@@ -120,7 +120,7 @@ describe('a gateway without credentials or without Octopus', () => {
         expect.objectContaining({
           path: ['apiKeys'],
           message: expect.stringContaining('X-Octopus-ApiKey'),
-          extensions: { code: 'UNAUTHENTICATED', provider: 'OCTOPUS' },
+          extensions: { code: 'UNAUTHENTICATED', provider: 'OCTOPUS', account: 'default' },
         }),
       ]);
       expect(bare.octopus.requests()).toBe(0);

@@ -212,6 +212,25 @@ describe('node, nodes and apiKey', () => {
     expect(response.body.data!.nodes).toEqual([{ id: all[3] }, null, { id: all[0] }, null, { id: all[5] }]);
   });
 
+  it('resolves ids issued before accounts existed to the default account, and never an unknown account to another key', async () => {
+    const all = await list();
+    for (const key of all.nodes) {
+      const [typename, ref] = Buffer.from(key.id, 'base64').toString().split(/:(.*)/s) as [string, string];
+      expect(ref.startsWith('default/')).toBe(true);
+      const legacy = encodeGlobalID(typename, ref.slice('default/'.length));
+      const elsewhere = encodeGlobalID(typename, `staging/${ref.slice('default/'.length)}`);
+      const response = await t.query<{ legacy: { id: string } | null; elsewhere: { id: string } | null }>(
+        'query($legacy: ID!, $elsewhere: ID!) { legacy: apiKey(id: $legacy) { id } elsewhere: apiKey(id: $elsewhere) { id } }',
+        { legacy, elsewhere },
+      );
+      expect(response.body.data).toEqual({ legacy: { id: key.id }, elsewhere: null });
+    }
+    const mutation = await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', {
+      id: encodeGlobalID('HyperstackApiKey', 'staging/59'),
+    });
+    expect(mutation.body.errors?.[0]).toMatchObject({ message: expect.stringContaining('"default"'), extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
   it('refuses more than 100 ids', async () => {
     const response = await t.query('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: Array(101).fill('x') });
     expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

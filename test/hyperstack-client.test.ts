@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHyperstackSimulator, type HyperstackSeedUser, type HyperstackSimulator } from '../src/simulators/index.js';
 import { HyperstackClient } from '../src/upstream/hyperstack.js';
-import { closeUpstreams, type Upstreams } from '../src/upstream/upstreams.js';
-import { testUpstreams } from './support/upstreams.js';
+import { testUpstreams, type TestUpstreams } from './support/upstreams.js';
 import { failure } from './support/failure.js';
 
 const users: HyperstackSeedUser[] = [
@@ -18,7 +17,7 @@ const users: HyperstackSeedUser[] = [
 ];
 
 const sims: Record<string, HyperstackSimulator> = {};
-const clients: Record<string, Upstreams> = {};
+const clients: Record<string, TestUpstreams> = {};
 
 beforeAll(async () => {
   const variants = {
@@ -36,7 +35,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await Promise.all(Object.values(clients).map(closeUpstreams));
+  await Promise.all(Object.values(clients).map((c) => c.close()));
   await Promise.all(Object.values(sims).map((s) => s.close()));
 });
 afterEach(() => {
@@ -47,7 +46,7 @@ afterEach(() => {
 });
 
 const client = (variant = 'naive', credential = sims[variant]!.credentials[0]!) =>
-  new HyperstackClient(clients[variant]!.hyperstack, credential);
+  new HyperstackClient(clients[variant]!.hyperstack, 'default', { apiKey: credential });
 
 describe('HyperstackClient', () => {
   it('lists the caller\'s keys as domain records with the last 4 characters as hint', async () => {
@@ -55,6 +54,7 @@ describe('HyperstackClient', () => {
     expect(keys.map((k) => k.name)).toEqual(['main', 'no-description', 'empty-description']);
     expect(keys[0]).toEqual({
       provider: 'HYPERSTACK',
+      account: 'default',
       id: expect.stringMatching(/^\d+$/),
       name: 'main',
       description: 'Signs in the tests',

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startOctopusSimulator, type OctopusSeedUser, type OctopusSimulator } from '../src/simulators/index.js';
 import { OctopusClient } from '../src/upstream/octopus.js';
-import { closeUpstreams, type Upstreams } from '../src/upstream/upstreams.js';
-import { testUpstreams } from './support/upstreams.js';
+import { walkNewestFirst } from '../src/upstream/octopus-walk.js';
+import { testUpstreams, type TestUpstreams } from './support/upstreams.js';
 import { failure } from './support/failure.js';
 
 const DAY = 86_400_000;
@@ -31,7 +31,7 @@ const users: OctopusSeedUser[] = [
 
 let sim: OctopusSimulator;
 let legacy: OctopusSimulator;
-let upstreams: Upstreams;
+let upstreams: TestUpstreams;
 
 beforeAll(async () => {
   [sim, legacy] = await Promise.all([
@@ -41,7 +41,7 @@ beforeAll(async () => {
   upstreams = testUpstreams({ octopus: sim });
 });
 afterAll(async () => {
-  await closeUpstreams(upstreams);
+  await upstreams.close();
   await Promise.all([sim.close(), legacy.close()]);
 });
 afterEach(() => {
@@ -49,17 +49,20 @@ afterEach(() => {
   sim.resetCounts();
 });
 
-const client = (credential = sim.credentials['Users-1']!, pageSize?: number) =>
-  new OctopusClient(upstreams.octopus!, credential, { pageSize });
+const client = (credential = sim.credentials['Users-1']!) => new OctopusClient(upstreams.octopus!, 'default', credential);
+
+/** A user's whole list, as the gateway reads it: pages from the top with one overlapping key. */
+const walk = (octopus: OctopusClient, userId: string, pageSize = 1_000) =>
+  walkNewestFirst((skip, take) => octopus.listKeys(userId, { skip, take }), { pageSize, parallel: 4, maxItems: 100_000, what: 'keys' });
 
 describe('OctopusClient reads', () => {
   it('resolves the current user', async () => {
-    expect(await client().currentUser()).toEqual({ id: 'Users-1', username: 'admin', displayName: 'Admin' });
+    expect(await client().currentUser()).toEqual({ id: 'Users-1', username: 'admin', displayName: 'Admin', isService: false });
     expect(await client(sim.credentials['Users-2']).currentUser()).toMatchObject({ id: 'Users-2' });
   });
 
   it('lists a user\'s keys newest first as domain records', async () => {
-    const keys = await client().listKeys('Users-1');
+    const keys = await walk(client(), 'Users-1');
     expect(keys.map((k) => k.purpose)).toEqual(['admin key', 'old key']);
     const [first] = keys;
     expect(first).toMatchObject({ provider: 'OCTOPUS', userId: 'Users-1', keyHint: 'API-AAAA' });
@@ -70,23 +73,23 @@ describe('OctopusClient reads', () => {
     expect(JSON.stringify(keys)).not.toContain('A'.repeat(26));
   });
 
-  it('walks every page by following Page.Next', async () => {
-    const keys = await client(undefined, 3).listKeys('Users-2');
+  it('walks every page, each after the first starting one key early', async () => {
+    const keys = await walk(client(), 'Users-2', 3);
     expect(keys.map((k) => k.purpose)).toEqual(Array.from({ length: 7 }, (_, i) => `dev key ${i}`));
     expect(sim.requests('GET /api/users/{userId}/apikeys')).toBe(3);
   });
 
   it('lists in one request with the default large page size', async () => {
-    expect(await client().listKeys('Users-2')).toHaveLength(7);
+    expect(await walk(client(), 'Users-2')).toHaveLength(7);
     expect(sim.requests('GET /api/users/{userId}/apikeys')).toBe(1);
   });
 
   it('lists a user with no keys', async () => {
-    expect(await client().listKeys('Users-3')).toEqual([]);
+    expect(await walk(client(), 'Users-3')).toEqual([]);
   });
 
   it('gets one key, and null for an unknown id or a key of another user', async () => {
-    const [key] = await client().listKeys('Users-2');
+    const [key] = await walk(client(), 'Users-2');
     expect(await client().getKey('Users-2', key!.id)).toEqual(key);
     expect(await client().getKey('Users-2', 'apikeys-doesnotexist')).toBeNull();
     expect(await client().getKey('Users-1', key!.id)).toBeNull(); // Octopus answers 400 here
@@ -95,12 +98,12 @@ describe('OctopusClient reads', () => {
   it('reads the older plain-string ApiKey shape without exposing more than the hint', async () => {
     const old = testUpstreams({ octopus: legacy });
     try {
-      const keys = await new OctopusClient(old.octopus!, legacy.credentials['Users-1']!).listKeys('Users-1');
+      const keys = await walk(new OctopusClient(old.octopus!, 'default', legacy.credentials['Users-1']!), 'Users-1');
       expect(keys[0]!.keyHint).toBe('API-AAAA');
-      const one = await new OctopusClient(old.octopus!, legacy.credentials['Users-1']!).getKey('Users-1', keys[0]!.id);
+      const one = await new OctopusClient(old.octopus!, 'default', legacy.credentials['Users-1']!).getKey('Users-1', keys[0]!.id);
       expect(one!.keyHint).toBe('API-AAAA');
     } finally {
-      await closeUpstreams(old);
+      await old.close();
     }
   });
 });
@@ -158,18 +161,18 @@ describe('Octopus error table', () => {
   });
 
   it('403 for another user\'s keys without permission is FORBIDDEN', async () => {
-    const error = await failure(client(sim.credentials['Users-2']).listKeys('Users-1'));
+    const error = await failure(walk(client(sim.credentials['Users-2']), 'Users-1'));
     expect(error).toMatchObject({ code: 'FORBIDDEN', status: 403 });
     expect(error.message).toMatch(/Missing permission/);
   });
 
   it('404 for an unknown user is NOT_FOUND', async () => {
-    expect(await failure(client().listKeys('Users-99'))).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+    expect(await failure(walk(client(), 'Users-99'))).toMatchObject({ code: 'NOT_FOUND', status: 404 });
   });
 
   it('500 is UPSTREAM_ERROR with the server message and no stack', async () => {
     sim.fault('GET /api/users/{userId}/apikeys', { mode: 'error' });
-    const error = await failure(client().listKeys('Users-1'));
+    const error = await failure(walk(client(), 'Users-1'));
     expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', status: 500 });
     expect(error.message).toBe('Object reference not set to an instance of an object.');
   });

@@ -34,7 +34,7 @@ function http(options: Partial<ConstructorParameters<typeof UpstreamHttp>[0]> = 
 }
 
 const me = (pool: UpstreamHttp, credential = Object.values(sim.credentials)[0]!) =>
-  new OctopusClient(pool, credential).currentUser();
+  new OctopusClient(pool, 'default', credential).currentUser();
 
 describe('UpstreamHttp', () => {
   it('cuts a hanging upstream at the timeout with UPSTREAM_TIMEOUT, without retrying it', async () => {
@@ -72,7 +72,7 @@ describe('UpstreamHttp', () => {
 
   it('refuses a response larger than the cap', async () => {
     const error = await failure(
-      new OctopusClient(http({ maxResponseBytes: 200 }), Object.values(sim.credentials)[0]!).listKeys('Users-1'),
+      new OctopusClient(http({ maxResponseBytes: 200 }), 'default', Object.values(sim.credentials)[0]!).listKeys('Users-1', { skip: 0, take: 30 }),
     );
     expect(error.code).toBe('UPSTREAM_ERROR');
   });

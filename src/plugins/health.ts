@@ -13,9 +13,7 @@ export function useReadiness(upstreams: Upstreams): Plugin {
   let last: { at: number; result: Promise<Record<string, boolean>> } | undefined;
   const probe = async () => {
     const entries = await Promise.all(
-      [upstreams.octopus, upstreams.hyperstack]
-        .filter((u) => u !== undefined)
-        .map(async (u) => [u.provider, await u.probe()] as const),
+      upstreams.httpPools.map(async (u) => [u.provider, await u.probe()] as const),
     );
     return Object.fromEntries(entries);
   };

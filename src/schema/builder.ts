@@ -4,7 +4,6 @@ import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError, Kind } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import { badUserInput } from '../errors.js';
-import type { Provider } from '../upstream/errors.js';
 
 /** The one schema builder: plugins, context type, scalars. Types live one per file beside it. */
 export const builder = new SchemaBuilder<{
@@ -16,7 +15,6 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     ID: { Input: string; Output: string };
   };
-  Connection: { totalCount: number; unavailableProviders: Provider[] };
 }>({
   plugins: [RelayPlugin, ValidationPlugin],
   defaultFieldNullability: false,
@@ -55,7 +53,10 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.queryType({ description: 'Read the API keys you hold at Octopus Deploy and Hyperstack.' });
-builder.mutationType({ description: 'Create, rename and revoke API keys at either provider.' });
+builder.mutationType({
+  description:
+    'Create, rename, rotate and revoke API keys at either provider. Every payload is nullable, so one failing mutation never discards the result (and secret) of another in the same operation.',
+});
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { badUserInput, gatewayError } from '../errors.js';
-import type { HyperstackApiKey } from '../upstream/hyperstack.js';
+import type { HyperstackApiKey } from '../domain.js';
 import { ApiKey, CreateApiKeyPayload, UpdateApiKeyPayload, keyName } from './api-key.js';
 import { builder } from './builder.js';
-import { requireApiKeyId } from './ids.js';
+import { accountName } from './ids.js';
 
 builder.objectRef<HyperstackApiKey>('HyperstackApiKey').implement({
   description:
@@ -17,6 +16,11 @@ const description = z.string().max(1000, 'description must be at most 1000 chara
 const GenerateHyperstackApiKeyInput = builder.inputType('GenerateHyperstackApiKeyInput', {
   description: 'A new Hyperstack API key.',
   fields: (t) => ({
+    account: t.string({
+      required: false,
+      description: 'The Hyperstack account to generate it at (see `viewer.accounts`). Required when there are several.',
+      validate: accountName('account'),
+    }),
     name: t.string({
       required: true,
       description:
@@ -43,45 +47,22 @@ const UpdateHyperstackApiKeyInput = builder.inputType('UpdateHyperstackApiKeyInp
 builder.mutationField('generateHyperstackApiKey', (t) =>
   t.field({
     type: CreateApiKeyPayload,
+    nullable: true,
+    extensions: { createLimit: true },
     description:
-      'Generates a Hyperstack API key and returns its secret, once. Fails with FORBIDDEN at the account\'s key quota. Never retried automatically: if the response is lost, check `apiKeys` before trying again.',
+      'Generates a Hyperstack API key and returns its secret, once, authenticating with the account\'s access token when it has one (servers that follow the seed require it here), else its API key. Fails with FORBIDDEN at the account\'s key quota. Counts against the create rate limit. Never retried automatically: when the outcome is unknown the error says `mayHaveCreated`; check `apiKeys` before trying again.',
     args: { input: t.arg({ type: GenerateHyperstackApiKeyInput, required: true }) },
-    resolve: async (_root, { input }, { loaders }) => {
-      const created = await loaders.hyperstack().generateKey({ name: input.name.trim(), description: input.description ?? null });
-      loaders.forgetHyperstack();
-      return created;
-    },
+    resolve: (_root, { input }, { apiKeys }) => apiKeys.generateHyperstackKey(input),
   }),
 );
 
 builder.mutationField('updateHyperstackApiKey', (t) =>
   t.field({
     type: UpdateApiKeyPayload,
+    nullable: true,
     description:
       'Renames a Hyperstack key or changes its description (the secret never changes). Only the fields you give change; Hyperstack wants both, so the gateway fills in the current value of the other.',
     args: { input: t.arg({ type: UpdateHyperstackApiKeyInput, required: true }) },
-    resolve: async (_root, { input }, { loaders }) => {
-      const id = requireApiKeyId(input.id);
-      if (id.provider !== 'HYPERSTACK') {
-        throw badUserInput('Only Hyperstack keys can be renamed; Octopus keys cannot be changed after creation.', { field: 'id' });
-      }
-      // GraphQL has no explicit undefined: undefined is "left out", null is "given as null".
-      if (input.name === null) {
-        throw badUserInput('name cannot be null: leave it out to keep the current name.', { field: 'name' });
-      }
-      const hasDescription = input.description !== undefined;
-      const fields = { name: input.name?.trim(), description: hasDescription ? input.description || null : undefined };
-      if (fields.name === undefined || !hasDescription) {
-        // Only when a field is left out do we need its current value: one list call.
-        const current = await loaders.hyperstackKey(id.id);
-        if (!current) throw gatewayError('NOT_FOUND', `Hyperstack has no API key with id ${id.id}.`, 'HYPERSTACK');
-        if (fields.name === undefined && !hasDescription) return { apiKey: current };
-        fields.name ??= current.name;
-        if (!hasDescription) fields.description = current.description;
-      }
-      const apiKey = await loaders.hyperstack().updateKey(id.id, { name: fields.name!, description: fields.description ?? null });
-      loaders.forgetHyperstack();
-      return { apiKey };
-    },
+    resolve: async (_root, { input }, { apiKeys }) => ({ apiKey: await apiKeys.updateHyperstackKey(input) }),
   }),
 );

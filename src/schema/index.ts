@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './api-key.js';
+import './api-key-list.js';
 import './octopus.js';
 import './hyperstack.js';
 import './node.js';

@@ -1,24 +1,7 @@
-/** The providers keygate talks to; the same names are the GraphQL `ApiKeyProvider` values. */
-export type Provider = 'OCTOPUS' | 'HYPERSTACK';
+import type { ErrorCode, Provider } from '../domain.js';
 
-export const PROVIDERS: readonly Provider[] = ['OCTOPUS', 'HYPERSTACK'];
-
-export const providerNames: Record<Provider, string> = {
-  OCTOPUS: 'Octopus Deploy',
-  HYPERSTACK: 'Hyperstack',
-};
-
-/** The error codes of the design's error table: every error a client sees carries one. */
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'RATE_LIMITED'
-  | 'UPSTREAM_TIMEOUT'
-  | 'UPSTREAM_UNAVAILABLE'
-  | 'UPSTREAM_ERROR';
+// The vocabulary lives in domain.ts; re-exported here for the upstream layer's own imports.
+export { PROVIDERS, codeForStatus, providerNames, type ErrorCode, type Provider } from '../domain.js';
 
 /**
  * A failed upstream call. `message` is safe to show a client: it is either the provider's own
@@ -26,6 +9,11 @@ export type ErrorCode =
  */
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
+  /**
+   * A write that failed after its request may have reached the provider (a timeout after dispatch,
+   * a reset after writing): the provider may have acted. False when it certainly did not.
+   */
+  mayHaveReachedProvider = false;
 
   constructor(
     readonly provider: Provider,
@@ -35,26 +23,5 @@ export class UpstreamError extends Error {
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
-  }
-}
-
-/** The code for an HTTP status a provider answered with (anything unexpected is the provider's fault). */
-export function codeForStatus(status: number): ErrorCode {
-  switch (status) {
-    case 400:
-    case 422:
-      return 'BAD_USER_INPUT';
-    case 401:
-      return 'UNAUTHENTICATED';
-    case 403:
-      return 'FORBIDDEN';
-    case 404:
-      return 'NOT_FOUND';
-    case 409:
-      return 'CONFLICT';
-    case 429:
-      return 'RATE_LIMITED';
-    default:
-      return 'UPSTREAM_ERROR';
   }
 }

@@ -74,6 +74,8 @@ export interface UpstreamRequest {
   expect?: 'json' | 'none';
   /** Called for every attempt of this request (request-scoped logging). */
   observer?: UpstreamObserver;
+  /** Every credential the GraphQL request holds: no provider message containing one reaches a client. */
+  redact?: readonly string[];
 }
 
 export interface UpstreamResponse {

@@ -1,18 +1,17 @@
 import { z } from 'zod';
+import type { HyperstackApiKey } from '../domain.js';
+import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
 import { isoDateUtcDefault, readWire, segment } from './wire.js';
 
-/** A Hyperstack API key as the rest of keygate sees it. */
-export interface HyperstackApiKey {
-  provider: 'HYPERSTACK';
-  /** Hyperstack's integer id, as a string. */
-  id: string;
-  name: string;
-  /** `""`, `null` and absent on the wire all mean "no description". */
-  description: string | null;
-  /** The last 4 characters of the key, all Hyperstack reveals after creation. */
-  keyHint: string | null;
-  createdAt: Date | null;
+/**
+ * What a Hyperstack account authenticates with: an API key (header `api_key`), a login access token
+ * (`Authorization: Bearer …`), or both. The seed authenticates key generation with the access token
+ * only; the other three operations accept either (contracts/hyperstack.md §4).
+ */
+export interface HyperstackCredentials {
+  apiKey?: string;
+  accessToken?: string;
 }
 
 export interface HyperstackKeyFields {
@@ -40,9 +39,10 @@ const UpdateResponse = z.object({ api_key: ApiKeyFields });
 // Generate is the one answer that must carry the full key.
 const GenerateResponse = z.object({ api_key: ApiKeyFields.extend({ key: z.string().min(1) }) });
 
-function toApiKey(wire: z.output<typeof ApiKeyFields>): HyperstackApiKey {
+function toApiKey(account: string, wire: z.output<typeof ApiKeyFields>): HyperstackApiKey {
   return {
     provider: 'HYPERSTACK',
+    account,
     id: String(wire.id),
     name: wire.name ?? '',
     description: wire.description ? wire.description : null,
@@ -68,32 +68,34 @@ const ROUTES = {
 } as const;
 
 /**
- * Typed client for the Hyperstack API-key routes, bound to one credential (sent as header `api_key`).
+ * Typed client for the Hyperstack API-key routes, bound to one account and its credentials.
  * Hyperstack has no get-by-id: one list call answers for every key.
  */
 export class HyperstackClient {
   constructor(
     private readonly http: UpstreamHttp,
-    private readonly apiKey: string,
-    private readonly options: { observer?: UpstreamObserver } = {},
+    readonly account: string,
+    private readonly credentials: HyperstackCredentials,
+    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[] } = {},
   ) {}
 
   async listKeys(): Promise<HyperstackApiKey[]> {
     const { body } = await this.send({ method: 'GET', route: ROUTES.list, path: ROUTES.list, retry: true });
-    return readWire('HYPERSTACK', GetApiKeysResponse, body, 'the list of API keys').api_keys.map(toApiKey);
+    return readWire('HYPERSTACK', GetApiKeysResponse, body, 'the list of API keys').api_keys.map((wire) => toApiKey(this.account, wire));
   }
 
-  /** Mints a key. Never retried: a repeat could mint a second key. The secret is in the result only. */
+  /**
+   * Mints a key, with the access token when the account has one (the seed accepts nothing else
+   * there), else the API key. Never retried: a repeat could mint a second key. The secret is in the
+   * result only.
+   */
   async generateKey(fields: HyperstackKeyFields): Promise<{ apiKey: HyperstackApiKey; secret: string }> {
-    const { body } = await this.send({
-      method: 'POST',
-      route: ROUTES.generate,
-      path: ROUTES.generate,
-      body: payload(fields),
-      retry: false,
-    });
+    const { body } = await this.send(
+      { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false },
+      'access-token-first',
+    );
     const wire = readWire('HYPERSTACK', GenerateResponse, body, 'the new API key').api_key;
-    return { apiKey: toApiKey(wire), secret: wire.key };
+    return { apiKey: toApiKey(this.account, wire), secret: wire.key };
   }
 
   /** Renames a key. Both fields are always sent: whether an absent description clears it is undocumented. */
@@ -105,14 +107,20 @@ export class HyperstackClient {
       body: payload(fields),
       retry: false,
     });
-    return toApiKey(readWire('HYPERSTACK', UpdateResponse, body, 'the updated API key').api_key);
+    return toApiKey(this.account, readWire('HYPERSTACK', UpdateResponse, body, 'the updated API key').api_key);
   }
 
   async deleteKey(id: string): Promise<void> {
     await this.send({ method: 'DELETE', route: ROUTES.key, path: `/api-key/${segment(id)}`, retry: false, expect: 'none' });
   }
 
-  private send(req: Omit<UpstreamRequest, 'headers'>) {
-    return this.http.request({ ...req, headers: { api_key: this.apiKey }, observer: this.options.observer });
+  private send(req: Omit<UpstreamRequest, 'headers'>, prefer: 'api-key-first' | 'access-token-first' = 'api-key-first') {
+    const { apiKey, accessToken } = this.credentials;
+    const useToken = accessToken !== undefined && (prefer === 'access-token-first' || apiKey === undefined);
+    if (!useToken && apiKey === undefined) {
+      throw new UpstreamError('HYPERSTACK', 'UNAUTHENTICATED', 'No Hyperstack credential for this account.');
+    }
+    const headers: Record<string, string> = useToken ? { authorization: `Bearer ${accessToken}` } : { api_key: apiKey! };
+    return this.http.request({ ...req, headers, observer: this.options.observer, redact: this.options.redact });
   }
 }

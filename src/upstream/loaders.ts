@@ -1,192 +1,443 @@
 import DataLoader from 'dataloader';
-import { UpstreamError, providerNames, type Provider } from './errors.js';
+import { DEFAULT_ACCOUNT, providerNames, type HyperstackApiKey, type OctopusApiKey, type OctopusUser, type Provider } from '../domain.js';
+import { UpstreamError } from './errors.js';
 import type { UpstreamObserver } from './http.js';
-import { HyperstackClient, type HyperstackApiKey } from './hyperstack.js';
-import { OctopusClient, type OctopusApiKey, type OctopusUser } from './octopus.js';
-import type { Upstreams } from './upstreams.js';
+import { HyperstackClient } from './hyperstack.js';
+import { mapBounded, walkNewestFirst } from './octopus-walk.js';
+import { OctopusClient, type Page } from './octopus.js';
+import type { AccountRuntime, Upstreams } from './upstreams.js';
 
-export type ApiKeyRecord = OctopusApiKey | HyperstackApiKey;
-
-export interface OctopusKeyRef {
-  userId: string;
-  id: string;
-}
-
-/** The credentials one request acts with: its own headers, else the gateway's configured ones. */
-export interface RequestCredentials {
+/** Credentials a request brought in its own headers; they act on the `default` account only. */
+export interface ForwardedCredentials {
   octopus?: string;
   hyperstack?: string;
+  hyperstackAccessToken?: string;
 }
 
-const CREDENTIAL_SOURCES: Record<Provider, string> = {
-  OCTOPUS: 'OCTOPUS_API_KEY on the gateway, or an X-Octopus-ApiKey header',
-  HYPERSTACK: 'HYPERSTACK_API_KEY on the gateway, or an X-Hyperstack-Api-Key header',
-};
-
-function missingCredential(provider: Provider): UpstreamError {
-  return new UpstreamError(
-    provider,
-    'UNAUTHENTICATED',
-    `No ${providerNames[provider]} credential: set ${CREDENTIAL_SOURCES[provider]}.`,
-  );
+/** Raised when an operation would need more upstream calls than MAX_UPSTREAM_CALLS allows. */
+export class CallBudgetExceeded extends Error {
+  override readonly name = 'CallBudgetExceeded';
+  constructor(
+    readonly max: number,
+    what: string,
+  ) {
+    super(`This operation needs more than ${max} upstream calls (${what}); ask for less in one operation, or raise MAX_UPSTREAM_CALLS.`);
+  }
 }
 
-function notConfigured(provider: Provider): UpstreamError {
-  return new UpstreamError(
-    provider,
-    'UPSTREAM_UNAVAILABLE',
-    `${providerNames[provider]} is not configured on this gateway (set OCTOPUS_URL).`,
-  );
+/** The upstream calls one GraphQL operation may still cause; counted before each call is made. */
+export class CallBudget {
+  private spent = 0;
+  constructor(readonly max: number) {}
+
+  /** Takes `calls` from the budget, or throws before anything is called. */
+  spend(calls: number, what: string): void {
+    if (this.spent + calls > this.max) throw new CallBudgetExceeded(this.max, what);
+    this.spent += calls;
+  }
+
+  /** Whether `calls` more would still fit (for checks made before a walk starts). */
+  fits(calls: number): boolean {
+    return this.spent + calls <= this.max;
+  }
 }
 
-const refKey = (ref: OctopusKeyRef) => `${ref.userId}/${ref.id}`;
+interface SessionOptions {
+  observer?: UpstreamObserver;
+  budget: CallBudget;
+  /** Every credential this request holds, for error-message redaction. */
+  redact: readonly string[];
+  pageSize: number;
+  maxKeys: number;
+}
+
+const WALK_PARALLELISM = 4;
+
+function missingCredential(runtime: AccountRuntime): UpstreamError {
+  const { provider, name } = runtime.account;
+  const how =
+    name === DEFAULT_ACCOUNT
+      ? provider === 'OCTOPUS'
+        ? 'set OCTOPUS_API_KEY on the gateway, or send an X-Octopus-ApiKey header'
+        : 'set HYPERSTACK_API_KEY (or HYPERSTACK_ACCESS_TOKEN) on the gateway, or send an X-Hyperstack-Api-Key header'
+      : `give the account an apiKeyFrom in KEYGATE_CONFIG`;
+  return new UpstreamError(provider, 'UNAUTHENTICATED', `No ${providerNames[provider]} credential for account "${name}": ${how}.`);
+}
+
+/** Per-request memo: one promise per key for the life of the request. */
+class Memo<T> {
+  private readonly entries = new Map<string, Promise<T>>();
+  get(key: string, load: () => Promise<T>): Promise<T> {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = load();
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+  deleteWhere(test: (key: string) => boolean): void {
+    for (const key of this.entries.keys()) if (test(key)) this.entries.delete(key);
+  }
+}
+
+/** Rejects instead of throwing synchronously, so callers can treat every failure alike. */
+function attempt<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 /**
- * Request-scoped access to both providers, shaped so a request makes as few upstream calls as the
- * data allows (design: "Upstream calls"):
- * - every read is memoised for the request;
- * - the current Octopus user is remembered per credential across requests;
- * - many Octopus ids of one user cost one list walk; a lone id costs one GET, unless the same
- *   request is listing that user's keys anyway;
- * - every Hyperstack key comes from one list call (Hyperstack has no get-by-id).
+ * Request-scoped access to one Octopus account, shaped so a request makes as few upstream calls as
+ * the data allows (design: "Upstream calls", "Lists that scale"):
+ * - every read is memoised for the request, and whole lists are shared across requests for a few
+ *   seconds (SharedLists), keyed by an HMAC of the credential;
+ * - the current user is remembered per credential across requests;
+ * - a page from the top of a list costs one call; a whole list is walked with bounded parallelism;
+ * - many ids of one user cost one walk; a lone id costs one GET, unless the request lists that user anyway.
  */
-export class Loaders {
-  private readonly octopusClient?: OctopusClient;
-  private readonly hyperstackClient?: HyperstackClient;
-  /** Each user's whole list, once per request. */
-  private readonly octopusLists = new Map<string, Promise<OctopusApiKey[]>>();
-  private readonly octopusKeys: DataLoader<OctopusKeyRef, OctopusApiKey | null, string>;
-  /** Users whose whole key list this request is loading (or will, once `me` is known). */
-  private readonly listIntents: Promise<string | undefined>[] = [];
-  private hyperstackList?: Promise<HyperstackApiKey[]>;
-  /** Also per request: with the cross-request cache off (TTL 0), one request still asks once. */
-  private me?: Promise<OctopusUser>;
+export class OctopusSession {
+  readonly runtime: AccountRuntime;
+  private readonly client?: OctopusClient;
+  private readonly who: string;
+  private readonly memo = new Memo<unknown>();
+  private readonly keyLoader: DataLoader<string, OctopusApiKey | null>;
+  private readonly userLoader: DataLoader<string, OctopusUser | null>;
+  /** What this request read of each user's keys (pages and whole lists): lookups are answered from it. */
+  private readonly reads = new Map<string, Promise<{ keys: OctopusApiKey[]; whole: boolean }>[]>();
+  /** Users this request is about to read (their ids may wait on `me`). */
+  private readonly intents: Promise<unknown>[] = [];
+  private readonly knownUsers = new Map<string, OctopusUser>();
 
   constructor(
     private readonly upstreams: Upstreams,
-    private readonly credentials: RequestCredentials,
-    observer?: UpstreamObserver,
+    runtime: AccountRuntime,
+    credential: string | undefined,
+    private readonly options: SessionOptions,
   ) {
-    if (upstreams.octopus && credentials.octopus) {
-      this.octopusClient = new OctopusClient(upstreams.octopus, credentials.octopus, { observer });
-    }
-    if (credentials.hyperstack) {
-      this.hyperstackClient = new HyperstackClient(upstreams.hyperstack, credentials.hyperstack, { observer });
-    }
-    this.octopusKeys = new DataLoader((refs) => this.loadOctopusKeys(refs), { cacheKeyFn: refKey });
+    this.runtime = runtime;
+    if (credential) this.client = new OctopusClient(runtime.http, runtime.account.name, credential, options);
+    this.who = credential ? upstreams.credentialKeys.of(runtime.config.baseUrl, credential) : '';
+    this.keyLoader = new DataLoader((refs) => this.loadKeys(refs));
+    this.userLoader = new DataLoader((ids) => Promise.all(ids.map((id) => this.fetchUser(id))), { batch: false });
   }
 
-  /** Whether this gateway talks to a provider at all (Octopus is optional). */
-  isConfigured(provider: Provider): boolean {
-    return provider === 'HYPERSTACK' || this.upstreams.octopus !== undefined;
+  get hasCredential(): boolean {
+    return this.client !== undefined;
   }
 
-  /** Whether this request can act at a provider: it is configured, and there is a credential (the request's own or the gateway's). */
-  hasCredential(provider: Provider): boolean {
-    return provider === 'OCTOPUS' ? this.octopusClient !== undefined : this.hyperstackClient !== undefined;
+  private get octopus(): OctopusClient {
+    if (!this.client) throw missingCredential(this.runtime);
+    return this.client;
   }
 
-  /** The Octopus client for this request's credential; throws UNAUTHENTICATED when there is none. */
-  octopus(): OctopusClient {
-    if (!this.upstreams.octopus) throw notConfigured('OCTOPUS');
-    if (!this.octopusClient) throw missingCredential('OCTOPUS');
-    return this.octopusClient;
+  private group(scope: string): string {
+    return `OCTOPUS ${this.runtime.config.baseUrl} ${scope}`;
   }
 
-  hyperstack(): HyperstackClient {
-    if (!this.hyperstackClient) throw missingCredential('HYPERSTACK');
-    return this.hyperstackClient;
-  }
-
-  currentOctopusUser(): Promise<OctopusUser> {
-    try {
-      const client = this.octopus();
-      this.me ??= this.upstreams.octopusUsers.get(this.credentials.octopus!, () => client.currentUser());
-      return this.me;
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** Every key of one Octopus user (the current user when `userId` is absent), newest first. */
-  octopusKeysOf(userId?: string): Promise<OctopusApiKey[]> {
-    const user = userId !== undefined ? Promise.resolve(userId) : this.currentOctopusUser().then((u) => u.id);
-    this.listIntents.push(user.catch(() => undefined));
-    return user.then((id) => this.octopusListOf(id)).then((keys) => {
-      for (const key of keys) this.octopusKeys.prime(key, key);
-      return keys;
+  private call<T>(what: string, run: (client: OctopusClient) => Promise<T>): Promise<T> {
+    return attempt(() => {
+      const client = this.octopus;
+      this.options.budget.spend(1, what);
+      return run(client);
     });
   }
 
-  private octopusListOf(userId: string): Promise<OctopusApiKey[]> {
-    let list = this.octopusLists.get(userId);
-    if (!list) {
-      try {
-        list = this.octopus().listKeys(userId);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      this.octopusLists.set(userId, list);
-    }
-    return list;
-  }
-
-  octopusKey(ref: OctopusKeyRef): Promise<OctopusApiKey | null> {
-    return this.octopusKeys.load(ref);
-  }
-
-  hyperstackKeys(): Promise<HyperstackApiKey[]> {
-    if (!this.hyperstackList) {
-      try {
-        this.hyperstackList = this.hyperstack().listKeys();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    return this.hyperstackList;
-  }
-
-  async hyperstackKey(id: string): Promise<HyperstackApiKey | null> {
-    const keys = await this.hyperstackKeys();
-    return keys.find((key) => key.id === id) ?? null;
-  }
-
-  /** After a mutation, later reads in the same request see the change. */
-  forgetOctopusUser(userId: string): void {
-    this.octopusLists.delete(userId);
-    this.octopusKeys.clearAll();
-  }
-
-  forgetHyperstack(): void {
-    this.hyperstackList = undefined;
-  }
-
-  /** Octopus ids grouped by user: a user's list serves when it is loaded anyway or several ids are asked. */
-  private async loadOctopusKeys(refs: readonly OctopusKeyRef[]): Promise<(OctopusApiKey | null | Error)[]> {
-    const byUser = new Map<string, OctopusKeyRef[]>();
-    for (const ref of refs) {
-      const group = byUser.get(ref.userId);
-      if (group) group.push(ref);
-      else byUser.set(ref.userId, [ref]);
-    }
-    const listed = new Set(await Promise.all(this.listIntents));
-    const found = new Map<string, OctopusApiKey | null | Error>();
-    await Promise.all(
-      [...byUser].map(async ([userId, group]) => {
-        try {
-          if (group.length === 1 && !listed.has(userId)) {
-            const ref = group[0]!;
-            found.set(refKey(ref), await this.octopus().getKey(userId, ref.id));
-            return;
-          }
-          const keys = await this.octopusListOf(userId);
-          const byId = new Map(keys.map((key) => [key.id, key]));
-          for (const ref of group) found.set(refKey(ref), byId.get(ref.id) ?? null);
-        } catch (error) {
-          for (const ref of group) found.set(refKey(ref), error as Error);
-        }
+  me(): Promise<OctopusUser> {
+    return this.memo.get('me', () =>
+      attempt(() => {
+        const client = this.octopus;
+        return this.upstreams.users.get(this.who, () => {
+          this.options.budget.spend(1, 'the current Octopus user');
+          return client.currentUser();
+        });
+      }).then((user) => {
+        this.knownUsers.set(user.id, user);
+        return user;
       }),
-    );
-    return refs.map((ref) => found.get(refKey(ref)) ?? null);
+    ) as Promise<OctopusUser>;
+  }
+
+  /** Says that this request is about to read a user's keys, so lookups in it wait for that read. */
+  intend(user: Promise<unknown>): void {
+    this.intents.push(user.catch(() => undefined));
+  }
+
+  private noteRead(userId: string, read: Promise<{ keys: OctopusApiKey[]; whole: boolean }>): void {
+    const reads = this.reads.get(userId);
+    if (reads) reads.push(read);
+    else this.reads.set(userId, [read]);
+  }
+
+  /** The top `take` keys of a user, newest first, and how many there are in all. */
+  firstPage(userId: string, take: number, partialPurpose?: string): Promise<Page<OctopusApiKey>> {
+    const variant = `page|${take}|${partialPurpose ?? ''}`;
+    const page = this.pageOf(userId, take, partialPurpose, variant);
+    if (!partialPurpose) this.noteRead(userId, page.then((p) => ({ keys: p.items, whole: p.items.length >= p.total })));
+    return page;
+  }
+
+  private pageOf(userId: string, take: number, partialPurpose: string | undefined, variant: string): Promise<Page<OctopusApiKey>> {
+    return this.memo.get(`keys|${userId}|${variant}`, () => {
+      // A whole list already at hand answers without a call.
+      const whole = this.upstreams.lists.peek<OctopusApiKey[]>(this.group(`keys ${userId}`), this.who, `all|${partialPurpose ?? ''}`);
+      if (whole) return Promise.resolve({ items: whole.slice(0, take), total: whole.length });
+      return this.upstreams.lists.load(this.group(`keys ${userId}`), this.who, variant, () =>
+        this.call(`a page of ${userId}'s keys`, (client) => client.listKeys(userId, { skip: 0, take, partialPurpose })),
+      );
+    }) as Promise<Page<OctopusApiKey>>;
+  }
+
+  /** Every key of a user, newest first (read once per request, shared across requests for a while). */
+  allKeys(userId: string, partialPurpose?: string): Promise<OctopusApiKey[]> {
+    const all = this.wholeList(userId, partialPurpose);
+    if (!partialPurpose) this.noteRead(userId, all.then((keys) => ({ keys, whole: true })));
+    return all;
+  }
+
+  private wholeList(userId: string, partialPurpose: string | undefined): Promise<OctopusApiKey[]> {
+    return this.memo.get(`keys|${userId}|all|${partialPurpose ?? ''}`, () =>
+      attempt(() => {
+        const client = this.octopus;
+        return this.upstreams.lists.load(this.group(`keys ${userId}`), this.who, `all|${partialPurpose ?? ''}`, () =>
+          this.upstreams.heavy.run(() =>
+            walkNewestFirst((skip, take) => client.listKeys(userId, { skip, take, partialPurpose }), {
+              pageSize: this.options.pageSize,
+              parallel: WALK_PARALLELISM,
+              maxItems: this.options.maxKeys,
+              beforeFetch: (pages) => this.options.budget.spend(pages, `the API keys of ${userId}`),
+              what: `the API keys of ${userId}`,
+            }),
+          ),
+        );
+      }),
+    ) as Promise<OctopusApiKey[]>;
+  }
+
+  /** Every user and service account of the instance (needs permission to view users). */
+  allUsers(): Promise<OctopusUser[]> {
+    return this.memo.get('users', () =>
+      attempt(() => {
+        const client = this.octopus;
+        return this.upstreams.lists.load(this.group('users'), this.who, 'all', () =>
+          walkNewestFirst((skip, take) => client.listUsers(skip, take), {
+            pageSize: this.options.pageSize,
+            parallel: WALK_PARALLELISM,
+            maxItems: this.options.maxKeys,
+            beforeFetch: (pages) => this.options.budget.spend(pages, 'the users of the Octopus instance'),
+            what: 'the users of the Octopus instance',
+          }),
+        );
+      }).then((users) => {
+        for (const user of users) this.knownUsers.set(user.id, user);
+        return users;
+      }),
+    ) as Promise<OctopusUser[]>;
+  }
+
+  /** One user, from what this request already knows, else one GET per distinct user. */
+  user(userId: string): Promise<OctopusUser | null> {
+    const known = this.knownUsers.get(userId);
+    return known ? Promise.resolve(known) : this.userLoader.load(userId);
+  }
+
+  /** One key of a user, batched: several ids of one user in one request cost one walk. */
+  key(userId: string, id: string): Promise<OctopusApiKey | null> {
+    return this.keyLoader.load(`${userId}/${id}`);
+  }
+
+  /** After a mutation: this request and every later one read the user's keys afresh. */
+  forget(userId: string): void {
+    this.memo.deleteWhere((key) => key.startsWith(`keys|${userId}|`));
+    this.reads.delete(userId);
+    this.keyLoader.clearAll();
+    this.upstreams.lists.invalidate(this.group(`keys ${userId}`));
+  }
+
+  /** The client for a write, with the write counted against the budget. */
+  write<T>(what: string, run: (client: OctopusClient) => Promise<T>): Promise<T> {
+    return this.call(what, run);
+  }
+
+  private fetchUser(userId: string): Promise<OctopusUser | null> {
+    return this.call(`the Octopus user ${userId}`, (client) => client.getUser(userId));
+  }
+
+  private async loadKeys(refs: readonly string[]): Promise<(OctopusApiKey | null | Error)[]> {
+    const byUser = new Map<string, string[]>();
+    for (const ref of refs) {
+      const [userId, id] = ref.split('/') as [string, string];
+      const ids = byUser.get(userId);
+      if (ids) ids.push(id);
+      else byUser.set(userId, [id]);
+    }
+    // A list this request is reading anyway answers for its keys: wait for it rather than call.
+    await Promise.all(this.intents);
+    const found = new Map<string, OctopusApiKey | null | Error>();
+    await mapBounded([...byUser], WALK_PARALLELISM, async ([userId, ids]) => {
+      try {
+        const reads = await Promise.allSettled(this.reads.get(userId) ?? []);
+        const seen = new Map<string, OctopusApiKey>();
+        let whole = false;
+        for (const read of reads) {
+          if (read.status !== 'fulfilled') continue;
+          whole ||= read.value.whole;
+          for (const key of read.value.keys) seen.set(key.id, key);
+        }
+        const missing = ids.filter((id) => !seen.has(id));
+        if (missing.length > 0 && !whole) {
+          // A lone id costs one GET; several ids of one user cost one walk of the user's list.
+          if (missing.length === 1) {
+            const key = await this.call(`a key of ${userId}`, (client) => client.getKey(userId, missing[0]!));
+            if (key) seen.set(key.id, key);
+          } else {
+            for (const key of await this.allKeys(userId)) seen.set(key.id, key);
+          }
+        }
+        for (const id of ids) found.set(`${userId}/${id}`, seen.get(id) ?? null);
+      } catch (error) {
+        for (const id of ids) found.set(`${userId}/${id}`, error as Error);
+      }
+    });
+    return refs.map((ref) => found.get(ref) ?? null);
+  }
+}
+
+/** Request-scoped access to one Hyperstack account: every key comes from one list call (no get-by-id). */
+export class HyperstackSession {
+  readonly runtime: AccountRuntime;
+  private readonly client?: HyperstackClient;
+  private readonly who: string;
+  private list?: Promise<HyperstackApiKey[]>;
+
+  constructor(
+    private readonly upstreams: Upstreams,
+    runtime: AccountRuntime,
+    credentials: { apiKey?: string; accessToken?: string },
+    private readonly options: SessionOptions,
+  ) {
+    this.runtime = runtime;
+    if (credentials.apiKey || credentials.accessToken) {
+      this.client = new HyperstackClient(runtime.http, runtime.account.name, credentials, options);
+    }
+    const credential = credentials.apiKey ?? credentials.accessToken;
+    this.who = credential ? upstreams.credentialKeys.of(runtime.config.baseUrl, credential) : '';
+  }
+
+  get hasCredential(): boolean {
+    return this.client !== undefined;
+  }
+
+  private get hyperstack(): HyperstackClient {
+    if (!this.client) throw missingCredential(this.runtime);
+    return this.client;
+  }
+
+  private get group(): string {
+    return `HYPERSTACK ${this.runtime.config.baseUrl} keys`;
+  }
+
+  keys(): Promise<HyperstackApiKey[]> {
+    this.list ??= attempt(() => {
+      const client = this.hyperstack;
+      return this.upstreams.lists.load(this.group, this.who, 'all', () => {
+        this.options.budget.spend(1, 'the Hyperstack key list');
+        return client.listKeys();
+      });
+    });
+    return this.list;
+  }
+
+  async key(id: string): Promise<HyperstackApiKey | null> {
+    return (await this.keys()).find((key) => key.id === id) ?? null;
+  }
+
+  /** The client for a write, with the write counted against the budget. */
+  write<T>(what: string, run: (client: HyperstackClient) => Promise<T>): Promise<T> {
+    return attempt(() => {
+      const client = this.hyperstack;
+      this.options.budget.spend(1, what);
+      return run(client);
+    });
+  }
+
+  forget(): void {
+    this.list = undefined;
+    this.upstreams.lists.invalidate(this.group);
+  }
+}
+
+/**
+ * Every account a request can reach, as sessions created on first use. A request's forwarded
+ * credentials replace the configured ones of the `default` account only.
+ */
+export class RequestLoaders {
+  private readonly octopusSessions = new Map<string, OctopusSession>();
+  private readonly hyperstackSessions = new Map<string, HyperstackSession>();
+  readonly budget: CallBudget;
+  private readonly options: SessionOptions;
+
+  constructor(
+    readonly upstreams: Upstreams,
+    private readonly forwarded: ForwardedCredentials,
+    settings: { observer?: UpstreamObserver; maxUpstreamCalls: number; pageSize: number; maxKeys: number },
+  ) {
+    this.budget = new CallBudget(settings.maxUpstreamCalls);
+    const redact = [
+      forwarded.octopus,
+      forwarded.hyperstack,
+      forwarded.hyperstackAccessToken,
+      ...upstreams.accounts.flatMap((a) => [a.config.apiKey, a.config.accessToken]),
+    ].filter((c): c is string => c !== undefined);
+    this.options = { observer: settings.observer, budget: this.budget, redact, pageSize: settings.pageSize, maxKeys: settings.maxKeys };
+  }
+
+  accounts(provider?: Provider): readonly AccountRuntime[] {
+    return provider ? this.upstreams.ofProvider(provider) : this.upstreams.accounts;
+  }
+
+  octopus(runtime: AccountRuntime): OctopusSession {
+    let session = this.octopusSessions.get(runtime.account.name);
+    if (!session) {
+      const own = runtime.account.name === DEFAULT_ACCOUNT ? this.forwarded.octopus : undefined;
+      session = new OctopusSession(this.upstreams, runtime, own ?? runtime.config.apiKey, this.options);
+      this.octopusSessions.set(runtime.account.name, session);
+    }
+    return session;
+  }
+
+  hyperstack(runtime: AccountRuntime): HyperstackSession {
+    let session = this.hyperstackSessions.get(runtime.account.name);
+    if (!session) {
+      const isDefault = runtime.account.name === DEFAULT_ACCOUNT;
+      const forwarded = isDefault && (this.forwarded.hyperstack || this.forwarded.hyperstackAccessToken);
+      const credentials = forwarded
+        ? { apiKey: this.forwarded.hyperstack, accessToken: this.forwarded.hyperstackAccessToken }
+        : { apiKey: runtime.config.apiKey, accessToken: runtime.config.accessToken };
+      session = new HyperstackSession(this.upstreams, runtime, credentials, this.options);
+      this.hyperstackSessions.set(runtime.account.name, session);
+    }
+    return session;
+  }
+
+  /**
+   * The Octopus user behind the gateway's own configured credential for an account (remembered
+   * across requests), whatever credential this request acts with.
+   */
+  configuredOctopusUser(runtime: AccountRuntime): Promise<OctopusUser> {
+    const credential = runtime.config.apiKey;
+    if (!credential) return Promise.reject(missingCredential(runtime));
+    const who = this.upstreams.credentialKeys.of(runtime.config.baseUrl, credential);
+    return this.upstreams.users.get(who, () => {
+      this.budget.spend(1, 'the Octopus user of the gateway\'s credential');
+      return new OctopusClient(runtime.http, runtime.account.name, credential, this.options).currentUser();
+    });
+  }
+
+  /** Whether this request has a credential for an account (its own header or the gateway's). */
+  hasCredential(runtime: AccountRuntime): boolean {
+    return runtime.account.provider === 'OCTOPUS' ? this.octopus(runtime).hasCredential : this.hyperstack(runtime).hasCredential;
   }
 }

@@ -1,32 +1,23 @@
 import { z } from 'zod';
+import type { OctopusAccessLevel, OctopusActorType, OctopusApiKey, OctopusUser } from '../domain.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
 import { isoDate, readWire, segment } from './wire.js';
-
-/** An Octopus API key as the rest of keygate sees it: camelCase, `Date`s, no wire names. */
-export interface OctopusApiKey {
-  provider: 'OCTOPUS';
-  id: string;
-  userId: string;
-  purpose: string;
-  /** The first 8 characters of the secret (`API-ABCD`), all Octopus reveals after creation. */
-  keyHint: string | null;
-  createdAt: Date | null;
-  expiresAt: Date | null;
-  lastUsedAt: Date | null;
-}
-
-export interface OctopusUser {
-  id: string;
-  username: string;
-  displayName: string;
-}
 
 export interface CreateOctopusKeyInput {
   userId: string;
   purpose: string;
   /** `undefined`: the server's default expiry. `null`: the server's maximum. (Different on the wire.) */
   expires: Date | null | undefined;
+  /** Sent only when given (2026 servers; older ones ignore it). */
+  actorType?: OctopusActorType;
+}
+
+/** One page of a newest-first list, and how many items the whole (filtered) list has. */
+export interface Page<T> {
+  items: T[];
+  /** `TotalResults`: the length of the whole list at the moment this page was read. */
+  total: number;
 }
 
 const HINT_LENGTH = 8;
@@ -36,8 +27,12 @@ export function octopusHint(secret: string): string {
   return secret.slice(0, HINT_LENGTH);
 }
 
-// Wire shapes (contracts/octopus.md §4). Unknown properties are ignored; absent and null are alike.
+// Wire shapes (contracts/octopus.md §4). Unknown properties are ignored; absent and null are alike;
+// an enum value this version does not know reads as null rather than failing the whole list.
 const SensitiveValue = z.object({ Hint: z.string().nullish() });
+const ACCESS_LEVELS: Record<string, OctopusAccessLevel> = { FullAccess: 'FULL_ACCESS', ReadOnly: 'READ_ONLY', Custom: 'CUSTOM' };
+const ACTOR_TYPES: Record<string, OctopusActorType> = { User: 'USER', AiAgent: 'AI_AGENT' };
+const WIRE_ACTOR_TYPES: Record<OctopusActorType, string> = { USER: 'User', AI_AGENT: 'AiAgent' };
 const ApiKeyResource = z.object({
   Id: z.string().min(1),
   UserId: z.string().min(1),
@@ -47,21 +42,26 @@ const ApiKeyResource = z.object({
   Created: isoDate.nullish(),
   Expires: isoDate.nullish(),
   LastUsedTimeStamp: isoDate.nullish(),
+  IsLastUsedTimestampKnown: z.boolean().nullish(),
+  AccessLevel: z.string().nullish(),
+  ActorType: z.string().nullish(),
 });
 const ApiKeyCreatedResource = ApiKeyResource.extend({ ApiKey: z.string().min(1) });
-const ApiKeyCollection = z.object({
-  Items: z.array(ApiKeyResource),
-  Links: z.record(z.string(), z.string().nullish()).nullish(),
-});
+const Links = z.record(z.string(), z.string().nullish()).nullish();
+const collection = <T extends z.ZodType>(item: T) =>
+  z.object({ Items: z.array(item), TotalResults: z.number().int().nonnegative().nullish(), Links });
+const ApiKeyCollection = collection(ApiKeyResource);
 const UserResource = z.object({
   Id: z.string().min(1),
   Username: z.string().nullish(),
   DisplayName: z.string().nullish(),
+  IsService: z.boolean().nullish(),
 });
+const UserCollection = collection(UserResource);
 
 type WireApiKey = z.output<typeof ApiKeyResource>;
 
-function toApiKey(wire: WireApiKey): OctopusApiKey {
+function toApiKey(account: string, wire: WireApiKey): OctopusApiKey {
   const raw = wire.ApiKey;
   let keyHint: string | null = null;
   if (typeof raw === 'string') {
@@ -72,6 +72,7 @@ function toApiKey(wire: WireApiKey): OctopusApiKey {
   }
   return {
     provider: 'OCTOPUS',
+    account,
     id: wire.Id,
     userId: wire.UserId,
     purpose: wire.Purpose ?? '',
@@ -79,6 +80,18 @@ function toApiKey(wire: WireApiKey): OctopusApiKey {
     createdAt: wire.Created ?? null,
     expiresAt: wire.Expires ?? null,
     lastUsedAt: wire.LastUsedTimeStamp ?? null,
+    lastUsedKnown: wire.IsLastUsedTimestampKnown === true,
+    accessLevel: (wire.AccessLevel && ACCESS_LEVELS[wire.AccessLevel]) || null,
+    actorType: (wire.ActorType && ACTOR_TYPES[wire.ActorType]) || null,
+  };
+}
+
+function toUser(wire: z.output<typeof UserResource>): OctopusUser {
+  return {
+    id: wire.Id,
+    username: wire.Username ?? '',
+    displayName: wire.DisplayName ?? wire.Username ?? '',
+    isService: wire.IsService ?? null,
   };
 }
 
@@ -112,51 +125,62 @@ function octopusDate(date: Date): string {
 
 const ROUTES = {
   me: '/users/me',
+  users: '/users',
+  user: '/users/{userId}',
   keys: '/users/{userId}/apikeys',
   key: '/users/{userId}/apikeys/{id}',
 } as const;
 
-/** Safety net against a server whose `Page.Next` never ends. */
-const MAX_PAGES = 1_000;
-
 /**
- * Typed client for the Octopus API-key routes, bound to one credential (sent as `X-Octopus-ApiKey`).
- * Cheap to create: the connection pool lives in the shared `UpstreamHttp`.
+ * Typed client for the Octopus routes keygate uses, bound to one account and one credential (sent
+ * as `X-Octopus-ApiKey`). Cheap to create: the connection pool lives in the shared `UpstreamHttp`.
+ * Reads page with `skip`/`take`; walking a whole list is the caller's business (octopus-walk.ts),
+ * because only the caller knows how much of it a request needs.
  */
 export class OctopusClient {
   constructor(
     private readonly http: UpstreamHttp,
+    readonly account: string,
     private readonly apiKey: string,
-    private readonly options: { pageSize?: number; observer?: UpstreamObserver } = {},
+    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[] } = {},
   ) {}
 
   async currentUser(): Promise<OctopusUser> {
     const { body } = await this.send({ method: 'GET', route: ROUTES.me, path: '/users/me', retry: true });
-    const user = readWire('OCTOPUS', UserResource, body, 'the current user');
-    return { id: user.Id, username: user.Username ?? '', displayName: user.DisplayName ?? user.Username ?? '' };
+    return toUser(readWire('OCTOPUS', UserResource, body, 'the current user'));
   }
 
-  /** Every key of a user, newest first, walking `Page.Next` with a large page size. */
-  async listKeys(userId: string): Promise<OctopusApiKey[]> {
-    const take = this.options.pageSize ?? 1_000;
-    let path: string | undefined = `/users/${segment(userId)}/apikeys?skip=0&take=${take}`;
-    const keys: OctopusApiKey[] = [];
-    const seen = new Set<string>();
-    for (let page = 0; path !== undefined; page++) {
-      if (page >= MAX_PAGES || seen.has(path)) {
-        throw new UpstreamError('OCTOPUS', 'UPSTREAM_ERROR', 'Octopus Deploy kept answering with more pages of API keys than keygate will follow.');
-      }
-      seen.add(path);
-      const { body } = await this.send({ method: 'GET', route: ROUTES.keys, path, retry: true });
-      const collection = readWire('OCTOPUS', ApiKeyCollection, body, 'the list of API keys');
-      for (const item of collection.Items) keys.push(toApiKey(item));
-      const next = collection.Links?.['Page.Next'];
-      path = next && collection.Items.length > 0 ? this.http.pathBelowBase(next) : undefined;
-      if (next && collection.Items.length > 0 && path === undefined) {
-        throw new UpstreamError('OCTOPUS', 'UPSTREAM_ERROR', 'Octopus Deploy sent a paging link outside its own API; keygate did not follow it.');
-      }
+  /** One user, or null when there is none. */
+  async getUser(userId: string): Promise<OctopusUser | null> {
+    try {
+      const { body } = await this.send({ method: 'GET', route: ROUTES.user, path: `/users/${segment(userId)}`, retry: true });
+      return toUser(readWire('OCTOPUS', UserResource, body, 'a user'));
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404) return null;
+      throw error;
     }
-    return keys;
+  }
+
+  /** A page of the instance's users and service accounts (needs permission to view users). */
+  async listUsers(skip: number, take: number): Promise<Page<OctopusUser>> {
+    const { body } = await this.send({ method: 'GET', route: ROUTES.users, path: `/users?skip=${skip}&take=${take}`, retry: true });
+    const page = readWire('OCTOPUS', UserCollection, body, 'the list of users');
+    return { items: page.Items.map(toUser), total: page.TotalResults ?? skip + page.Items.length };
+  }
+
+  /**
+   * A page of a user's keys, newest first. `partialPurpose` filters on the server (2026 docs); an
+   * older server ignores it, so callers must still check what comes back.
+   */
+  async listKeys(userId: string, page: { skip: number; take: number; partialPurpose?: string }): Promise<Page<OctopusApiKey>> {
+    let path = `/users/${segment(userId)}/apikeys?skip=${page.skip}&take=${page.take}`;
+    if (page.partialPurpose) path += `&partialPurpose=${encodeURIComponent(page.partialPurpose)}`;
+    const { body } = await this.send({ method: 'GET', route: ROUTES.keys, path, retry: true });
+    const collection = readWire('OCTOPUS', ApiKeyCollection, body, 'the list of API keys');
+    return {
+      items: collection.Items.map((item) => toApiKey(this.account, item)),
+      total: collection.TotalResults ?? page.skip + collection.Items.length + (collection.Links?.['Page.Next'] ? 1 : 0),
+    };
   }
 
   /** One key, or null when the user has no such key. */
@@ -168,7 +192,7 @@ export class OctopusClient {
         path: `/users/${segment(userId)}/apikeys/${segment(id)}`,
         retry: true,
       });
-      return toApiKey(readWire('OCTOPUS', ApiKeyResource, body, 'an API key'));
+      return toApiKey(this.account, readWire('OCTOPUS', ApiKeyResource, body, 'an API key'));
     } catch (error) {
       if (isNoSuchKey(error)) return null;
       throw error;
@@ -179,6 +203,7 @@ export class OctopusClient {
   async createKey(input: CreateOctopusKeyInput): Promise<{ apiKey: OctopusApiKey; secret: string }> {
     const body: Record<string, unknown> = { UserId: input.userId, Purpose: input.purpose };
     if (input.expires !== undefined) body.Expires = input.expires === null ? null : octopusDate(input.expires);
+    if (input.actorType) body.ActorType = WIRE_ACTOR_TYPES[input.actorType];
     const response = await this.send({
       method: 'POST',
       route: ROUTES.keys,
@@ -188,7 +213,7 @@ export class OctopusClient {
     });
     const created = readWire('OCTOPUS', ApiKeyCreatedResource, response.body, 'the new API key');
     const secret = created.ApiKey;
-    return { apiKey: { ...toApiKey({ ...created, ApiKey: null }), keyHint: octopusHint(secret) }, secret };
+    return { apiKey: { ...toApiKey(this.account, { ...created, ApiKey: null }), keyHint: octopusHint(secret) }, secret };
   }
 
   /**
@@ -217,6 +242,7 @@ export class OctopusClient {
       ...req,
       headers: { 'x-octopus-apikey': this.apiKey },
       observer: this.options.observer,
+      redact: this.options.redact,
     });
   }
 }

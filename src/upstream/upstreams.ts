@@ -1,101 +1,139 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Config } from '../config.js';
+import type { AccountConfig, Config } from '../config.js';
+import type { Account, OctopusUser, Provider } from '../domain.js';
 import { UpstreamHttp, type UpstreamHttpOptions } from './http.js';
-import type { Provider } from './errors.js';
 import { describeHyperstackError } from './hyperstack.js';
-import { describeOctopusError, type OctopusUser } from './octopus.js';
+import { describeOctopusError } from './octopus.js';
+import { HeavyWorkLimiter, SharedLists } from './shared-lists.js';
 
 /**
- * Remembers which Octopus user a credential belongs to, so `GET /api/users/me` is called once per
- * credential for a while rather than once per request. Keys are HMACs under a per-process secret:
- * the cache never holds a credential (the gateway's own is referenced, to recognise it cheaply).
+ * Turns a credential into the key caches use: an HMAC under a per-process secret, so no cache ever
+ * holds a credential. The base URL is part of it: one credential at two servers is two identities.
  */
-export class CurrentUserCache {
+export class CredentialKeys {
   private readonly salt = randomBytes(32);
-  private readonly cache: LRUCache<string, Promise<OctopusUser>>;
-  private readonly enabled: boolean;
-  /** Most requests use the gateway's own credential: its key is computed once, at startup. */
-  private readonly configuredKey?: string;
+  /** Most requests use a configured credential: their keys are computed once. */
+  private readonly known = new Map<string, string>();
 
-  constructor(
-    ttlMs: number,
-    private readonly configured?: string,
-    max = 10_000,
-  ) {
-    this.cache = new LRUCache({ max, ttl: Math.max(ttlMs, 1) });
-    this.enabled = ttlMs > 0;
-    if (configured) this.configuredKey = this.hmac(configured);
+  constructor(configured: { baseUrl: string; credential: string }[] = []) {
+    for (const { baseUrl, credential } of configured) this.known.set(`${baseUrl}\u0000${credential}`, this.hmac(baseUrl, credential));
   }
 
-  /** Concurrent first requests share one lookup; a failed lookup is not remembered. */
-  get(credential: string, lookup: () => Promise<OctopusUser>): Promise<OctopusUser> {
-    if (!this.enabled) return lookup();
-    const key = this.keyFor(credential);
-    const cached = this.cache.get(key);
-    if (cached) return cached;
-    const pending = lookup();
-    this.cache.set(key, pending);
-    pending.catch(() => {
-      if (this.cache.get(key) === pending) this.cache.delete(key);
-    });
-    return pending;
+  of(baseUrl: string, credential: string): string {
+    return this.known.get(`${baseUrl}\u0000${credential}`) ?? this.hmac(baseUrl, credential);
   }
 
-  private keyFor(credential: string): string {
-    return credential === this.configured && this.configuredKey !== undefined ? this.configuredKey : this.hmac(credential);
-  }
-
-  private hmac(credential: string): string {
-    return createHmac('sha256', this.salt).update(credential).digest('base64');
+  private hmac(baseUrl: string, credential: string): string {
+    return createHmac('sha256', this.salt).update(baseUrl).update('\u0000').update(credential).digest('base64url');
   }
 }
 
-/** The process-wide upstream state: one pool per provider and the user cache. Built once, shared by requests. */
-export interface Upstreams {
-  /** Absent when Octopus is not configured: the gateway then serves Hyperstack only. */
-  octopus?: UpstreamHttp;
-  hyperstack: UpstreamHttp;
-  octopusUsers: CurrentUserCache;
-  /** The credentials the gateway holds; a request's own headers win over them. */
-  credentials: { octopus?: string; hyperstack?: string };
+/**
+ * Remembers which Octopus user a credential belongs to, so `GET /api/users/me` is called once per
+ * credential for a while rather than once per request. Concurrent first requests share one lookup;
+ * a failed lookup is not remembered.
+ */
+export class CurrentUserCache {
+  private readonly cache: LRUCache<string, Promise<OctopusUser>>;
+  private readonly enabled: boolean;
+
+  constructor(ttlMs: number, max = 10_000) {
+    this.cache = new LRUCache({ max, ttl: Math.max(ttlMs, 1) });
+    this.enabled = ttlMs > 0;
+  }
+
+  get(who: string, lookup: () => Promise<OctopusUser>): Promise<OctopusUser> {
+    if (!this.enabled) return lookup();
+    const cached = this.cache.get(who);
+    if (cached) return cached;
+    const pending = lookup();
+    this.cache.set(who, pending);
+    pending.catch(() => {
+      if (this.cache.get(who) === pending) this.cache.delete(who);
+    });
+    return pending;
+  }
+}
+
+/** One configured account at run time: its settings, what clients may see of it, and its pool. */
+export interface AccountRuntime {
+  config: AccountConfig;
+  account: Account;
+  http: UpstreamHttp;
 }
 
 export type UpstreamHooks = Pick<UpstreamHttpOptions, 'observer' | 'onCircuitStateChange'>;
 
-export function createUpstreams(
-  config: Pick<Config, 'octopus' | 'hyperstack' | 'upstream' | 'octopusUserTtlMs'>,
-  hooks: (provider: Provider) => UpstreamHooks = () => ({}),
-): Upstreams {
-  const common = { ...config.upstream };
-  return {
-    octopus: config.octopus
-      ? new UpstreamHttp({
-          provider: 'OCTOPUS',
-          baseUrl: config.octopus.baseUrl,
-          describeError: describeOctopusError,
-          ...common,
-          ...hooks('OCTOPUS'),
-        })
-      : undefined,
-    hyperstack: new UpstreamHttp({
-      provider: 'HYPERSTACK',
-      baseUrl: config.hyperstack.baseUrl,
-      describeError: describeHyperstackError,
-      ...common,
-      ...hooks('HYPERSTACK'),
-    }),
-    octopusUsers: new CurrentUserCache(config.octopusUserTtlMs, config.octopus?.apiKey),
-    credentials: { octopus: config.octopus?.apiKey, hyperstack: config.hyperstack.apiKey },
-  };
-}
+/**
+ * The process-wide upstream state, built once and shared by requests: the accounts, one pool (and
+ * circuit breaker) per provider base URL, and the caches that span requests.
+ */
+export class Upstreams {
+  readonly accounts: readonly AccountRuntime[];
+  readonly users: CurrentUserCache;
+  readonly lists: SharedLists;
+  readonly heavy: HeavyWorkLimiter;
+  readonly credentialKeys: CredentialKeys;
+  private readonly pools: UpstreamHttp[];
 
-/** Closes the pools once their in-flight requests are done. */
-export async function closeUpstreams(upstreams: Upstreams): Promise<void> {
-  await Promise.all([upstreams.octopus?.close(), upstreams.hyperstack.close()]);
-}
+  constructor(
+    config: Pick<Config, 'accounts' | 'upstream' | 'octopusUserTtlMs' | 'lists'>,
+    hooks: (provider: Provider) => UpstreamHooks = () => ({}),
+  ) {
+    const pools = new Map<string, UpstreamHttp>();
+    this.accounts = config.accounts.map((account) => {
+      const poolKey = `${account.provider} ${account.baseUrl}`;
+      let http = pools.get(poolKey);
+      if (!http) {
+        http = new UpstreamHttp({
+          provider: account.provider,
+          baseUrl: account.baseUrl,
+          describeError: account.provider === 'OCTOPUS' ? describeOctopusError : describeHyperstackError,
+          ...config.upstream,
+          maxResponseBytes: config.upstream.maxResponseBytes,
+          ...hooks(account.provider),
+        });
+        pools.set(poolKey, http);
+      }
+      return { config: account, account: { name: account.name, provider: account.provider, host: new URL(account.baseUrl).host }, http };
+    });
+    this.pools = [...pools.values()];
+    this.users = new CurrentUserCache(config.octopusUserTtlMs);
+    this.lists = new SharedLists({
+      ttlMs: config.lists.cacheTtlMs,
+      dedupe: config.lists.dedupe,
+      // Room for a few whole lists at the per-list bound.
+      maxEntriesSize: config.lists.maxKeys * 2,
+    });
+    this.heavy = new HeavyWorkLimiter(config.lists.heavyConcurrency, config.lists.heavyWaitMs);
+    this.credentialKeys = new CredentialKeys(
+      config.accounts.flatMap((a) =>
+        [a.apiKey, a.accessToken].filter((c): c is string => c !== undefined).map((credential) => ({ baseUrl: a.baseUrl, credential })),
+      ),
+    );
+  }
 
-/** Closes the pools now, failing whatever is still in flight: for shutdown after the grace period. */
-export async function destroyUpstreams(upstreams: Upstreams): Promise<void> {
-  await Promise.all([upstreams.octopus?.destroy(), upstreams.hyperstack.destroy()]);
+  ofProvider(provider: Provider): AccountRuntime[] {
+    return this.accounts.filter((a) => a.account.provider === provider);
+  }
+
+  find(provider: Provider, name: string): AccountRuntime | undefined {
+    return this.accounts.find((a) => a.account.provider === provider && a.account.name === name);
+  }
+
+  /** Each pool, once (for readiness probes). */
+  get httpPools(): readonly UpstreamHttp[] {
+    return this.pools;
+  }
+
+  /** Closes the pools once their in-flight requests are done. */
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.close()));
+  }
+
+  /** Closes the pools now, failing whatever is still in flight: for shutdown after the grace period. */
+  async destroy(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.destroy()));
+  }
 }

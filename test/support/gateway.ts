@@ -1,6 +1,7 @@
 // A gateway wired to fresh simulators on loopback, queried through yoga's fetch (the full HTTP
 // handling, without a port) while the gateway itself talks real HTTP to the simulators.
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type AccountConfig, type Config } from '../../src/config.js';
+import { DEFAULT_ACCOUNT } from '../../src/domain.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import {
@@ -45,6 +46,10 @@ export interface TestGatewayOptions {
   credentials?: { octopus?: boolean; hyperstack?: boolean };
   /** Start without Octopus configured at all. */
   noOctopus?: boolean;
+  /** Start without Hyperstack configured at all. */
+  noHyperstack?: boolean;
+  /** More accounts beside the two `default` ones (other simulators, other credentials). */
+  accounts?: AccountConfig[];
   env?: Record<string, string>;
   upstream?: Partial<Config['upstream']>;
   /** Log at info level into memory, readable through `logs()`. */
@@ -59,17 +64,36 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const base = loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ...options.env });
   const config: Config = {
     ...base,
-    octopus: options.noOctopus
-      ? undefined
-      : {
-          baseUrl: `${octopus.url}/api`,
-          apiKey: options.credentials?.octopus === false ? undefined : firstCredential(octopus),
-        },
-    hyperstack: {
-      baseUrl: hyperstack.url,
-      apiKey: options.credentials?.hyperstack === false ? undefined : hyperstack.credentials[0],
+    accounts: [
+      ...(options.noOctopus
+        ? []
+        : [
+            {
+              name: DEFAULT_ACCOUNT,
+              provider: 'OCTOPUS' as const,
+              baseUrl: `${octopus.url}/api`,
+              apiKey: options.credentials?.octopus === false ? undefined : firstCredential(octopus),
+            },
+          ]),
+      ...(options.noHyperstack
+        ? []
+        : [
+            {
+              name: DEFAULT_ACCOUNT,
+              provider: 'HYPERSTACK' as const,
+              baseUrl: hyperstack.url,
+              apiKey: options.credentials?.hyperstack === false ? undefined : hyperstack.credentials[0],
+            },
+          ]),
+      ...(options.accounts ?? []),
+    ],
+    upstream: { ...base.upstream, ...TEST_UPSTREAM, ...options.upstream },
+    // Each request reads afresh, and counts its own calls, unless a test is about sharing across requests.
+    lists: {
+      ...base.lists,
+      cacheTtlMs: options.env?.LIST_CACHE_TTL_MS ? base.lists.cacheTtlMs : 0,
+      dedupe: options.env?.UPSTREAM_DEDUPE ? base.lists.dedupe : false,
     },
-    upstream: { ...TEST_UPSTREAM, ...options.upstream },
   };
   const lines: string[] = [];
   const logger = options.captureLogs ? createLogger({ logLevel: 'debug' }, { write: (line: string) => lines.push(line) }) : undefined;

@@ -1,9 +1,11 @@
 // Builds the gateway's upstream layer against simulators on loopback, as the gateway would.
 import type { Config } from '../../src/config.js';
+import { DEFAULT_ACCOUNT } from '../../src/domain.js';
 import type { HyperstackSimulator, OctopusSimulator } from '../../src/simulators/index.js';
-import { createUpstreams, type Upstreams } from '../../src/upstream/upstreams.js';
+import type { UpstreamHttp } from '../../src/upstream/http.js';
+import { Upstreams } from '../../src/upstream/upstreams.js';
 
-export type UpstreamSettings = Config['upstream'];
+export type UpstreamSettings = Omit<Config['upstream'], 'maxResponseBytes'> & { maxResponseBytes?: number };
 
 /** Test defaults: short timeout, instant backoff, breaker off unless a test is about it. */
 export const TEST_UPSTREAM: UpstreamSettings = {
@@ -14,18 +16,46 @@ export const TEST_UPSTREAM: UpstreamSettings = {
   breakerHalfOpenAfterMs: 1_000,
 };
 
+export const TEST_LISTS: Config['lists'] = {
+  cacheTtlMs: 0,
+  dedupe: true,
+  octopusPageSize: 1_000,
+  heavyConcurrency: 4,
+  heavyWaitMs: 2_000,
+  maxKeys: 250_000,
+};
+
+export interface TestUpstreams {
+  upstreams: Upstreams;
+  /** The pool of the `default` Octopus account, when there is one. */
+  octopus?: UpstreamHttp;
+  hyperstack: UpstreamHttp;
+  close(): Promise<void>;
+}
+
 export function testUpstreams(
   sims: { octopus?: OctopusSimulator; hyperstack?: HyperstackSimulator },
   overrides: Partial<UpstreamSettings> & { octopusUserTtlMs?: number } = {},
-): Upstreams {
+): TestUpstreams {
   const { octopusUserTtlMs = 60_000, ...upstream } = overrides;
-  return createUpstreams({
-    octopus: sims.octopus ? { baseUrl: `${sims.octopus.url}/api`, apiKey: Object.values(sims.octopus.credentials)[0] } : undefined,
-    // Port 9 (discard) on loopback: nothing listens, so an unexpected call fails fast.
-    hyperstack: sims.hyperstack
-      ? { baseUrl: sims.hyperstack.url, apiKey: sims.hyperstack.credentials[0] }
-      : { baseUrl: 'http://127.0.0.1:9/v1' },
-    upstream: { ...TEST_UPSTREAM, ...upstream },
+  const upstreams = new Upstreams({
+    accounts: [
+      ...(sims.octopus
+        ? [{ name: DEFAULT_ACCOUNT, provider: 'OCTOPUS' as const, baseUrl: `${sims.octopus.url}/api`, apiKey: Object.values(sims.octopus.credentials)[0] }]
+        : []),
+      // Port 9 (discard) on loopback: nothing listens, so an unexpected call fails fast.
+      sims.hyperstack
+        ? { name: DEFAULT_ACCOUNT, provider: 'HYPERSTACK' as const, baseUrl: sims.hyperstack.url, apiKey: sims.hyperstack.credentials[0] }
+        : { name: DEFAULT_ACCOUNT, provider: 'HYPERSTACK' as const, baseUrl: 'http://127.0.0.1:9/v1' },
+    ],
+    upstream: { maxResponseBytes: 8 * 1024 * 1024, ...TEST_UPSTREAM, ...upstream },
     octopusUserTtlMs,
+    lists: TEST_LISTS,
   });
+  return {
+    upstreams,
+    octopus: upstreams.find('OCTOPUS', DEFAULT_ACCOUNT)?.http,
+    hyperstack: upstreams.find('HYPERSTACK', DEFAULT_ACCOUNT)!.http,
+    close: () => upstreams.close(),
+  };
 }

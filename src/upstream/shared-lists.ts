@@ -1,0 +1,125 @@
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Key lists shared across requests: identical loads in flight at once share one upstream call
+ * (single-flight), and finished lists are remembered for a few seconds, so a client paging through
+ * a large list reads it once rather than once per page.
+ *
+ * Entries hold key metadata only (never a secret) and are keyed by an HMAC of the credential
+ * (`who`), never the credential itself. A `group` is one list at one server (e.g. one Octopus
+ * user's keys); keygate's own mutations invalidate their group for every credential, by moving the
+ * group to a new generation: older entries and flights are never served again and age out.
+ */
+export class SharedLists {
+  private readonly cache?: LRUCache<string, { value: unknown }>;
+  private readonly flights = new Map<string, Promise<unknown>>();
+  private readonly generations = new Map<string, number>();
+
+  constructor(private readonly options: { ttlMs: number; dedupe: boolean; maxEntriesSize: number }) {
+    if (options.ttlMs > 0) {
+      this.cache = new LRUCache({ ttl: options.ttlMs, maxSize: options.maxEntriesSize, sizeCalculation: (entry) => sizeOf(entry.value) });
+    }
+  }
+
+  /**
+   * The value of `load()`, from the cache, from a flight already under way, or by calling it.
+   * `cache: false` shares flights but does not remember the result (pages of a list that changes).
+   */
+  async load<T>(group: string, who: string, variant: string, load: () => Promise<T>, options: { cache?: boolean } = {}): Promise<T> {
+    const generation = this.generations.get(group) ?? 0;
+    const key = `${group}\u0000${generation}\u0000${who}\u0000${variant}`;
+    const cached = this.cache?.get(key);
+    if (cached) return cached.value as T;
+    if (!this.options.dedupe) return this.remember(key, group, generation, await load(), options.cache);
+    let flight = this.flights.get(key) as Promise<T> | undefined;
+    if (!flight) {
+      flight = load().then((value) => this.remember(key, group, generation, value, options.cache));
+      this.flights.set(key, flight);
+      const settle = () => this.flights.delete(key);
+      flight.then(settle, settle);
+    }
+    return flight;
+  }
+
+  /** A cached value only: for "is the whole list at hand already?" without causing a call. */
+  peek<T>(group: string, who: string, variant: string): T | undefined {
+    const key = `${group}\u0000${this.generations.get(group) ?? 0}\u0000${who}\u0000${variant}`;
+    return this.cache?.get(key)?.value as T | undefined;
+  }
+
+  /** After a mutation: every credential's entries and flights of this group are stale. */
+  invalidate(group: string): void {
+    this.generations.set(group, (this.generations.get(group) ?? 0) + 1);
+  }
+
+  private remember<T>(key: string, group: string, generation: number, value: T, cache = true): T {
+    // A load that started before an invalidation must not put its (older) answer back.
+    if (cache && this.cache && (this.generations.get(group) ?? 0) === generation) this.cache.set(key, { value });
+    return value;
+  }
+}
+
+/** Cache size in keys, so the bound is what costs memory: the number of records held. */
+function sizeOf(value: unknown): number {
+  if (Array.isArray(value)) return Math.max(1, value.length);
+  const items = (value as { items?: unknown[] } | null)?.items;
+  return Array.isArray(items) ? Math.max(1, items.length) : 1;
+}
+
+/**
+ * Bounds how many whole-list reads run at once across the process, so many concurrent heavy lists
+ * queue instead of exhausting the heap. A caller waits at most `waitMs` for a slot.
+ * (Hand-written: cockatiel's bulkhead rejects at once when its queue is full and has no wait limit.)
+ */
+export class HeavyWorkLimiter {
+  private running = 0;
+  private readonly waiting: { grant: () => void }[] = [];
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly waitMs: number,
+  ) {}
+
+  /** Runs `work` in a slot; rejects with `HeavyWorkRefused` when no slot frees up in time. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await work();
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(): Promise<void> {
+    if (this.running < this.concurrency) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const entry = {
+        grant: () => {
+          clearTimeout(timer);
+          this.running++;
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(entry), 1);
+        reject(new HeavyWorkRefused(Math.max(1, Math.ceil(this.waitMs / 1000))));
+      }, this.waitMs);
+      this.waiting.push(entry);
+    });
+  }
+
+  private release(): void {
+    this.running--;
+    this.waiting.shift()?.grant();
+  }
+}
+
+export class HeavyWorkRefused extends Error {
+  override readonly name = 'HeavyWorkRefused';
+  constructor(readonly retryAfterSeconds: number) {
+    super('keygate is reading too many large key lists at once.');
+  }
+}
