@@ -196,7 +196,7 @@ describe('Octopus simulator', () => {
       expect(first.body).toMatchObject({ TotalResults: 4, ItemsPerPage: 3, NumberOfPages: 2, LastPageNumber: 1 });
       expect(first.body.Links).toEqual({
         Self: '/api/users/Users-1/apikeys?skip=0&take=3',
-        Template: '/api/users/Users-1/apikeys{?skip,take,partialPurpose}',
+        Template: '/api/users/Users-1/apikeys{?skip,take,partialPurpose,partialKeyword}',
         'Page.All': '/api/users/Users-1/apikeys?skip=0&take=2147483647',
         'Page.Current': '/api/users/Users-1/apikeys?skip=0&take=3',
         'Page.Last': '/api/users/Users-1/apikeys?skip=3&take=3',
@@ -391,6 +391,337 @@ describe('Octopus simulator', () => {
       expect(wrong.status).toBe(405);
       expect(wrong.headers.get('allow')).toBe('GET, POST');
       expect(wrong.body).toEqual({ ErrorMessage: expect.any(String) });
+    });
+  });
+
+  // ---- 2026 read fields, ActorType, last use ------------------------------------------------
+  describe('2026 read fields', () => {
+    const DAN_SECRET = 'API-DAN00000000000000000000001';
+    const seedWithFields = (): OctopusSimulatorOptions['users'] => [
+      {
+        id: 'Users-1',
+        username: 'ada',
+        displayName: 'Ada',
+        isAdmin: true,
+        keys: [{ purpose: 'CLI', created: '2026-02-20T09:00:00Z', expires: '2026-08-19T09:00:00Z', secret: ADA_SECRET }],
+      },
+      {
+        id: 'Users-4',
+        username: 'dan',
+        displayName: 'Dan',
+        keys: [
+          { purpose: 'grafana', created: '2026-02-01T00:00:00Z', accessLevel: 'ReadOnly', lastUsed: '2026-02-28T12:00:00Z' },
+          { purpose: 'copilot', created: '2026-01-01T00:00:00Z', accessLevel: 'Custom', actorType: 'AiAgent' },
+          { purpose: 'ancient', created: '2019-01-01T00:00:00Z', lastUsedKnown: false, lastUsed: '2020-01-01T00:00:00Z', secret: DAN_SECRET },
+        ],
+      },
+    ];
+
+    it('seed keys set AccessLevel, ActorType and last use; list and get write them', async () => {
+      await sim.close();
+      await start({ users: seedWithFields() });
+      const res = await list('/api/users/Users-4/apikeys');
+      const fields = (k: Body) => [k.Purpose, k.AccessLevel, k.ActorType, k.IsLastUsedTimestampKnown, k.LastUsedTimeStamp];
+      expect(res.body.Items.map(fields)).toEqual([
+        ['grafana', 'ReadOnly', 'User', true, '2026-02-28T12:00:00.000+00:00'],
+        ['copilot', 'Custom', 'AiAgent', true, null],
+        // Not known: no timestamp, even though the seed named one.
+        ['ancient', 'FullAccess', 'User', false, null],
+      ]);
+      for (const item of res.body.Items) {
+        expect((await call(`${base}/users/Users-4/apikeys/${item.Id}`, { headers: ada })).body).toEqual(item);
+      }
+    });
+
+    it('a key that authenticates a request gets LastUsedTimeStamp (and becomes known) at that moment', async () => {
+      await sim.close();
+      await start({ users: seedWithFields() });
+      clock = new Date('2026-03-02T08:00:00.000Z');
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': DAN_SECRET } })).status).toBe(200);
+      clock = new Date('2026-03-03T08:00:00.000Z');
+      const ancient = (await list('/api/users/Users-4/apikeys')).body.Items.find((k: Body) => k.Purpose === 'ancient');
+      expect(ancient).toMatchObject({ IsLastUsedTimestampKnown: true, LastUsedTimeStamp: '2026-03-02T08:00:00.000+00:00' });
+    });
+
+    it('an expired key that is refused is not counted as used', async () => {
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': BOB_EXPIRED } })).status).toBe(401);
+      expect(sim.keysOf('Users-2').find((k) => k.purpose === 'Old key')).toMatchObject({ lastUsedKnown: true, lastUsed: null });
+    });
+
+    it('create takes ActorType (default User, or AiAgent) and answers with it; the list agrees', async () => {
+      const agent = await create({ Purpose: 'release assistant', ActorType: 'AiAgent' });
+      expect(agent.status).toBe(200);
+      expect(agent.body).toMatchObject({ ActorType: 'AiAgent', IsLastUsedTimestampKnown: true, LastUsedTimeStamp: null });
+      expect(agent.body).not.toHaveProperty('AccessLevel'); // read models only (contract §3.1)
+      expect((await create({ Purpose: 'plain' })).body.ActorType).toBe('User');
+      const listed = (await list('/api/users/Users-1/apikeys?partialPurpose=release')).body.Items;
+      expect(listed).toEqual([expect.objectContaining({ Id: agent.body.Id, ActorType: 'AiAgent', AccessLevel: 'FullAccess' })]);
+    });
+
+    it.each([['Robot'], ['aiagent'], [null], [1]])('rejects ActorType %j with 400', async (actorType) => {
+      const res = await create({ Purpose: 'x', ActorType: actorType });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ ErrorMessage: 'There was a problem with your request.', Errors: ["ActorType must be 'User' or 'AiAgent'."] });
+      expect(sim.keysOf('Users-1')).toHaveLength(4);
+    });
+
+    it("readFields '2021' writes the 2021.2 shape and ignores ActorType on create, as an older server does", async () => {
+      await sim.close();
+      await start({ users: seedWithFields(), readFields: '2021' });
+      const NEW = ['AccessLevel', 'ActorType', 'IsLastUsedTimestampKnown', 'LastUsedTimeStamp'];
+      const listed = await list('/api/users/Users-4/apikeys');
+      const got = await call(`${base}/users/Users-4/apikeys/${listed.body.Items[0].Id}`, { headers: ada });
+      const created = await create({ Purpose: 'agent?', ActorType: 'Robot' }); // not validated either: unknown property
+      expect(created.status).toBe(200);
+      for (const body of [...listed.body.Items, got.body, created.body]) {
+        for (const field of NEW) expect(body).not.toHaveProperty(field);
+        expect(Object.keys(body)).toEqual(expect.arrayContaining(['Id', 'UserId', 'Purpose', 'ApiKey', 'Created', 'Expires', 'Links']));
+      }
+      expect(sim.keysOf('Users-1')[0]).toMatchObject({ purpose: 'agent?', actorType: 'User' });
+    });
+  });
+
+  // ---- listing: order, filters, paging ------------------------------------------------------
+  describe('list filters and order', () => {
+    it('partialKeyword matches Purpose or the hint, case-insensitively; TotalResults counts the matches', async () => {
+      const byHint = await list('/api/users/Users-1/apikeys?partialKeyword=api-ada');
+      expect(byHint.body.TotalResults).toBe(1);
+      expect(byHint.body.Items.map((k: Body) => k.Purpose)).toEqual(['CLI on laptop']);
+
+      const byPurpose = await list('/api/users/Users-1/apikeys?partialKeyword=DEPLOY');
+      expect(byPurpose.body.Items.map((k: Body) => k.Purpose)).toEqual(['GitHub Actions deploy']);
+
+      // Both filters: a key must match both.
+      const both = await list('/api/users/Users-1/apikeys?partialPurpose=terra&partialKeyword=state');
+      expect(both.body.Items.map((k: Body) => k.Purpose)).toEqual(['terraform state sync']);
+      expect(both.body.TotalResults).toBe(1);
+    });
+
+    it('filters before paging: skip/take walk the matches, and the links keep both filters', async () => {
+      const filtered = (await list('/api/users/Users-1/apikeys?partialPurpose=terraform')).body.Items.map((k: Body) => k.Id);
+      expect(filtered).toHaveLength(2);
+      const second = await list('/api/users/Users-1/apikeys?partialPurpose=terraform&partialKeyword=r&skip=1&take=1');
+      expect(second.body).toMatchObject({ TotalResults: 2, ItemsPerPage: 1, NumberOfPages: 2, LastPageNumber: 1 });
+      expect(second.body.Items.map((k: Body) => k.Id)).toEqual([filtered[1]]);
+      expect(second.body.Links).not.toHaveProperty('Page.Next');
+      const first = await list('/api/users/Users-1/apikeys?partialPurpose=terraform&partialKeyword=r&take=1');
+      expect(first.body.Links['Page.Next']).toBe('/api/users/Users-1/apikeys?skip=1&take=1&partialPurpose=terraform&partialKeyword=r');
+      expect(first.body.Links['Page.Last']).toBe('/api/users/Users-1/apikeys?skip=1&take=1&partialPurpose=terraform&partialKeyword=r');
+    });
+
+    it('an empty filter value filters nothing', async () => {
+      expect((await list('/api/users/Users-1/apikeys?partialPurpose=&partialKeyword=')).body.TotalResults).toBe(4);
+    });
+
+    it('listFilters: [] ignores both filters, as a 2021 server does, and leaves them out of the links', async () => {
+      await sim.close();
+      await start({ listFilters: [] });
+      const res = await list('/api/users/Users-1/apikeys?partialPurpose=terra&partialKeyword=x&take=1');
+      expect(res.body.TotalResults).toBe(4);
+      expect(res.body.Links.Template).toBe('/api/users/Users-1/apikeys{?skip,take}');
+      expect(res.body.Links['Page.Next']).toBe('/api/users/Users-1/apikeys?skip=1&take=1');
+    });
+
+    it('keeps newest-first order through creates, test-added keys of any age, and deletes', async () => {
+      const purposes = async () => (await list('/api/users/Users-1/apikeys')).body.Items.map((k: Body) => k.Purpose);
+      await create({ Purpose: 'made now' });
+      sim.addKey('Users-1', { purpose: 'from January', created: '2026-01-15T00:00:00Z' });
+      sim.addKey('Users-1', { purpose: 'from the future', created: '2026-04-01T00:00:00Z' });
+      const tie = sim.addKey('Users-1', { purpose: 'tie', created: '2025-12-01T08:30:00Z', id: 'apikeys-00000000000000000000000000' });
+      const listed = await purposes();
+      expect(listed.slice(0, 5)).toEqual(['from the future', 'made now', 'CLI on laptop', 'from January', 'GitHub Actions deploy']);
+      expect(listed[5]).toBe('tie'); // equal Created: lowest Id first
+      expect(sim.removeKey(tie.id)).toBe(true);
+      expect(await purposes()).toHaveLength(7);
+      expect((await purposes()).includes('tie')).toBe(false);
+    });
+
+    it('lists past the last page as empty, with no Page.Next', async () => {
+      const res = await list('/api/users/Users-1/apikeys?skip=10&take=3');
+      expect(res.body).toMatchObject({ TotalResults: 4, Items: [], NumberOfPages: 2, LastPageNumber: 1 });
+      expect(res.body.Links).not.toHaveProperty('Page.Next');
+    });
+  });
+
+  // ---- the whole instance -------------------------------------------------------------------
+  describe('whole instance', () => {
+    const instance = (): OctopusSimulatorOptions['users'] => [
+      {
+        id: 'Users-1',
+        username: 'ada',
+        displayName: 'Ada',
+        isAdmin: true,
+        keys: [{ purpose: 'CLI', created: '2026-02-20T09:00:00Z', expires: '2026-08-19T09:00:00Z', secret: ADA_SECRET }],
+      },
+      { id: 'Users-2', username: 'Zed', displayName: 'Zed', keys: [{ purpose: 'z', created: '2026-01-01T00:00:00Z', secret: BOB_EXPIRED }] },
+      { id: 'Users-3', username: 'svc-ci', displayName: 'CI robot', isService: true, keys: [{ purpose: 'ci', created: '2026-01-02T00:00:00Z' }] },
+      { id: 'Users-4', username: 'vault', displayName: 'Vault', isService: true, keysForbidden: true, keys: [{ purpose: 'v', created: '2026-01-03T00:00:00Z' }] },
+      { id: 'Users-5', username: 'gone', displayName: 'Left the company', isActive: false, emailAddress: 'gone@corp.example', keys: [{ purpose: 'g', created: '2026-01-04T00:00:00Z' }] },
+    ];
+    beforeEach(async () => {
+      await sim.close();
+      await start({ users: instance() });
+    });
+
+    it('GET /api/users: every user, sorted by username, as a ResourceCollection of UserResource', async () => {
+      const res = await list('/api/users');
+      expect(res.status).toBe(200);
+      const { Items: items, ...page } = res.body;
+      expect(page).toEqual({
+        ItemType: 'User',
+        TotalResults: 5,
+        ItemsPerPage: 30,
+        NumberOfPages: 1,
+        LastPageNumber: 0,
+        Links: {
+          Self: '/api/users?skip=0&take=30',
+          Template: '/api/users{?skip,take}',
+          'Page.All': '/api/users?skip=0&take=2147483647',
+          'Page.Current': '/api/users?skip=0&take=30',
+          'Page.Last': '/api/users?skip=0&take=30',
+        },
+      });
+      expect(items.map((u: Body) => u.Username)).toEqual(['ada', 'gone', 'svc-ci', 'vault', 'Zed']);
+      expect(items.find((u: Body) => u.Id === 'Users-3')).toEqual({
+        Id: 'Users-3',
+        Username: 'svc-ci',
+        DisplayName: 'CI robot',
+        IsActive: true,
+        IsService: true,
+        EmailAddress: null, // service accounts have none
+        Links: { Self: '/api/users/Users-3', ApiKeys: '/api/users/Users-3/apikeys{/id}{?skip,take}' },
+      });
+      expect(items.find((u: Body) => u.Id === 'Users-5')).toMatchObject({ IsActive: false, IsService: false, EmailAddress: 'gone@corp.example' });
+    });
+
+    it('pages users with skip/take', async () => {
+      const seen: string[] = [];
+      let next: string | undefined = '/api/users?take=2';
+      let pages = 0;
+      while (next) {
+        const page: Res = await list(next);
+        expect(page.body).toMatchObject({ TotalResults: 5, ItemsPerPage: 2, NumberOfPages: 3, LastPageNumber: 2 });
+        seen.push(...page.body.Items.map((u: Body) => u.Username));
+        next = page.body.Links['Page.Next'];
+        pages += 1;
+      }
+      expect(pages).toBe(3);
+      expect(seen).toEqual(['ada', 'gone', 'svc-ci', 'vault', 'Zed']);
+      expect((await list('/api/users?take=x')).status).toBe(400);
+    });
+
+    it('GET /api/users is for admins: anyone else gets 403, no credential 401', async () => {
+      const svc = { 'X-Octopus-ApiKey': sim.addKey('Users-3', { purpose: 'probe' }).secret };
+      const res = await list('/api/users', svc);
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({
+        ErrorMessage: 'You do not have permission to perform this action. Please contact your Octopus administrator. Missing permission: UserView',
+      });
+      expect((await list('/api/users', {})).status).toBe(401);
+    });
+
+    it("keysForbidden: every route of that user's keys answers 403 to the admin, and works for the user", async () => {
+      const [vaultKey] = sim.keysOf('Users-4');
+      const attempts = [
+        call(`${base}/users/Users-4/apikeys`, { headers: ada }),
+        call(`${base}/users/Users-4/apikeys/${vaultKey?.id}`, { headers: ada }),
+        create({ Purpose: 'rotate' }, 'Users-4', ada),
+        call(`${base}/users/Users-4/apikeys/${vaultKey?.id}`, { method: 'DELETE', headers: ada }),
+      ];
+      for (const res of await Promise.all(attempts)) {
+        expect(res.status).toBe(403);
+        expect(res.body.ErrorMessage).toMatch(/^You do not have permission/);
+      }
+      // The other users' keys still read fine, and the user reads their own.
+      expect((await list('/api/users/Users-3/apikeys')).status).toBe(200);
+      const own = { 'X-Octopus-ApiKey': sim.addKey('Users-4', { purpose: 'own' }).secret };
+      expect((await list('/api/users/Users-4/apikeys', own)).body.TotalResults).toBe(2);
+      expect(sim.keysOf('Users-4')).toHaveLength(2);
+    });
+
+    it("an inactive user's keys authenticate nothing, and give no credential", async () => {
+      expect(sim.credentials).not.toHaveProperty('Users-5');
+      const { secret } = sim.addKey('Users-5', { purpose: 'still here' });
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': secret } })).status).toBe(401);
+      expect((await list('/api/users/Users-5/apikeys')).body.TotalResults).toBe(2); // the admin still sees them
+    });
+  });
+
+  // ---- test controls --------------------------------------------------------------------------
+  describe('test controls', () => {
+    it('addKey: the key is listed in its place, its secret authenticates once returned, and never shows again', async () => {
+      const added = sim.addKey('Users-2', {
+        purpose: 'added by a test',
+        created: '2026-02-15T00:00:00Z',
+        expires: '2026-05-01T00:00:00Z',
+        accessLevel: 'ReadOnly',
+        actorType: 'AiAgent',
+      });
+      expect(added).toEqual({ id: expect.stringMatching(/^apikeys-[0-9A-Za-z]{26}$/), secret: expect.stringMatching(/^API-[A-Z0-9]{26}$/) });
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': added.secret } })).body.Id).toBe('Users-2');
+      const listed = await list('/api/users/Users-2/apikeys');
+      expect(listed.text).not.toContain(added.secret);
+      expect(listed.body.Items[0]).toMatchObject({
+        Id: added.id,
+        Purpose: 'added by a test',
+        Created: '2026-02-15T00:00:00.000+00:00',
+        Expires: '2026-05-01T00:00:00.000+00:00',
+        AccessLevel: 'ReadOnly',
+        ActorType: 'AiAgent',
+        LastUsedTimeStamp: octoDate(START),
+        ApiKey: { Hint: added.secret.slice(0, 8) },
+      });
+      // Defaults: created now, never expires, with a given id and secret.
+      const fixed = sim.addKey('Users-3', { purpose: 'fixed', id: 'apikeys-Fixed000000000000000000001', secret: 'API-FIXED0000000000000000000001' });
+      expect(fixed).toEqual({ id: 'apikeys-Fixed000000000000000000001', secret: 'API-FIXED0000000000000000000001' });
+      expect(sim.keysOf('Users-3')).toEqual([
+        {
+          id: fixed.id,
+          userId: 'Users-3',
+          purpose: 'fixed',
+          hint: 'API-FIXE',
+          created: START,
+          expires: null,
+          accessLevel: 'FullAccess',
+          actorType: 'User',
+          lastUsedKnown: true,
+          lastUsed: null,
+        },
+      ]);
+    });
+
+    it('addKey refuses an unknown user, a duplicate id and a bad enum value', () => {
+      expect(() => sim.addKey('Users-9', { purpose: 'x' })).toThrow(/no user Users-9/);
+      const { id } = sim.addKey('Users-3', { purpose: 'x' });
+      expect(() => sim.addKey('Users-3', { purpose: 'y', id })).toThrow(/duplicate key id/);
+      expect(() => sim.addKey('Users-3', { purpose: 'y', accessLevel: 'Admin' as never })).toThrow(RangeError);
+      expect(() => sim.keysOf('Users-9')).toThrow(/no user Users-9/);
+    });
+
+    it('removeKey: gone from the list and get, no longer a credential; false the second time', async () => {
+      const { id, secret } = sim.addKey('Users-1', { purpose: 'doomed' });
+      expect(sim.removeKey(id)).toBe(true);
+      expect(sim.removeKey(id)).toBe(false);
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': secret } })).status).toBe(401);
+      expect((await call(`${base}/users/Users-1/apikeys/${id}`, { headers: ada })).status).toBe(404);
+      expect((await list('/api/users/Users-1/apikeys')).body.TotalResults).toBe(4);
+    });
+
+    it('changes between two page fetches show in the next page, as on a real server (offsets shift)', async () => {
+      const first = (await list('/api/users/Users-1/apikeys?take=2')).body;
+      const lastOfFirst = first.Items[1].Id;
+      const added = sim.addKey('Users-1', { purpose: 'newest, added between pages' }); // created now: goes to the top
+      const second = (await list(first.Links['Page.Next'])).body;
+      expect(second.Items[0].Id).toBe(lastOfFirst); // seen twice by a client that pages by offset
+      expect(second.TotalResults).toBe(5);
+
+      const thirdKey = second.Items[1].Id;
+      sim.removeKey(added.id);
+      sim.removeKey(lastOfFirst);
+      const again = (await list(first.Links['Page.Next'])).body;
+      expect(again.TotalResults).toBe(3);
+      expect(again.Items.map((k: Body) => k.Id)).not.toContain(thirdKey); // it slid into the first page: unseen by that client
+      expect(again.Items).toHaveLength(1);
     });
   });
 });

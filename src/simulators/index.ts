@@ -1,5 +1,11 @@
 export {
+  BULK_KEY_PURPOSES,
   startOctopusSimulator,
+  type OctopusAccessLevel,
+  type OctopusActorType,
+  type OctopusBulkKeys,
+  type OctopusKeyInput,
+  type OctopusKeyView,
   type OctopusSeedKey,
   type OctopusSeedUser,
   type OctopusSimulator,
