@@ -1,6 +1,9 @@
 // Raw-HTTP tests of the provider simulators (src/simulators): what a client sees on the wire.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  GOVERNANCE_KEY_IDS,
+  demoOctopusUsers,
+  governanceOctopusUsers,
   startHyperstackSimulator,
   startOctopusSimulator,
   type HyperstackSimulator,
@@ -723,6 +726,79 @@ describe('Octopus simulator', () => {
       expect(again.Items.map((k: Body) => k.Id)).not.toContain(thirdKey); // it slid into the first page: unseen by that client
       expect(again.Items).toHaveLength(1);
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('Octopus seeds and governance risks', () => {
+  const NOW = new Date('2026-03-01T12:00:00.000Z');
+  const RISKS = ['expired', 'expiresWithin3Days', 'neverExpires', 'old', 'unused', 'readOnly', 'aiAgent'] as const;
+
+  /** The risks a listed key shows, by the rules of the issues: 90 days for old and unused. */
+  function risks(key: Body): string[] {
+    const days = (iso: string) => (Date.parse(iso) - NOW.getTime()) / DAY;
+    const found: string[] = [];
+    if (key.Expires !== null && days(key.Expires) <= 0) found.push('expired');
+    if (key.Expires !== null && days(key.Expires) > 0 && days(key.Expires) <= 3) found.push('expiresWithin3Days');
+    if (key.Expires === null) found.push('neverExpires');
+    if (days(key.Created) < -90) found.push('old');
+    if (key.IsLastUsedTimestampKnown && (key.LastUsedTimeStamp === null || days(key.LastUsedTimeStamp) < -90)) found.push('unused');
+    if (key.AccessLevel === 'ReadOnly') found.push('readOnly');
+    if (key.ActorType === 'AiAgent') found.push('aiAgent');
+    return found;
+  }
+
+  /** Every key of every user, read over HTTP as the admin: GET /api/users, then each user's keys. */
+  async function everyKey(sim: OctopusSimulator, adminId: string): Promise<Body[]> {
+    const headers = { 'X-Octopus-ApiKey': sim.credentials[adminId] ?? '' };
+    const users = (await call(`${sim.url}/api/users`, { headers })).body.Items;
+    const keys: Body[] = [];
+    for (const user of users) keys.push(...(await call(`${sim.url}/api/users/${user.Id}/apikeys`, { headers })).body.Items);
+    return keys;
+  }
+
+  it('the demo seed shows every risk, on users other than Maria, whose keys keep their ids', async () => {
+    const demo = demoOctopusUsers(NOW);
+    const sim = await startOctopusSimulator({ users: demo, now: () => NOW });
+    try {
+      const keys = await everyKey(sim, 'Users-1');
+      for (const risk of RISKS) {
+        expect(keys.filter((k) => k.UserId !== 'Users-1' && risks(k).includes(risk)), risk).not.toEqual([]);
+      }
+      expect(keys.filter((k) => k.UserId === 'Users-1').map((k) => k.Id)).toEqual([
+        'apikeys-MariaCliLaptop00000000001',
+        'apikeys-MariaGithubActions00000002',
+        'apikeys-MariaTerraform00000000003',
+      ]);
+      const users = (await call(`${sim.url}/api/users`, { headers: { 'X-Octopus-ApiKey': sim.credentials['Users-1'] ?? '' } })).body.Items;
+      expect(users.filter((u: Body) => u.IsService).map((u: Body) => u.Username)).toEqual(['svc-backup', 'svc-release-assistant']);
+      // Every user can sign in: each has a live key, reported as a credential.
+      expect(Object.keys(sim.credentials).sort()).toEqual(demo.map((u) => u.id).sort());
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('the governance seed has one key per risk, each showing that risk alone where it can', async () => {
+    const sim = await startOctopusSimulator({ users: governanceOctopusUsers(NOW), now: () => NOW });
+    try {
+      const byId = new Map((await everyKey(sim, 'Users-1')).map((k) => [k.Id, risks(k)]));
+      expect(Object.fromEntries(Object.entries(GOVERNANCE_KEY_IDS).map(([name, id]) => [name, byId.get(id)]))).toEqual({
+        healthy: [],
+        expired: ['expired'],
+        expiresIn3Days: ['expiresWithin3Days'],
+        neverExpires: ['neverExpires'],
+        old: ['old'],
+        neverUsed: ['unused'],
+        unusedFor120Days: ['old', 'unused'], // last used 120 days ago: created before that
+        lastUseUnknown: [],
+        readOnly: ['readOnly'],
+        aiAgent: ['aiAgent'],
+      });
+      expect(Object.keys(sim.credentials).sort()).toEqual(['Users-1', 'Users-2', 'Users-3']);
+    } finally {
+      await sim.close();
+    }
   });
 });
 

@@ -18,5 +18,5 @@ export {
   type HyperstackSimulator,
   type HyperstackSimulatorOptions,
 } from './hyperstack.js';
-export { demoHyperstackUsers, demoOctopusUsers } from './seed.js';
+export { GOVERNANCE_KEY_IDS, demoHyperstackUsers, demoOctopusUsers, governanceOctopusUsers } from './seed.js';
 export type { Fault, SimulatorControl } from './server.js';
