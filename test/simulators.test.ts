@@ -1000,6 +1000,97 @@ describe('Hyperstack simulator', () => {
     });
   });
 
+  describe('access tokens (contract §4)', () => {
+    const bearer = (user: number) => ({ Authorization: `Bearer ${sim.accessTokens[user] ?? ''}` });
+    const UNAUTHORIZED = { status: false, message: expect.any(String), error_reason: 'unauthorized' };
+
+    it('gives each seeded user an opaque access token, distinct from their keys', () => {
+      expect(sim.accessTokens).toHaveLength(2);
+      expect(new Set(sim.accessTokens).size).toBe(2);
+      for (const token of sim.accessTokens) {
+        expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(sim.credentials).not.toContain(token);
+      }
+    });
+
+    it('by default, every route takes `Authorization: Bearer <token>` as that user (scheme in any case)', async () => {
+      expect((await keysOf(bearer(1))).map((k: Body) => k.name)).toEqual(['notebook']);
+      expect((await keysOf({ Authorization: `bearer ${sim.accessTokens[0]}` })).map((k: Body) => k.id)).toEqual([58, 59]);
+      const made = await generate({ name: 'by-token' }, bearer(1));
+      expect(made.status).toBe(200);
+      expect((await keysOf(bob)).map((k: Body) => k.name)).toEqual(['notebook', 'by-token']);
+      expect((await update(made.body.api_key.id, { name: 'renamed' }, bearer(1))).status).toBe(200);
+      expect((await remove(made.body.api_key.id, bearer(1))).status).toBe(200);
+      // …and generate still takes api_key, as today's SDKs send it.
+      expect((await generate({ name: 'by-key' })).status).toBe(200);
+    });
+
+    it('a request with Authorization is judged by it alone: a bare token, an API key or an unknown token is 401', async () => {
+      const bad: Record<string, string>[] = [
+        { Authorization: sim.accessTokens[0] ?? '' }, // no "Bearer": refused
+        { Authorization: `Bearer ${ADA}` }, // an API key is not an access token
+        { Authorization: 'Bearer nope', api_key: ADA }, // a valid api_key does not rescue a bad token
+        { Authorization: 'Basic YWRhOnB3' },
+        { Authorization: '' },
+      ];
+      for (const headers of bad) {
+        const res = await call(`${sim.url}/api-key`, { headers });
+        expect(res.status, JSON.stringify(headers)).toBe(401);
+        expect(res.body).toEqual(UNAUTHORIZED);
+      }
+    });
+
+    it('takes the token from the seed, and refuses a token two users share', async () => {
+      await sim.close();
+      await start({
+        users: [
+          { name: 'ada', accessToken: 'ada-session-token', keys: [{ name: 'k', createdAt: '2026-01-01T00:00:00Z', secret: ADA }] },
+          { name: 'bob', keys: [{ name: 'k', createdAt: '2026-01-01T00:00:00Z', secret: BOB }] },
+        ],
+      });
+      expect(sim.accessTokens[0]).toBe('ada-session-token');
+      expect((await keysOf({ Authorization: 'Bearer ada-session-token' })).map((k: Body) => k.id)).toEqual([58]);
+      const twice = { name: 'x', accessToken: 'same', keys: [{ name: 'k', createdAt: '2026-01-01T00:00:00Z' }] };
+      await expect(startHyperstackSimulator({ users: [twice, { ...twice, name: 'y' }] })).rejects.toThrow(/already in use/);
+      await expect(startHyperstackSimulator({ users: [{ ...twice, accessToken: 'two words' }] })).rejects.toThrow(/one word/);
+    });
+
+    describe('strictSeedAuth', () => {
+      beforeEach(async () => {
+        await sim.close();
+        await start({ strictSeedAuth: true });
+      });
+
+      it('generate refuses api_key with 401 in the envelope and creates nothing; the access token works', async () => {
+        const refused = await generate({ name: 'by-key' });
+        expect(refused.status).toBe(401);
+        expect(refused.body).toEqual({ status: false, message: 'Access token is required', error_reason: 'unauthorized' });
+        expect(await keysOf(ada)).toHaveLength(2);
+        const made = await generate({ name: 'by-token', description: 'seed-conformant' }, bearer(0));
+        expect(made.status).toBe(200);
+        expect(made.body.api_key).toMatchObject({ id: 61, name: 'by-token', key: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      });
+
+      it('list, update and delete take either scheme', async () => {
+        expect((await keysOf(ada)).map((k: Body) => k.id)).toEqual([58, 59]);
+        expect((await keysOf(bearer(0))).map((k: Body) => k.id)).toEqual([58, 59]);
+        expect((await update(59, { name: 'tf' })).status).toBe(200);
+        expect((await update(59, { name: 'tf2' }, bearer(0))).status).toBe(200);
+        const made = await generate({ name: 'temp' }, bearer(0));
+        expect((await remove(made.body.api_key.id)).status).toBe(200);
+        expect((await remove(59, bearer(0))).status).toBe(200);
+      });
+
+      it('keeps 409 for a taken name on generate and on rename, whichever credential', async () => {
+        const taken = await generate({ name: 'ci-runner' }, bearer(0));
+        expect(taken.status).toBe(409);
+        expect(taken.body).toEqual({ status: false, message: expect.any(String), error_reason: 'already_exist' });
+        expect((await update(59, { name: 'ci-runner' }, bearer(0))).status).toBe(409);
+        expect((await update(59, { name: 'ci-runner' })).status).toBe(409);
+      });
+    });
+  });
+
   it('answers 404 for an unknown route and 405 (with Allow) for a wrong method, in the envelope', async () => {
     const unknown = await call(`${sim.url}/vm`, { headers: ada });
     expect(unknown.status).toBe(404);
