@@ -163,6 +163,7 @@ class KeyIndex {
   readonly #byDigest = new Map<string, StoredKey>();
 
   add(key: StoredKey): void {
+    if (this.#byId.has(key.id)) throw new Error(`Octopus: duplicate key id ${key.id}`);
     if (key.digest !== null && this.#byDigest.has(key.digest)) throw new Error(`key ${key.id}: the same secret is already in use`);
     this.#byId.set(key.id, key);
     if (key.digest !== null) this.#byDigest.set(key.digest, key);
@@ -292,7 +293,6 @@ export async function startOctopusSimulator(options: OctopusSimulatorOptions = {
   /** A key from seed-like input, with the secret it answers to (only its digest and hint are kept). */
   const makeKey = (user: User, k: OctopusKeyInput & { created: Date | string }, secret: string): StoredKey => {
     const what = `Octopus key '${k.purpose}' of ${user.id}`;
-    if (k.id !== undefined && keys.get(k.id)) throw new Error(`${what}: duplicate key id ${k.id}`);
     if (k.accessLevel !== undefined && !ACCESS_LEVELS.includes(k.accessLevel)) throw new RangeError(`${what}: accessLevel ${k.accessLevel}`);
     if (k.actorType !== undefined && !ACTOR_TYPES.includes(k.actorType)) throw new RangeError(`${what}: actorType ${k.actorType}`);
     const lastUsedKnown = k.lastUsedKnown ?? true;
