@@ -1,6 +1,9 @@
 // Raw-HTTP tests of the provider simulators (src/simulators): what a client sees on the wire.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  GOVERNANCE_KEY_IDS,
+  demoOctopusUsers,
+  governanceOctopusUsers,
   startHyperstackSimulator,
   startOctopusSimulator,
   type HyperstackSimulator,
@@ -196,7 +199,7 @@ describe('Octopus simulator', () => {
       expect(first.body).toMatchObject({ TotalResults: 4, ItemsPerPage: 3, NumberOfPages: 2, LastPageNumber: 1 });
       expect(first.body.Links).toEqual({
         Self: '/api/users/Users-1/apikeys?skip=0&take=3',
-        Template: '/api/users/Users-1/apikeys{?skip,take,partialPurpose}',
+        Template: '/api/users/Users-1/apikeys{?skip,take,partialPurpose,partialKeyword}',
         'Page.All': '/api/users/Users-1/apikeys?skip=0&take=2147483647',
         'Page.Current': '/api/users/Users-1/apikeys?skip=0&take=3',
         'Page.Last': '/api/users/Users-1/apikeys?skip=3&take=3',
@@ -392,6 +395,410 @@ describe('Octopus simulator', () => {
       expect(wrong.headers.get('allow')).toBe('GET, POST');
       expect(wrong.body).toEqual({ ErrorMessage: expect.any(String) });
     });
+  });
+
+  // ---- 2026 read fields, ActorType, last use ------------------------------------------------
+  describe('2026 read fields', () => {
+    const DAN_SECRET = 'API-DAN00000000000000000000001';
+    const seedWithFields = (): OctopusSimulatorOptions['users'] => [
+      {
+        id: 'Users-1',
+        username: 'ada',
+        displayName: 'Ada',
+        isAdmin: true,
+        keys: [{ purpose: 'CLI', created: '2026-02-20T09:00:00Z', expires: '2026-08-19T09:00:00Z', secret: ADA_SECRET }],
+      },
+      {
+        id: 'Users-4',
+        username: 'dan',
+        displayName: 'Dan',
+        keys: [
+          { purpose: 'grafana', created: '2026-02-01T00:00:00Z', accessLevel: 'ReadOnly', lastUsed: '2026-02-28T12:00:00Z' },
+          { purpose: 'copilot', created: '2026-01-01T00:00:00Z', accessLevel: 'Custom', actorType: 'AiAgent' },
+          { purpose: 'ancient', created: '2019-01-01T00:00:00Z', lastUsedKnown: false, lastUsed: '2020-01-01T00:00:00Z', secret: DAN_SECRET },
+        ],
+      },
+    ];
+
+    it('seed keys set AccessLevel, ActorType and last use; list and get write them', async () => {
+      await sim.close();
+      await start({ users: seedWithFields() });
+      const res = await list('/api/users/Users-4/apikeys');
+      const fields = (k: Body) => [k.Purpose, k.AccessLevel, k.ActorType, k.IsLastUsedTimestampKnown, k.LastUsedTimeStamp];
+      expect(res.body.Items.map(fields)).toEqual([
+        ['grafana', 'ReadOnly', 'User', true, '2026-02-28T12:00:00.000+00:00'],
+        ['copilot', 'Custom', 'AiAgent', true, null],
+        // Not known: no timestamp, even though the seed named one.
+        ['ancient', 'FullAccess', 'User', false, null],
+      ]);
+      for (const item of res.body.Items) {
+        expect((await call(`${base}/users/Users-4/apikeys/${item.Id}`, { headers: ada })).body).toEqual(item);
+      }
+    });
+
+    it('a key that authenticates a request gets LastUsedTimeStamp (and becomes known) at that moment', async () => {
+      await sim.close();
+      await start({ users: seedWithFields() });
+      clock = new Date('2026-03-02T08:00:00.000Z');
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': DAN_SECRET } })).status).toBe(200);
+      clock = new Date('2026-03-03T08:00:00.000Z');
+      const ancient = (await list('/api/users/Users-4/apikeys')).body.Items.find((k: Body) => k.Purpose === 'ancient');
+      expect(ancient).toMatchObject({ IsLastUsedTimestampKnown: true, LastUsedTimeStamp: '2026-03-02T08:00:00.000+00:00' });
+    });
+
+    it('an expired key that is refused is not counted as used', async () => {
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': BOB_EXPIRED } })).status).toBe(401);
+      expect(sim.keysOf('Users-2').find((k) => k.purpose === 'Old key')).toMatchObject({ lastUsedKnown: true, lastUsed: null });
+    });
+
+    it('create takes ActorType (default User, or AiAgent) and answers with it; the list agrees', async () => {
+      const agent = await create({ Purpose: 'release assistant', ActorType: 'AiAgent' });
+      expect(agent.status).toBe(200);
+      expect(agent.body).toMatchObject({ ActorType: 'AiAgent', IsLastUsedTimestampKnown: true, LastUsedTimeStamp: null });
+      expect(agent.body).not.toHaveProperty('AccessLevel'); // read models only (contract §3.1)
+      expect((await create({ Purpose: 'plain' })).body.ActorType).toBe('User');
+      const listed = (await list('/api/users/Users-1/apikeys?partialPurpose=release')).body.Items;
+      expect(listed).toEqual([expect.objectContaining({ Id: agent.body.Id, ActorType: 'AiAgent', AccessLevel: 'FullAccess' })]);
+    });
+
+    it.each([['Robot'], ['aiagent'], [null], [1]])('rejects ActorType %j with 400', async (actorType) => {
+      const res = await create({ Purpose: 'x', ActorType: actorType });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ ErrorMessage: 'There was a problem with your request.', Errors: ["ActorType must be 'User' or 'AiAgent'."] });
+      expect(sim.keysOf('Users-1')).toHaveLength(4);
+    });
+
+    it("readFields '2021' writes the 2021.2 shape and ignores ActorType on create, as an older server does", async () => {
+      await sim.close();
+      await start({ users: seedWithFields(), readFields: '2021' });
+      const NEW = ['AccessLevel', 'ActorType', 'IsLastUsedTimestampKnown', 'LastUsedTimeStamp'];
+      const listed = await list('/api/users/Users-4/apikeys');
+      const got = await call(`${base}/users/Users-4/apikeys/${listed.body.Items[0].Id}`, { headers: ada });
+      const created = await create({ Purpose: 'agent?', ActorType: 'Robot' }); // not validated either: unknown property
+      expect(created.status).toBe(200);
+      for (const body of [...listed.body.Items, got.body, created.body]) {
+        for (const field of NEW) expect(body).not.toHaveProperty(field);
+        expect(Object.keys(body)).toEqual(expect.arrayContaining(['Id', 'UserId', 'Purpose', 'ApiKey', 'Created', 'Expires', 'Links']));
+      }
+      expect(sim.keysOf('Users-1')[0]).toMatchObject({ purpose: 'agent?', actorType: 'User' });
+    });
+  });
+
+  // ---- listing: order, filters, paging ------------------------------------------------------
+  describe('list filters and order', () => {
+    it('partialKeyword matches Purpose or the hint, case-insensitively; TotalResults counts the matches', async () => {
+      const byHint = await list('/api/users/Users-1/apikeys?partialKeyword=api-ada');
+      expect(byHint.body.TotalResults).toBe(1);
+      expect(byHint.body.Items.map((k: Body) => k.Purpose)).toEqual(['CLI on laptop']);
+
+      const byPurpose = await list('/api/users/Users-1/apikeys?partialKeyword=DEPLOY');
+      expect(byPurpose.body.Items.map((k: Body) => k.Purpose)).toEqual(['GitHub Actions deploy']);
+
+      // Both filters: a key must match both.
+      const both = await list('/api/users/Users-1/apikeys?partialPurpose=terra&partialKeyword=state');
+      expect(both.body.Items.map((k: Body) => k.Purpose)).toEqual(['terraform state sync']);
+      expect(both.body.TotalResults).toBe(1);
+    });
+
+    it('filters before paging: skip/take walk the matches, and the links keep both filters', async () => {
+      const filtered = (await list('/api/users/Users-1/apikeys?partialPurpose=terraform')).body.Items.map((k: Body) => k.Id);
+      expect(filtered).toHaveLength(2);
+      const second = await list('/api/users/Users-1/apikeys?partialPurpose=terraform&partialKeyword=r&skip=1&take=1');
+      expect(second.body).toMatchObject({ TotalResults: 2, ItemsPerPage: 1, NumberOfPages: 2, LastPageNumber: 1 });
+      expect(second.body.Items.map((k: Body) => k.Id)).toEqual([filtered[1]]);
+      expect(second.body.Links).not.toHaveProperty('Page.Next');
+      const first = await list('/api/users/Users-1/apikeys?partialPurpose=terraform&partialKeyword=r&take=1');
+      expect(first.body.Links['Page.Next']).toBe('/api/users/Users-1/apikeys?skip=1&take=1&partialPurpose=terraform&partialKeyword=r');
+      expect(first.body.Links['Page.Last']).toBe('/api/users/Users-1/apikeys?skip=1&take=1&partialPurpose=terraform&partialKeyword=r');
+    });
+
+    it('an empty filter value filters nothing', async () => {
+      expect((await list('/api/users/Users-1/apikeys?partialPurpose=&partialKeyword=')).body.TotalResults).toBe(4);
+    });
+
+    it('listFilters: [] ignores both filters, as a 2021 server does, and leaves them out of the links', async () => {
+      await sim.close();
+      await start({ listFilters: [] });
+      const res = await list('/api/users/Users-1/apikeys?partialPurpose=terra&partialKeyword=x&take=1');
+      expect(res.body.TotalResults).toBe(4);
+      expect(res.body.Links.Template).toBe('/api/users/Users-1/apikeys{?skip,take}');
+      expect(res.body.Links['Page.Next']).toBe('/api/users/Users-1/apikeys?skip=1&take=1');
+    });
+
+    it('keeps newest-first order through creates, test-added keys of any age, and deletes', async () => {
+      const purposes = async () => (await list('/api/users/Users-1/apikeys')).body.Items.map((k: Body) => k.Purpose);
+      await create({ Purpose: 'made now' });
+      sim.addKey('Users-1', { purpose: 'from January', created: '2026-01-15T00:00:00Z' });
+      sim.addKey('Users-1', { purpose: 'from the future', created: '2026-04-01T00:00:00Z' });
+      const tie = sim.addKey('Users-1', { purpose: 'tie', created: '2025-12-01T08:30:00Z', id: 'apikeys-00000000000000000000000000' });
+      const listed = await purposes();
+      expect(listed.slice(0, 5)).toEqual(['from the future', 'made now', 'CLI on laptop', 'from January', 'GitHub Actions deploy']);
+      expect(listed[5]).toBe('tie'); // equal Created: lowest Id first
+      expect(sim.removeKey(tie.id)).toBe(true);
+      expect(await purposes()).toHaveLength(7);
+      expect((await purposes()).includes('tie')).toBe(false);
+    });
+
+    it('lists past the last page as empty, with no Page.Next', async () => {
+      const res = await list('/api/users/Users-1/apikeys?skip=10&take=3');
+      expect(res.body).toMatchObject({ TotalResults: 4, Items: [], NumberOfPages: 2, LastPageNumber: 1 });
+      expect(res.body.Links).not.toHaveProperty('Page.Next');
+    });
+  });
+
+  // ---- the whole instance -------------------------------------------------------------------
+  describe('whole instance', () => {
+    const instance = (): OctopusSimulatorOptions['users'] => [
+      {
+        id: 'Users-1',
+        username: 'ada',
+        displayName: 'Ada',
+        isAdmin: true,
+        keys: [{ purpose: 'CLI', created: '2026-02-20T09:00:00Z', expires: '2026-08-19T09:00:00Z', secret: ADA_SECRET }],
+      },
+      { id: 'Users-2', username: 'Zed', displayName: 'Zed', keys: [{ purpose: 'z', created: '2026-01-01T00:00:00Z', secret: BOB_EXPIRED }] },
+      { id: 'Users-3', username: 'svc-ci', displayName: 'CI robot', isService: true, keys: [{ purpose: 'ci', created: '2026-01-02T00:00:00Z' }] },
+      { id: 'Users-4', username: 'vault', displayName: 'Vault', isService: true, keysForbidden: true, keys: [{ purpose: 'v', created: '2026-01-03T00:00:00Z' }] },
+      { id: 'Users-5', username: 'gone', displayName: 'Left the company', isActive: false, emailAddress: 'gone@corp.example', keys: [{ purpose: 'g', created: '2026-01-04T00:00:00Z' }] },
+    ];
+    beforeEach(async () => {
+      await sim.close();
+      await start({ users: instance() });
+    });
+
+    it('GET /api/users: every user, sorted by username, as a ResourceCollection of UserResource', async () => {
+      const res = await list('/api/users');
+      expect(res.status).toBe(200);
+      const { Items: items, ...page } = res.body;
+      expect(page).toEqual({
+        ItemType: 'User',
+        TotalResults: 5,
+        ItemsPerPage: 30,
+        NumberOfPages: 1,
+        LastPageNumber: 0,
+        Links: {
+          Self: '/api/users?skip=0&take=30',
+          Template: '/api/users{?skip,take}',
+          'Page.All': '/api/users?skip=0&take=2147483647',
+          'Page.Current': '/api/users?skip=0&take=30',
+          'Page.Last': '/api/users?skip=0&take=30',
+        },
+      });
+      expect(items.map((u: Body) => u.Username)).toEqual(['ada', 'gone', 'svc-ci', 'vault', 'Zed']);
+      expect(items.find((u: Body) => u.Id === 'Users-3')).toEqual({
+        Id: 'Users-3',
+        Username: 'svc-ci',
+        DisplayName: 'CI robot',
+        IsActive: true,
+        IsService: true,
+        EmailAddress: null, // service accounts have none
+        Links: { Self: '/api/users/Users-3', ApiKeys: '/api/users/Users-3/apikeys{/id}{?skip,take}' },
+      });
+      expect(items.find((u: Body) => u.Id === 'Users-5')).toMatchObject({ IsActive: false, IsService: false, EmailAddress: 'gone@corp.example' });
+    });
+
+    it('pages users with skip/take', async () => {
+      const seen: string[] = [];
+      let next: string | undefined = '/api/users?take=2';
+      let pages = 0;
+      while (next) {
+        const page: Res = await list(next);
+        expect(page.body).toMatchObject({ TotalResults: 5, ItemsPerPage: 2, NumberOfPages: 3, LastPageNumber: 2 });
+        seen.push(...page.body.Items.map((u: Body) => u.Username));
+        next = page.body.Links['Page.Next'];
+        pages += 1;
+      }
+      expect(pages).toBe(3);
+      expect(seen).toEqual(['ada', 'gone', 'svc-ci', 'vault', 'Zed']);
+      expect((await list('/api/users?take=x')).status).toBe(400);
+    });
+
+    it('GET /api/users is for admins: anyone else gets 403, no credential 401', async () => {
+      const svc = { 'X-Octopus-ApiKey': sim.addKey('Users-3', { purpose: 'probe' }).secret };
+      const res = await list('/api/users', svc);
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({
+        ErrorMessage: 'You do not have permission to perform this action. Please contact your Octopus administrator. Missing permission: UserView',
+      });
+      expect((await list('/api/users', {})).status).toBe(401);
+    });
+
+    it("keysForbidden: every route of that user's keys answers 403 to the admin, and works for the user", async () => {
+      const [vaultKey] = sim.keysOf('Users-4');
+      const attempts = [
+        call(`${base}/users/Users-4/apikeys`, { headers: ada }),
+        call(`${base}/users/Users-4/apikeys/${vaultKey?.id}`, { headers: ada }),
+        create({ Purpose: 'rotate' }, 'Users-4', ada),
+        call(`${base}/users/Users-4/apikeys/${vaultKey?.id}`, { method: 'DELETE', headers: ada }),
+      ];
+      for (const res of await Promise.all(attempts)) {
+        expect(res.status).toBe(403);
+        expect(res.body.ErrorMessage).toMatch(/^You do not have permission/);
+      }
+      // The other users' keys still read fine, and the user reads their own.
+      expect((await list('/api/users/Users-3/apikeys')).status).toBe(200);
+      const own = { 'X-Octopus-ApiKey': sim.addKey('Users-4', { purpose: 'own' }).secret };
+      expect((await list('/api/users/Users-4/apikeys', own)).body.TotalResults).toBe(2);
+      expect(sim.keysOf('Users-4')).toHaveLength(2);
+    });
+
+    it("an inactive user's keys authenticate nothing, and give no credential", async () => {
+      expect(sim.credentials).not.toHaveProperty('Users-5');
+      const { secret } = sim.addKey('Users-5', { purpose: 'still here' });
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': secret } })).status).toBe(401);
+      expect((await list('/api/users/Users-5/apikeys')).body.TotalResults).toBe(2); // the admin still sees them
+    });
+  });
+
+  // ---- test controls --------------------------------------------------------------------------
+  describe('test controls', () => {
+    it('addKey: the key is listed in its place, its secret authenticates once returned, and never shows again', async () => {
+      const added = sim.addKey('Users-2', {
+        purpose: 'added by a test',
+        created: '2026-02-15T00:00:00Z',
+        expires: '2026-05-01T00:00:00Z',
+        accessLevel: 'ReadOnly',
+        actorType: 'AiAgent',
+      });
+      expect(added).toEqual({ id: expect.stringMatching(/^apikeys-[0-9A-Za-z]{26}$/), secret: expect.stringMatching(/^API-[A-Z0-9]{26}$/) });
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': added.secret } })).body.Id).toBe('Users-2');
+      const listed = await list('/api/users/Users-2/apikeys');
+      expect(listed.text).not.toContain(added.secret);
+      expect(listed.body.Items[0]).toMatchObject({
+        Id: added.id,
+        Purpose: 'added by a test',
+        Created: '2026-02-15T00:00:00.000+00:00',
+        Expires: '2026-05-01T00:00:00.000+00:00',
+        AccessLevel: 'ReadOnly',
+        ActorType: 'AiAgent',
+        LastUsedTimeStamp: octoDate(START),
+        ApiKey: { Hint: added.secret.slice(0, 8) },
+      });
+      // Defaults: created now, never expires, with a given id and secret.
+      const fixed = sim.addKey('Users-3', { purpose: 'fixed', id: 'apikeys-Fixed000000000000000000001', secret: 'API-FIXED0000000000000000000001' });
+      expect(fixed).toEqual({ id: 'apikeys-Fixed000000000000000000001', secret: 'API-FIXED0000000000000000000001' });
+      expect(sim.keysOf('Users-3')).toEqual([
+        {
+          id: fixed.id,
+          userId: 'Users-3',
+          purpose: 'fixed',
+          hint: 'API-FIXE',
+          created: START,
+          expires: null,
+          accessLevel: 'FullAccess',
+          actorType: 'User',
+          lastUsedKnown: true,
+          lastUsed: null,
+        },
+      ]);
+    });
+
+    it('addKey refuses an unknown user, a duplicate id and a bad enum value', () => {
+      expect(() => sim.addKey('Users-9', { purpose: 'x' })).toThrow(/no user Users-9/);
+      const { id } = sim.addKey('Users-3', { purpose: 'x' });
+      expect(() => sim.addKey('Users-3', { purpose: 'y', id })).toThrow(/duplicate key id/);
+      expect(() => sim.addKey('Users-3', { purpose: 'y', accessLevel: 'Admin' as never })).toThrow(RangeError);
+      expect(() => sim.keysOf('Users-9')).toThrow(/no user Users-9/);
+    });
+
+    it('removeKey: gone from the list and get, no longer a credential; false the second time', async () => {
+      const { id, secret } = sim.addKey('Users-1', { purpose: 'doomed' });
+      expect(sim.removeKey(id)).toBe(true);
+      expect(sim.removeKey(id)).toBe(false);
+      expect((await call(`${base}/users/me`, { headers: { 'X-Octopus-ApiKey': secret } })).status).toBe(401);
+      expect((await call(`${base}/users/Users-1/apikeys/${id}`, { headers: ada })).status).toBe(404);
+      expect((await list('/api/users/Users-1/apikeys')).body.TotalResults).toBe(4);
+    });
+
+    it('changes between two page fetches show in the next page, as on a real server (offsets shift)', async () => {
+      const first = (await list('/api/users/Users-1/apikeys?take=2')).body;
+      const lastOfFirst = first.Items[1].Id;
+      const added = sim.addKey('Users-1', { purpose: 'newest, added between pages' }); // created now: goes to the top
+      const second = (await list(first.Links['Page.Next'])).body;
+      expect(second.Items[0].Id).toBe(lastOfFirst); // seen twice by a client that pages by offset
+      expect(second.TotalResults).toBe(5);
+
+      const thirdKey = second.Items[1].Id;
+      sim.removeKey(added.id);
+      sim.removeKey(lastOfFirst);
+      const again = (await list(first.Links['Page.Next'])).body;
+      expect(again.TotalResults).toBe(3);
+      expect(again.Items.map((k: Body) => k.Id)).not.toContain(thirdKey); // it slid into the first page: unseen by that client
+      expect(again.Items).toHaveLength(1);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('Octopus seeds and governance risks', () => {
+  const NOW = new Date('2026-03-01T12:00:00.000Z');
+  const RISKS = ['expired', 'expiresWithin3Days', 'neverExpires', 'old', 'unused', 'readOnly', 'aiAgent'] as const;
+
+  /** The risks a listed key shows, by the rules of the issues: 90 days for old and unused. */
+  function risks(key: Body): string[] {
+    const days = (iso: string) => (Date.parse(iso) - NOW.getTime()) / DAY;
+    const found: string[] = [];
+    if (key.Expires !== null && days(key.Expires) <= 0) found.push('expired');
+    if (key.Expires !== null && days(key.Expires) > 0 && days(key.Expires) <= 3) found.push('expiresWithin3Days');
+    if (key.Expires === null) found.push('neverExpires');
+    if (days(key.Created) < -90) found.push('old');
+    if (key.IsLastUsedTimestampKnown && (key.LastUsedTimeStamp === null || days(key.LastUsedTimeStamp) < -90)) found.push('unused');
+    if (key.AccessLevel === 'ReadOnly') found.push('readOnly');
+    if (key.ActorType === 'AiAgent') found.push('aiAgent');
+    return found;
+  }
+
+  /** Every key of every user, read over HTTP as the admin: GET /api/users, then each user's keys. */
+  async function everyKey(sim: OctopusSimulator, adminId: string): Promise<Body[]> {
+    const headers = { 'X-Octopus-ApiKey': sim.credentials[adminId] ?? '' };
+    const users = (await call(`${sim.url}/api/users`, { headers })).body.Items;
+    const keys: Body[] = [];
+    for (const user of users) keys.push(...(await call(`${sim.url}/api/users/${user.Id}/apikeys`, { headers })).body.Items);
+    return keys;
+  }
+
+  it('the demo seed shows every risk, on users other than Maria, whose keys keep their ids', async () => {
+    const demo = demoOctopusUsers(NOW);
+    const sim = await startOctopusSimulator({ users: demo, now: () => NOW });
+    try {
+      const keys = await everyKey(sim, 'Users-1');
+      for (const risk of RISKS) {
+        expect(keys.filter((k) => k.UserId !== 'Users-1' && risks(k).includes(risk)), risk).not.toEqual([]);
+      }
+      expect(keys.filter((k) => k.UserId === 'Users-1').map((k) => k.Id)).toEqual([
+        'apikeys-MariaCliLaptop00000000001',
+        'apikeys-MariaGithubActions00000002',
+        'apikeys-MariaTerraform00000000003',
+      ]);
+      const users = (await call(`${sim.url}/api/users`, { headers: { 'X-Octopus-ApiKey': sim.credentials['Users-1'] ?? '' } })).body.Items;
+      expect(users.filter((u: Body) => u.IsService).map((u: Body) => u.Username)).toEqual(['svc-backup', 'svc-release-assistant']);
+      // Every user can sign in: each has a live key, reported as a credential.
+      expect(Object.keys(sim.credentials).sort()).toEqual(demo.map((u) => u.id).sort());
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('the governance seed has one key per risk, each showing that risk alone where it can', async () => {
+    const sim = await startOctopusSimulator({ users: governanceOctopusUsers(NOW), now: () => NOW });
+    try {
+      const byId = new Map((await everyKey(sim, 'Users-1')).map((k) => [k.Id, risks(k)]));
+      expect(Object.fromEntries(Object.entries(GOVERNANCE_KEY_IDS).map(([name, id]) => [name, byId.get(id)]))).toEqual({
+        healthy: [],
+        expired: ['expired'],
+        expiresIn3Days: ['expiresWithin3Days'],
+        neverExpires: ['neverExpires'],
+        old: ['old'],
+        neverUsed: ['unused'],
+        unusedFor120Days: ['old', 'unused'], // last used 120 days ago: created before that
+        lastUseUnknown: [],
+        readOnly: ['readOnly'],
+        aiAgent: ['aiAgent'],
+      });
+      expect(Object.keys(sim.credentials).sort()).toEqual(['Users-1', 'Users-2', 'Users-3']);
+    } finally {
+      await sim.close();
+    }
   });
 });
 
@@ -590,6 +997,97 @@ describe('Hyperstack simulator', () => {
       expect((await remove(60)).status).toBe(404);
       expect((await remove('sixty')).status).toBe(400);
       expect(await keysOf(bob)).toHaveLength(1);
+    });
+  });
+
+  describe('access tokens (contract §4)', () => {
+    const bearer = (user: number) => ({ Authorization: `Bearer ${sim.accessTokens[user] ?? ''}` });
+    const UNAUTHORIZED = { status: false, message: expect.any(String), error_reason: 'unauthorized' };
+
+    it('gives each seeded user an opaque access token, distinct from their keys', () => {
+      expect(sim.accessTokens).toHaveLength(2);
+      expect(new Set(sim.accessTokens).size).toBe(2);
+      for (const token of sim.accessTokens) {
+        expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(sim.credentials).not.toContain(token);
+      }
+    });
+
+    it('by default, every route takes `Authorization: Bearer <token>` as that user (scheme in any case)', async () => {
+      expect((await keysOf(bearer(1))).map((k: Body) => k.name)).toEqual(['notebook']);
+      expect((await keysOf({ Authorization: `bearer ${sim.accessTokens[0]}` })).map((k: Body) => k.id)).toEqual([58, 59]);
+      const made = await generate({ name: 'by-token' }, bearer(1));
+      expect(made.status).toBe(200);
+      expect((await keysOf(bob)).map((k: Body) => k.name)).toEqual(['notebook', 'by-token']);
+      expect((await update(made.body.api_key.id, { name: 'renamed' }, bearer(1))).status).toBe(200);
+      expect((await remove(made.body.api_key.id, bearer(1))).status).toBe(200);
+      // …and generate still takes api_key, as today's SDKs send it.
+      expect((await generate({ name: 'by-key' })).status).toBe(200);
+    });
+
+    it('a request with Authorization is judged by it alone: a bare token, an API key or an unknown token is 401', async () => {
+      const bad: Record<string, string>[] = [
+        { Authorization: sim.accessTokens[0] ?? '' }, // no "Bearer": refused
+        { Authorization: `Bearer ${ADA}` }, // an API key is not an access token
+        { Authorization: 'Bearer nope', api_key: ADA }, // a valid api_key does not rescue a bad token
+        { Authorization: 'Basic YWRhOnB3' },
+        { Authorization: '' },
+      ];
+      for (const headers of bad) {
+        const res = await call(`${sim.url}/api-key`, { headers });
+        expect(res.status, JSON.stringify(headers)).toBe(401);
+        expect(res.body).toEqual(UNAUTHORIZED);
+      }
+    });
+
+    it('takes the token from the seed, and refuses a token two users share', async () => {
+      await sim.close();
+      await start({
+        users: [
+          { name: 'ada', accessToken: 'ada-session-token', keys: [{ name: 'k', createdAt: '2026-01-01T00:00:00Z', secret: ADA }] },
+          { name: 'bob', keys: [{ name: 'k', createdAt: '2026-01-01T00:00:00Z', secret: BOB }] },
+        ],
+      });
+      expect(sim.accessTokens[0]).toBe('ada-session-token');
+      expect((await keysOf({ Authorization: 'Bearer ada-session-token' })).map((k: Body) => k.id)).toEqual([58]);
+      const twice = { name: 'x', accessToken: 'same', keys: [{ name: 'k', createdAt: '2026-01-01T00:00:00Z' }] };
+      await expect(startHyperstackSimulator({ users: [twice, { ...twice, name: 'y' }] })).rejects.toThrow(/already in use/);
+      await expect(startHyperstackSimulator({ users: [{ ...twice, accessToken: 'two words' }] })).rejects.toThrow(/one word/);
+    });
+
+    describe('strictSeedAuth', () => {
+      beforeEach(async () => {
+        await sim.close();
+        await start({ strictSeedAuth: true });
+      });
+
+      it('generate refuses api_key with 401 in the envelope and creates nothing; the access token works', async () => {
+        const refused = await generate({ name: 'by-key' });
+        expect(refused.status).toBe(401);
+        expect(refused.body).toEqual({ status: false, message: 'Access token is required', error_reason: 'unauthorized' });
+        expect(await keysOf(ada)).toHaveLength(2);
+        const made = await generate({ name: 'by-token', description: 'seed-conformant' }, bearer(0));
+        expect(made.status).toBe(200);
+        expect(made.body.api_key).toMatchObject({ id: 61, name: 'by-token', key: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      });
+
+      it('list, update and delete take either scheme', async () => {
+        expect((await keysOf(ada)).map((k: Body) => k.id)).toEqual([58, 59]);
+        expect((await keysOf(bearer(0))).map((k: Body) => k.id)).toEqual([58, 59]);
+        expect((await update(59, { name: 'tf' })).status).toBe(200);
+        expect((await update(59, { name: 'tf2' }, bearer(0))).status).toBe(200);
+        const made = await generate({ name: 'temp' }, bearer(0));
+        expect((await remove(made.body.api_key.id)).status).toBe(200);
+        expect((await remove(59, bearer(0))).status).toBe(200);
+      });
+
+      it('keeps 409 for a taken name on generate and on rename, whichever credential', async () => {
+        const taken = await generate({ name: 'ci-runner' }, bearer(0));
+        expect(taken.status).toBe(409);
+        expect(taken.body).toEqual({ status: false, message: expect.any(String), error_reason: 'already_exist' });
+        expect((await update(59, { name: 'ci-runner' }, bearer(0))).status).toBe(409);
+        expect((await update(59, { name: 'ci-runner' })).status).toBe(409);
+      });
     });
   });
 

@@ -13,6 +13,7 @@ import {
   startOctopusSimulator,
   type HyperstackSimulator,
   type HyperstackSimulatorOptions,
+  type OctopusSeedUser,
   type OctopusSimulator,
 } from '../src/simulators/index.js';
 
@@ -93,49 +94,61 @@ describe.skipIf(missing.length > 0)('Octopus simulator conforms to octopus-swagg
   };
   // Swagger 2.0 cannot say "nullable"; these are the nulls the contract documents (.NET writes null for
   // "no value"): NewValue is write-only (null on reads), Hint is null for keys older than hints,
-  // Expires is null for never-expiring keys (the real 2021 create response in contract §3.1).
+  // Expires is null for never-expiring keys (the real 2021 create response in contract §3.1), and a
+  // service account has no e-mail address.
   const NULLABLE: Record<string, string[]> = {
     SensitiveValue: ['NewValue', 'Hint'],
     ApiKeyResource: ['Expires'],
     ApiKeyCreatedResource: ['Expires'],
+    UserResource: ['EmailAddress'],
   };
 
   let doc: Json;
   let sim: OctopusSimulator;
   let schema: (ref: string) => ValidateFunction;
+  /** The 2021.2 definitions exactly (nulls aside): what readFields '2021' must satisfy. */
+  let schema2021: (ref: string) => ValidateFunction;
   const headers = (userId = 'Users-1') => ({ 'X-Octopus-ApiKey': sim.credentials[userId] ?? '' });
+  const users: OctopusSeedUser[] = [
+    {
+      id: 'Users-1',
+      username: 'ada',
+      displayName: 'Ada Lovelace',
+      isAdmin: true,
+      keys: [
+        { purpose: 'CLI', created: '2026-01-01T00:00:00Z', expires: '2099-01-01T00:00:00Z' },
+        { purpose: 'legacy, never expires', created: '2020-01-01T00:00:00Z', expires: null, lastUsedKnown: false },
+        { purpose: 'Terraform', created: '2026-02-01T00:00:00Z', expires: '2099-06-01T00:00:00Z', accessLevel: 'ReadOnly', lastUsed: '2026-02-02T00:00:00Z' },
+        { purpose: 'agent', created: '2026-02-03T00:00:00Z', expires: '2099-06-01T00:00:00Z', accessLevel: 'Custom', actorType: 'AiAgent' },
+      ],
+    },
+    { id: 'Users-2', username: 'bob', displayName: 'Bob', keys: [{ purpose: 'x', created: '2026-01-01T00:00:00Z' }] },
+    { id: 'Users-3', username: 'carol', displayName: 'Carol', keys: [] },
+    { id: 'Users-4', username: 'svc-ci', displayName: 'CI', isService: true, keys: [{ purpose: 'ci', created: '2026-01-01T00:00:00Z' }] },
+    { id: 'Users-5', username: 'vault', displayName: 'Vault', keysForbidden: true, keys: [] },
+  ];
 
-  beforeAll(async () => {
-    doc = JSON.parse(readFileSync(OCTOPUS_SPEC, 'utf8')) as Json;
+  const compile = (extraFields: boolean) => {
     const definitions = toJsonSchema(doc.definitions) as Record<string, Json>;
     for (const [name, props] of Object.entries(NULLABLE)) {
       const properties = definitions[name]?.properties as Record<string, Json>;
       for (const prop of props) properties[prop] = allowNull(properties[prop] ?? {});
     }
-    for (const name of ['ApiKeyResource', 'ApiKeyCreatedResource']) {
-      Object.assign(definitions[name]?.properties as Json, FIELDS_SINCE_2021_2);
+    if (extraFields) {
+      for (const name of ['ApiKeyResource', 'ApiKeyCreatedResource']) {
+        Object.assign(definitions[name]?.properties as Json, FIELDS_SINCE_2021_2);
+      }
     }
     const ajv = makeAjv('rfc3339');
     ajv.addSchema({ $id: 'octopus', definitions } as AnySchema);
-    schema = (ref) => ajv.compile({ $ref: `octopus${ref}` });
+    return (ref: string) => ajv.compile({ $ref: `octopus${ref}` });
+  };
 
-    sim = await startOctopusSimulator({
-      users: [
-        {
-          id: 'Users-1',
-          username: 'ada',
-          displayName: 'Ada Lovelace',
-          isAdmin: true,
-          keys: [
-            { purpose: 'CLI', created: '2026-01-01T00:00:00Z', expires: '2099-01-01T00:00:00Z' },
-            { purpose: 'legacy, never expires', created: '2020-01-01T00:00:00Z', expires: null },
-            { purpose: 'Terraform', created: '2026-02-01T00:00:00Z', expires: '2099-06-01T00:00:00Z' },
-          ],
-        },
-        { id: 'Users-2', username: 'bob', displayName: 'Bob', keys: [{ purpose: 'x', created: '2026-01-01T00:00:00Z' }] },
-        { id: 'Users-3', username: 'carol', displayName: 'Carol', keys: [] },
-      ],
-    });
+  beforeAll(async () => {
+    doc = JSON.parse(readFileSync(OCTOPUS_SPEC, 'utf8')) as Json;
+    schema = compile(true);
+    schema2021 = compile(false);
+    sim = await startOctopusSimulator({ users });
   });
   afterAll(() => sim?.close());
 
@@ -144,11 +157,12 @@ describe.skipIf(missing.length > 0)('Octopus simulator conforms to octopus-swagg
     expect(responseRef(doc, '/users/{userId}/apikeys/{id}', 'get', '200')).toBe('#/definitions/ApiKeyResource');
     expect(responseRef(doc, '/users/{userId}/apikeys', 'post', '200')).toBe('#/definitions/ApiKeyCreatedResource');
     expect(responseRef(doc, '/users/{id}', 'get', '404')).toBe('#/definitions/Error');
+    expect(responseRef(doc, '/users', 'get', '200')).toBe('#/definitions/UserResourceCollection');
   });
 
   it('list → ApiKeyResourceCollection (several pages, one page, empty)', async () => {
     const validate = schema(responseRef(doc, '/users/{userId}/apikeys', 'get', '200'));
-    for (const query of ['?take=2', '?skip=2&take=2', '', '?partialPurpose=cli']) {
+    for (const query of ['?take=2', '?skip=2&take=2', '', '?partialPurpose=cli', '?partialKeyword=api-&take=1']) {
       const res = await fetchJson(`${sim.url}/api/users/Users-1/apikeys${query}`, { headers: headers() });
       expect(res.status).toBe(200);
       expectValid(validate, res.body, `list${query}`);
@@ -173,19 +187,53 @@ describe.skipIf(missing.length > 0)('Octopus simulator conforms to octopus-swagg
 
   it('create → ApiKeyCreatedResource (default expiry, explicit null, explicit date)', async () => {
     const validate = schema(responseRef(doc, '/users/{userId}/apikeys', 'post', '200'));
-    for (const body of [{ Purpose: 'a' }, { Purpose: 'b', Expires: null }, { Purpose: 'c', Expires: '2026-12-31T00:00:00Z', UserId: 'Users-1' }]) {
+    const bodies = [
+      { Purpose: 'a' },
+      { Purpose: 'b', Expires: null },
+      { Purpose: 'c', Expires: '2026-12-31T00:00:00Z', UserId: 'Users-1' },
+      { Purpose: 'd', ActorType: 'AiAgent' },
+    ];
+    for (const body of bodies) {
       const res = await fetchJson(`${sim.url}/api/users/Users-1/apikeys`, { method: 'POST', headers: headers(), body });
       expect(res.status).toBe(200);
       expectValid(validate, res.body, `create ${JSON.stringify(body)}`);
     }
   });
 
-  it('user resources → UserResource', async () => {
+  it('user resources → UserResource (a service account included)', async () => {
     const validate = schema(responseRef(doc, '/users/{id}', 'get', '200'));
-    for (const route of ['/api/users/me', '/api/users/Users-2']) {
+    for (const route of ['/api/users/me', '/api/users/Users-2', '/api/users/Users-4']) {
       const res = await fetchJson(`${sim.url}${route}`, { headers: headers() });
       expect(res.status).toBe(200);
       expectValid(validate, res.body, route);
+    }
+  });
+
+  it('the users list → UserResourceCollection (one page, several pages)', async () => {
+    const validate = schema(responseRef(doc, '/users', 'get', '200'));
+    for (const query of ['', '?take=2', '?skip=4&take=2']) {
+      const res = await fetchJson(`${sim.url}/api/users${query}`, { headers: headers() });
+      expect(res.status).toBe(200);
+      expectValid(validate, res.body, `users${query}`);
+    }
+  });
+
+  it("readFields '2021' → the 2021.2 definitions with no allowance for 2026 fields", async () => {
+    const old = await startOctopusSimulator({ users, readFields: '2021' });
+    try {
+      const as = { 'X-Octopus-ApiKey': old.credentials['Users-1'] ?? '' };
+      const list = await fetchJson(`${old.url}/api/users/Users-1/apikeys`, { headers: as });
+      expectValid(schema2021(responseRef(doc, '/users/{userId}/apikeys', 'get', '200')), list.body, 'list 2021');
+      const [first] = dig(list.body, 'Items') as Json[];
+      const one = await fetchJson(`${old.url}/api/users/Users-1/apikeys/${String(first?.Id)}`, { headers: as });
+      expectValid(schema2021(responseRef(doc, '/users/{userId}/apikeys/{id}', 'get', '200')), one.body, 'get 2021');
+      const created = await fetchJson(`${old.url}/api/users/Users-1/apikeys`, { method: 'POST', headers: as, body: { Purpose: 'p', ActorType: 'AiAgent' } });
+      expectValid(schema2021(responseRef(doc, '/users/{userId}/apikeys', 'post', '200')), created.body, 'create 2021');
+      // The 2026 shape does not pass the strict 2021.2 definitions: the check above could fail.
+      const now = await fetchJson(`${sim.url}/api/users/Users-1/apikeys/${String(first?.Id)}`, { headers: headers() });
+      expect(schema2021(responseRef(doc, '/users/{userId}/apikeys/{id}', 'get', '200'))(now.body)).toBe(false);
+    } finally {
+      await old.close();
     }
   });
 
@@ -198,6 +246,8 @@ describe.skipIf(missing.length > 0)('Octopus simulator conforms to octopus-swagg
     const cases: [number, string, Parameters<typeof fetchJson>[1]][] = [
       [401, '/api/users/Users-1/apikeys', {}],
       [403, '/api/users/Users-1/apikeys', { headers: headers('Users-2') }],
+      [403, '/api/users', { headers: headers('Users-2') }],
+      [403, '/api/users/Users-5/apikeys', { headers: headers() }],
       [404, '/api/users/Users-9/apikeys', { headers: headers() }],
       [404, '/api/users/Users-1/apikeys/apikeys-nope', { headers: headers() }],
       [404, '/api/nothing-here', { headers: headers() }],
@@ -245,6 +295,39 @@ describe.skipIf(missing.length > 0)('Hyperstack simulator conforms to hyperstack
     expect(responseRef(doc, '/api-key/{api_key_id}', 'put', '200')).toBe('#/components/schemas/GenerateUpdateApiKeyResponseModel');
     expect(responseRef(doc, '/api-key/{api_key_id}', 'delete', '200')).toBe('#/components/schemas/CommonResponseModel');
     expect(responseRef(doc, '/api-key/generate', 'post', '409')).toBe('#/components/schemas/ErrorResponseModel');
+  });
+
+  it("strictSeedAuth accepts exactly the schemes each operation's `security` lists", async () => {
+    const sim = await startHyperstackSimulator({ strictSeedAuth: true });
+    try {
+      const schemes = { apiKey: { api_key: sim.credentials[0] ?? '' }, accessToken: { Authorization: `Bearer ${sim.accessTokens[0]}` } };
+      // One request per operation that gets past authentication with a 200 (or 404 for a missing id).
+      const operations: [string, string, string, unknown][] = [
+        ['/api-key', 'get', '/api-key', undefined],
+        ['/api-key/generate', 'post', '/api-key/generate', { name: 'from-conformance' }],
+        ['/api-key/{api_key_id}', 'put', '/api-key/999', { name: 'x' }],
+        ['/api-key/{api_key_id}', 'delete', '/api-key/999', undefined],
+      ];
+      let names = 0;
+      for (const [route, method, url, body] of operations) {
+        const security = dig(doc, 'paths', route, method, 'security') as Record<string, unknown>[];
+        const allowed = new Set(security.flatMap((requirement) => Object.keys(requirement)));
+        for (const [scheme, headers] of Object.entries(schemes)) {
+          const sent = body === undefined ? undefined : { ...(body as Json), name: `n${names++}` };
+          const res = await fetchJson(`${sim.url}${url}`, { method: method.toUpperCase(), headers, body: sent });
+          const what = `${method} ${route} with ${scheme}`;
+          if (allowed.has(scheme)) expect([200, 404], what).toContain(res.status);
+          else {
+            expect(res.status, what).toBe(401);
+            expectValid(schemas.rfc3339(responseRef(doc, route, method, '401')), res.body, what);
+          }
+        }
+      }
+      // The document does say it: generate needs the token, the others take either.
+      expect(dig(doc, 'paths', '/api-key/generate', 'post', 'security')).toEqual([{ accessToken: [] }]);
+    } finally {
+      await sim.close();
+    }
   });
 
   // emptyDescription: null is deliberately off-spec (description is a plain string there): it exists

@@ -1,5 +1,5 @@
 // Hyperstack (Infrahub) simulator: the four /v1/api-key routes, per shared/contracts/hyperstack.md.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { demoHyperstackUsers } from './seed.js';
 import {
   KeyStore,
@@ -25,6 +25,8 @@ export interface HyperstackSeedUser {
   name: string;
   /** at least one: a user authenticates with one of their own keys */
   keys: HyperstackSeedKey[];
+  /** the user's console login access token, sent as `Authorization: Bearer <token>`; generated when omitted */
+  accessToken?: string;
 }
 export interface HyperstackSimulatorOptions {
   host?: string;
@@ -40,6 +42,12 @@ export interface HyperstackSimulatorOptions {
   createdAtFormat?: 'naive' | 'zulu';
   /** how a key without description is written (default '') */
   emptyDescription?: '' | null | 'absent';
+  /**
+   * Follow the OpenAPI document's security strictly (contract §4): generate needs the access token and
+   * refuses `api_key` (401); list, update and delete take either. Default false: generate also takes
+   * `api_key`, as every SDK since Dec 2025 sends it.
+   */
+  strictSeedAuth?: boolean;
   now?: () => Date;
 }
 export interface HyperstackSimulator extends SimulatorControl {
@@ -47,6 +55,8 @@ export interface HyperstackSimulator extends SimulatorControl {
   readonly url: string;
   /** a working secret per seeded user (their first seeded key), in seed order */
   readonly credentials: string[];
+  /** each seeded user's access token, in seed order (send as `Authorization: Bearer <token>`) */
+  readonly accessTokens: string[];
 }
 
 interface StoredKey {
@@ -79,6 +89,8 @@ export async function startHyperstackSimulator(options: HyperstackSimulatorOptio
   const emptyDescription = options.emptyDescription === undefined ? '' : options.emptyDescription; // null is a mode
   const keys = new KeyStore<StoredKey>();
   const credentials: string[] = [];
+  const accessTokens: string[] = [];
+  const tokenOwners = new Map<string, number>(); // by the token's digest, like keys
   let nextId = FIRST_KEY_ID;
 
   const addKey = (owner: number, secret: string, name: string, description: string | null, created: Date) =>
@@ -86,6 +98,12 @@ export async function startHyperstackSimulator(options: HyperstackSimulatorOptio
 
   for (const [owner, seed] of (options.users ?? demoHyperstackUsers(now())).entries()) {
     if (seed.keys.length === 0) throw new Error(`Hyperstack seed user '${seed.name}' needs at least one key to sign in with`);
+    // Opaque to clients, as login tokens are; 32 random bytes like a session secret.
+    const token = seed.accessToken ?? randomBytes(32).toString('base64url');
+    if (token.trim() === '' || /\s/.test(token)) throw new Error(`Hyperstack seed user '${seed.name}': an access token is one word`);
+    if (tokenOwners.has(digest(token))) throw new Error(`Hyperstack seed user '${seed.name}': the access token is already in use`);
+    tokenOwners.set(digest(token), owner);
+    accessTokens.push(token);
     for (const k of seed.keys) {
       const secret = k.secret ?? randomUUID();
       addKey(owner, secret, k.name, k.description || null, toDate(k.createdAt, `Hyperstack seed key '${k.name}'`));
@@ -93,8 +111,20 @@ export async function startHyperstackSimulator(options: HyperstackSimulatorOptio
     }
   }
 
-  /** The caller's user index, from the raw `api_key` header (no prefix). */
-  const authenticate = (ctx: RequestContext): number => {
+  /**
+   * The caller's user index. A request that sends `Authorization` is judged by it alone: it must be
+   * `Bearer <access token>` (scheme in any case; a bare token is refused, as the documented scheme is
+   * "Bearer Token"). Otherwise the raw `api_key` header (no prefix), unless the route needs the token.
+   */
+  const authenticate = (ctx: RequestContext, accepts: 'api_key or token' | 'token' = 'api_key or token'): number => {
+    const authorization = ctx.header('authorization');
+    if (authorization !== undefined) {
+      const token = /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
+      const owner = token === undefined ? undefined : tokenOwners.get(digest(token));
+      if (owner === undefined) throw new Rejection(fail(401, 'unauthorized', 'Invalid access token'));
+      return owner;
+    }
+    if (accepts === 'token') throw new Rejection(fail(401, 'unauthorized', 'Access token is required'));
     const secret = ctx.header('api_key');
     if (!secret) throw new Rejection(fail(401, 'unauthorized', 'API key is required'));
     const key = keys.findBySecret(secret);
@@ -169,7 +199,7 @@ export async function startHyperstackSimulator(options: HyperstackSimulatorOptio
         method: 'POST',
         path: '/v1/api-key/generate',
         handle: async (ctx) => {
-          const owner = authenticate(ctx);
+          const owner = authenticate(ctx, options.strictSeedAuth ? 'token' : 'api_key or token');
           const { name, description } = await readPayload(ctx);
           if (keys.values().filter((k) => k.owner === owner).length >= keyQuota) {
             return fail(403, 'forbidden', 'Maximum API key limit reached');
@@ -209,5 +239,5 @@ export async function startHyperstackSimulator(options: HyperstackSimulatorOptio
   });
 
   const { origin, ...control } = server;
-  return { ...control, url: `${origin}/v1`, credentials };
+  return { ...control, url: `${origin}/v1`, credentials, accessTokens };
 }

@@ -1,5 +1,11 @@
 export {
+  BULK_KEY_PURPOSES,
   startOctopusSimulator,
+  type OctopusAccessLevel,
+  type OctopusActorType,
+  type OctopusBulkKeys,
+  type OctopusKeyInput,
+  type OctopusKeyView,
   type OctopusSeedKey,
   type OctopusSeedUser,
   type OctopusSimulator,
@@ -12,5 +18,5 @@ export {
   type HyperstackSimulator,
   type HyperstackSimulatorOptions,
 } from './hyperstack.js';
-export { demoHyperstackUsers, demoOctopusUsers } from './seed.js';
+export { GOVERNANCE_KEY_IDS, demoHyperstackUsers, demoOctopusUsers, governanceOctopusUsers } from './seed.js';
 export type { Fault, SimulatorControl } from './server.js';
