@@ -57,6 +57,8 @@ export interface ListInput {
   before?: string | null;
   filter?: ListFilterInput | null;
   orderBy?: KeyOrder | null;
+  /** The caller will need the whole list anyway (a summary): read it once rather than a page first. */
+  wholeList?: boolean;
 }
 
 export interface KeyPage {
@@ -122,9 +124,10 @@ export class ApiKeyService {
     const before = input.before ? cursorArg(input.before, order, 'before') : undefined;
     const filter = filterOf(input.filter);
     const sources = this.sources(input.filter ?? {});
-    const wholeKey = JSON.stringify([input.filter ?? {}]);
+    const wholeKey = JSON.stringify(input.filter ?? {});
 
     const lazy =
+      !input.wholeList &&
       order.field === DEFAULT_ORDER.field &&
       order.direction === DEFAULT_ORDER.direction &&
       !after &&
