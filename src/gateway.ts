@@ -14,6 +14,7 @@ import { CONSOLE_PREFIX, useConsole } from './plugins/console.js';
 import { createRateLimiter, useCreateRateLimit } from './plugins/create-rate-limit.js';
 import { useMetricsEndpoint, useReadiness } from './plugins/health.js';
 import { useKnownRoutes } from './plugins/known-routes.js';
+import { useLookupLimit } from './plugins/lookup-limit.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { requestRecord, useRequestLog } from './plugins/request-log.js';
 import { useTrustedDocuments } from './plugins/trusted-documents.js';
@@ -65,6 +66,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
     ...(trusted ? [useTrustedDocuments(trusted)] : []),
     ...useOperationLimits(config.limits),
+    useLookupLimit(),
     ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),
     ...(rateLimiter
       ? [useCreateRateLimit({ limiter: rateLimiter.limiter, settings: config.createRateLimit, trustProxy: config.trustProxy, metrics })]

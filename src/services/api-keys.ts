@@ -17,7 +17,7 @@ import {
 } from '../domain.js';
 import { badUserInput, gatewayError, mayHaveCreated } from '../errors.js';
 import { UpstreamError } from '../upstream/errors.js';
-import { type HyperstackSession, type OctopusSession, type RequestLoaders } from '../upstream/loaders.js';
+import type { CallBudget, HyperstackSession, OctopusSession, RequestLoaders } from '../upstream/loaders.js';
 import { mapBounded } from '../upstream/octopus-walk.js';
 import type { AccountRuntime } from '../upstream/upstreams.js';
 import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
@@ -323,7 +323,7 @@ export class ApiKeyService {
     return runtimes.map((runtime) =>
       runtime.account.provider === 'OCTOPUS'
         ? filter.octopusUsers === 'ALL'
-          ? instanceSource(runtime, this.loaders.octopus(runtime))
+          ? instanceSource(runtime, this.loaders.octopus(runtime), this.loaders.budget)
           : userSource(runtime, this.loaders.octopus(runtime), filter.octopusUserId ?? undefined)
         : hyperstackSource(runtime, this.loaders.hyperstack(runtime)),
     );
@@ -442,12 +442,14 @@ function userSource(runtime: AccountRuntime, session: OctopusSession, userId: st
  * a bounded number of requests in flight. A user whose keys cannot be read is a failure naming that
  * user; the rest of the list stays.
  */
-function instanceSource(runtime: AccountRuntime, session: OctopusSession): Source {
+function instanceSource(runtime: AccountRuntime, session: OctopusSession, budget: CallBudget): Source {
   return {
     runtime,
     top: async () => 'whole',
     async all(needle, report) {
       const users = await session.allUsers();
+      // At least one call per user: known now, so refused before any key list is read.
+      budget.reserve(users.length, `the key lists of ${users.length} users of Octopus account "${runtime.account.name}"`);
       const lists = await mapBounded(users, INSTANCE_WALK_PARALLELISM, (user) =>
         session.allKeys(user.id, needle).catch((error: unknown) => {
           if (!(error instanceof UpstreamError)) throw error;

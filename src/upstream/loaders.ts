@@ -36,9 +36,9 @@ export class CallBudget {
     this.spent += calls;
   }
 
-  /** Whether `calls` more would still fit (for checks made before a walk starts). */
-  fits(calls: number): boolean {
-    return this.spent + calls <= this.max;
+  /** Refuses, before any of them is made, `calls` that are known in advance not to fit. */
+  reserve(calls: number, what: string): void {
+    if (this.spent + calls > this.max) throw new CallBudgetExceeded(this.max, what);
   }
 }
 
