@@ -49,6 +49,8 @@ export interface Config {
   };
   /** Upstream calls one GraphQL operation may cause. */
   maxUpstreamCalls: number;
+  /** How long /readyz remembers whether the configured credentials are accepted. */
+  readinessCredentialCheckMs: number;
   /** The governance thresholds behind ApiKey.risks. */
   policy: Policy;
   /** How long the Octopus user behind a credential is remembered (`GET /api/users/me`). */
@@ -110,6 +112,7 @@ const Env = z.object({
   HEAVY_LIST_WAIT_MS: int(0, 60_000).default(2_000),
   MAX_LIST_KEYS: int(100, 10_000_000).default(250_000),
   MAX_UPSTREAM_CALLS: int(1, 100_000).default(250),
+  READYZ_CREDENTIAL_CHECK_MS: int(1_000, 3_600_000).default(60_000),
   EXPIRY_WARNING_DAYS: int(0, 3650).default(30),
   MAX_KEY_AGE_DAYS: int(1, 36500).default(90),
   UNUSED_DAYS: int(1, 36500).default(90),
@@ -186,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxKeys: e.MAX_LIST_KEYS,
     },
     maxUpstreamCalls: e.MAX_UPSTREAM_CALLS,
+    readinessCredentialCheckMs: e.READYZ_CREDENTIAL_CHECK_MS,
     policy: { expiryWarningDays: e.EXPIRY_WARNING_DAYS, maxKeyAgeDays: e.MAX_KEY_AGE_DAYS, unusedDays: e.UNUSED_DAYS },
     octopusUserTtlMs: e.OCTOPUS_USER_CACHE_TTL_MS,
     auth: { tokens: parseTokens(e.GATEWAY_TOKENS ?? []), jwt: parseJwt(e) },

@@ -19,6 +19,7 @@ import { useOperationLimits } from './plugins/operation-limits.js';
 import { requestRecord, useRequestLog } from './plugins/request-log.js';
 import { useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useResultErrors } from './plugins/result-errors.js';
+import { ReadinessProbe } from './readiness.js';
 import { buildSchema } from './schema/index.js';
 import { Upstreams } from './upstream/upstreams.js';
 
@@ -57,7 +58,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     // /healthz, CORS preflights and the GraphiQL page are answered by yoga before these.
     useKnownRoutes({ paths: [ENDPOINT, '/readyz', '/metrics', ...(trusted ? [] : ['/'])], prefixes: trusted ? [] : [CONSOLE_PREFIX] }),
     useMetricsEndpoint(metrics),
-    useReadiness(upstreams),
+    useReadiness(new ReadinessProbe(upstreams, { httpEveryMs: 5_000, credentialsEveryMs: config.readinessCredentialCheckMs })),
     // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
     ...(trusted ? [] : [useConsole()]),
     useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
