@@ -6,7 +6,7 @@ import { AuditTrail, type TrailLogger } from '../src/store/audit-trail.js';
 import type { Store } from '../src/store/db.js';
 import { StoreError } from '../src/store/errors.js';
 import { REDACTED } from '../src/store/secrets.js';
-import { TestClock, backends, errorLog, openTestStore } from './support/stores.js';
+import { TestClock, backends, deferred, errorLog, openTestStore } from './support/stores.js';
 
 const DAY = 86_400_000;
 
@@ -277,6 +277,34 @@ describe.each(backends())('audit trail (the retry queue) on $name', (backend) =>
       message: 'audit event lost at shutdown: the database did not take it',
       object: { event: expect.objectContaining({ keyId: 'k-last' }) },
     });
+  });
+
+  it.runIf(backend.name === 'postgres')('close() waits for a write in flight that no caller awaited', async () => {
+    const url = await backend.freshUrl();
+    const store = await openTestStore(backend, { url });
+    const events = new AuditEvents(store);
+    const trail = new AuditTrail(events);
+    // Another session locks the table, so the write is held in the database until the test lets go.
+    const database = new URL(url).pathname.slice(1);
+    const locked = deferred();
+    const release = deferred();
+    const holder = backend.server().admin(database, async (client) => {
+      await client.query('BEGIN');
+      await client.query('LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE');
+      locked.resolve();
+      await release.promise;
+      await client.query('COMMIT');
+    });
+    await locked.promise;
+
+    void trail.record(event({ keyId: 'fire-and-forget' }));
+    let closed = false;
+    const closing = trail.close().then(() => (closed = true));
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    release.resolve();
+    await Promise.all([holder, closing]);
+    expect((await events.list()).edges.map((e) => e.node.keyId)).toEqual(['fire-and-forget']);
   });
 
   it('start() retries held events by itself and purges past retention', async () => {

@@ -40,6 +40,7 @@ export class AuditTrail {
   private readonly maxQueued: number;
   private flushing: Promise<void> | undefined;
   private followUp: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   private purging: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
 
@@ -57,7 +58,15 @@ export class AuditTrail {
   }
 
   /** Writes the event, or holds it for a retry. Resolves once written or held; never rejects. */
-  async record(input: AuditEventInput): Promise<void> {
+  record(input: AuditEventInput): Promise<void> {
+    // Tracked so close() waits for writes in flight from callers that did not await them.
+    const write = this.write(input);
+    this.inFlight.add(write);
+    void write.finally(() => this.inFlight.delete(write));
+    return write;
+  }
+
+  private async write(input: AuditEventInput): Promise<void> {
     let row: Row;
     try {
       row = this.events.toRow(input);
@@ -112,10 +121,11 @@ export class AuditTrail {
     void this.purge();
   }
 
-  /** Stops the loops, waits for their work, tries the queue once more, and logs what remains. */
+  /** Stops the loops, waits for writes and work in flight, tries the queue once more, and logs what remains. */
   async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    await Promise.all([...this.inFlight]);
     await this.purging;
     await this.flush();
     for (const row of this.queue.splice(0)) this.drop(row, 'audit event lost at shutdown: the database did not take it');
