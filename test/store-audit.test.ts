@@ -158,8 +158,8 @@ describe.each(backends())('audit events on $name', (backend) => {
     const octopus = octopusSecret();
     const hyperstack = randomUUID();
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz';
-    // A long name whose secret sits where the length cut falls: it must go whole, not be cut in half.
-    const longName = `${'x'.repeat(185)} ${octopus}`;
+    // A long value whose secret straddles the length cut (account: 100): it must go whole, not leave half a secret.
+    const longName = `${'x'.repeat(85)} ${octopus}`;
     const stored = await events.insert(
       event({ keyName: octopus, detail: `leaked ${hyperstack}`, client: jwt, requestId: hyperstack, account: longName, keyHint: 'API-ABCD' }),
     );

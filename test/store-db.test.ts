@@ -200,7 +200,13 @@ describe.each(backends())('store on $name', (backend) => {
     const setConnections = (allow: boolean) =>
       server.admin('postgres', async (client) => {
         await client.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS ${allow}`);
-        if (!allow) await client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [database]);
+        if (!allow) {
+          await client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [database]);
+          // Wait until the server has let them go: a condition, not a time.
+          while ((await client.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1`, [database])).rowCount! > 0) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        }
       });
     await setConnections(false);
     expect(await store.ping()).toEqual({ ok: false, dialect: 'postgres', error: 'STORE_UNAVAILABLE' });

@@ -16,8 +16,10 @@ export interface AuditEventInput {
   operation: string;
   provider: Provider;
   account?: string | null;
+  /** The provider's reference to the key, as in rotations: Octopus `Users-1/apikeys-…`, Hyperstack `42`. */
   keyId?: string | null;
   keyName?: string | null;
+  /** What the provider reveals of the secret: Octopus `API-ABCD`, Hyperstack the last 4 characters. */
   keyHint?: string | null;
   /** `OK`, or the error code the operation ended with (`UPSTREAM_TIMEOUT`, `FORBIDDEN`, …). */
   outcome: string;

@@ -36,7 +36,9 @@ export class StoreError extends Error {
  * - `query`: any SQL statement that failed (every other kind that hits the database also counts here)
  * - `connection`: the PostgreSQL pool lost an idle connection
  * - `audit_write`: an audit event could not be written and was queued for a retry
- * - `audit_dropped`: the retry queue was full and dropped its oldest event (which was logged in full)
+ * - `audit_dropped`: an audit event will never be written: the retry queue was full and dropped its
+ *   oldest event, the event was malformed, or the database still refused it at shutdown (each is
+ *   logged in full at error level)
  * - `secret_refused`: a value that looked like a secret was kept out of the database
  * - `revoke`: a scheduled revocation attempt failed (it is retried or marked NEEDS_ATTENTION)
  * - `scheduler`: a scheduler pass failed as a whole (claiming or recording an outcome)

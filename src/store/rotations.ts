@@ -74,6 +74,10 @@ export interface StartRotationInput {
   provider: Provider;
   /** The configured account (`default` for the one built from today's variables). */
   account: string;
+  /**
+   * The provider's own reference to the key, enough to act on it again, as the global id carries it:
+   * Octopus `Users-1/apikeys-…` (its routes need the user), Hyperstack `42`. Same for newKeyId.
+   */
   oldKeyId: string;
   oldKeyName: string;
   oldKeyHint?: string | null;
