@@ -34,7 +34,8 @@ export interface SchedulerLogger {
 export interface SchedulerOptions {
   /**
    * Deletes the rotation's old key at its provider, with the account's configured credential read
-   * now (the store holds none). Map "not found" to ALREADY_GONE; throw for anything else.
+   * now (the store holds none). Map "not found" to ALREADY_GONE; throw for anything else. It must
+   * end (the upstream timeout bounds it): a pass, and close(), wait for it.
    */
   revoke(rotation: Rotation): Promise<RevokeOutcome>;
   /** Turns a thrown error into a code and a retry decision (default: classifyRevokeError). */
