@@ -185,8 +185,8 @@ describe.each(backends())('rotations on $name', (backend) => {
     clock.advance(HOUR);
     const [claimed] = await rotations.claimDue({ owner: 'instance-a', leaseMs: 60_000, limit: 10 });
     expect(claimed).toMatchObject({ id: r.id, claimedBy: 'instance-a', attempts: 1 });
-    for (const step of [rotations.cancel(r.id), rotations.flagOldKeyUsed(r.id, clock.now()), rotations.revokeNow(r.id)]) {
-      expect(await refused(step, 'CONFLICT')).toBe(`rotation ${r.id}: the old key is being revoked right now; try again shortly`);
+    for (const step of [() => rotations.cancel(r.id), () => rotations.flagOldKeyUsed(r.id, clock.now()), () => rotations.revokeNow(r.id)]) {
+      expect(await refused(step(), 'CONFLICT')).toBe(`rotation ${r.id}: the old key is being revoked right now; try again shortly`);
     }
     // Once the lease has run out (the instance died), a person can step in again.
     clock.advance(60_000);
