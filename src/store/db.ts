@@ -6,6 +6,8 @@
  * Usage (the gateway's side):
  *
  * ```ts
+ * import { openStore, AuditEvents, AuditTrail, Rotations, RevocationScheduler } from './store/index.js';
+ *
  * const store = await openStore({ url: process.env.DATABASE_URL, temporary: demoMode, hooks: {
  *   onError: (kind, error) => { metrics.storeErrors.inc({ kind }); logger.warn({ kind, err: error }, 'store error') },
  * } });
@@ -24,10 +26,14 @@
  * const r = await rotations.start({ provider, account, oldKeyId, oldKeyName, oldKeyHint, newKeyName, overlapSeconds, startedBy });
  * const minted = await provider.create(r.newKeyName);            // secret goes to the client, never here
  * await rotations.recordNewKey(r.id, { newKeyId: minted.id, newKeyHint: minted.hint });
+ * //   refused for sure (4xx): rotations.failCreate(r.id, code); outcome unknown: rotations.noteCreateUncertain(r.id, code)
+ * //   after a crash: for (const p of await rotations.pendingCreates(fiveMinutesAgo)) look p.newKeyName up at the provider
+ * //   cancelRotation: rotations.cancel(id); old key seen in use: rotations.flagOldKeyUsed(id, lastUsedAt)
  *
  * // Delayed revocation, once across the fleet (scheduler.ts).
  * const scheduler = new RevocationScheduler(rotations, { revoke: (rotation) => deleteOldKey(rotation), hooks: store.hooks });
  * scheduler.start();
+ * const done = await scheduler.revokeNow(id);   // completeRotation: revoked within the call unless another instance holds it
  *
  * // /readyz
  * const health = await store.ping();     // { ok, dialect, latencyMs } or { ok: false, error }
