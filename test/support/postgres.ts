@@ -107,7 +107,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     port = await freePort();
     const options = [
       `-p ${port}`, `-k ${sockets}`, '-c listen_addresses=127.0.0.1',
-      '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=100',
+      '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=100', '-c shared_buffers=32MB',
     ].join(' ');
     try {
       await pgCommand('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', log, '-o', options]);
