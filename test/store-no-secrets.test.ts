@@ -15,20 +15,19 @@ import { RevocationScheduler } from '../src/store/scheduler.js';
 import { secretShape } from '../src/store/secrets.js';
 import { HyperstackClient } from '../src/upstream/hyperstack.js';
 import { OctopusClient } from '../src/upstream/octopus.js';
-import { closeUpstreams, type Upstreams } from '../src/upstream/upstreams.js';
 import { TestClock, backends, dumpAllTables, openTestStore, type Backend } from './support/stores.js';
-import { testUpstreams } from './support/upstreams.js';
+import { testUpstreams, type TestUpstreams } from './support/upstreams.js';
 
 let octopusSim: OctopusSimulator;
 let hyperstackSim: HyperstackSimulator;
-let upstreams: Upstreams;
+let upstreams: TestUpstreams;
 
 beforeAll(async () => {
   [octopusSim, hyperstackSim] = await Promise.all([startOctopusSimulator(), startHyperstackSimulator()]);
   upstreams = testUpstreams({ octopus: octopusSim, hyperstack: hyperstackSim });
 });
 afterAll(async () => {
-  await closeUpstreams(upstreams);
+  await upstreams.close();
   await Promise.all([octopusSim.close(), hyperstackSim.close()]);
 });
 
@@ -38,8 +37,8 @@ async function driveLikeTheGateway(store: Store, tag: string): Promise<string[]>
   const octopusUser = Object.keys(octopusSim.credentials)[0]!;
   const octopusCredential = octopusSim.credentials[octopusUser]!;
   const hyperstackCredential = hyperstackSim.credentials[0]!;
-  const octopus = new OctopusClient(upstreams.octopus!, octopusCredential);
-  const hyperstack = new HyperstackClient(upstreams.hyperstack, hyperstackCredential);
+  const octopus = new OctopusClient(upstreams.octopus!, 'default', octopusCredential);
+  const hyperstack = new HyperstackClient(upstreams.hyperstack, 'default', { apiKey: hyperstackCredential });
   const secrets = [octopusCredential, hyperstackCredential, ...Object.values(octopusSim.credentials), ...hyperstackSim.credentials];
 
   const events = new AuditEvents(store, { clock: clock.now });
@@ -99,7 +98,7 @@ async function driveLikeTheGateway(store: Store, tag: string): Promise<string[]>
   await trail.close();
 
   // The flow really happened: the old keys are gone at the providers, the new ones are there.
-  const octopusKeys = (await octopus.listKeys(octopusUser)).map((k) => k.id);
+  const octopusKeys = (await octopus.listKeys(octopusUser, { skip: 0, take: 1000 })).items.map((k) => k.id);
   expect(octopusKeys).not.toContain(octo.apiKey.id);
   expect(octopusKeys).toContain(rotated[0]!.newKeyId!.split('/')[1]);
   expect((await hyperstack.listKeys()).map((k) => k.id)).toEqual(expect.arrayContaining([rotated[1]!.newKeyId]));
