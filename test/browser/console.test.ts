@@ -1,10 +1,11 @@
 // The key console in headless Chromium, against the gateway over real HTTP and the simulators with
-// the demo's seed data. The tests run in order and share the data: each says what it changes.
+// the demo's seed data, once per device (a desktop, a touch phone). Within a device the tests run in
+// order and share the data: each says what it changes.
 import type { Dialog, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { listen, type Listening } from '../support/listen.js';
-import { launchChromium, noChromium, requestsOutside, screenshot, type Browser } from './chromium.js';
+import { DESKTOP, launchChromium, noChromium, requestsOutside, screenshot, type Browser, type Device } from './chromium.js';
 
 // The demo's keys of Maria (the credential's user), newest first: created 2, 12, 41, 64, 133, 172 days ago.
 const SEEDED = [
@@ -16,7 +17,9 @@ const SEEDED = [
   'Terraform provider (platform-infra)',
 ];
 
-describe.skipIf(noChromium)('key console in Chromium', () => {
+const DEVICES: Device[] = [DESKTOP];
+
+describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', (device) => {
   let t: TestGateway;
   let server: Listening;
   let browser: Browser;
@@ -27,7 +30,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
   beforeAll(async () => {
     t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
     server = await listen(t.gateway);
-    browser = await launchChromium();
+    browser = await launchChromium({ device });
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     outside = requestsOutside(browser.context, 'http://127.0.0.1:');
     ({ page, errors } = await browser.newPage());
@@ -38,6 +41,10 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     await t?.close();
   });
 
+  /** A tap on a touch screen, a click elsewhere. */
+  const press = (locator: Locator) => (device.hasTouch ? locator.tap() : locator.click());
+  /** Saves test-artifacts/browser/console-<device>-<name>.png. */
+  const capture = (name: string, options?: { fullPage?: boolean }) => screenshot(page, `console-${device.name}-${name}`, options);
   const rows = () => page.locator('#keys tbody tr');
   const names = () => page.locator('#keys tbody th').allTextContents();
   const row = (name: string): Locator => rows().filter({ has: page.getByRole('rowheader', { name, exact: true }) });
@@ -82,7 +89,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
 
     const firstRowsMs = await page.evaluate(() => performance.getEntriesByName('keygate:first-rows')[0]?.startTime);
     console.log(`console: first rows on screen ${firstRowsMs?.toFixed(0)} ms after navigation started`);
-    await screenshot(page, 'console-01-list');
+    await capture('01-list');
   });
 
   it('narrows the list by search and by provider', async () => {
@@ -90,7 +97,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     await expect.poll(names).toEqual(['terraform', 'Terraform provider (platform-infra)']);
     await page.getByLabel('Provider').selectOption('HYPERSTACK');
     await expect.poll(names).toEqual(['terraform']);
-    await screenshot(page, 'console-02-filtered');
+    await capture('02-filtered');
     await page.getByLabel('Search').fill('no such key');
     await expect.poll(() => summary().textContent()).toBe('No keys match the search or filter.');
     await page.getByLabel('Search').fill('');
@@ -104,7 +111,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     // Expires at the end of the chosen day, in the reader's time zone.
     const expiresOn = await page.evaluate(() => new Date(Date.now() + 30 * 86_400_000).toLocaleDateString('en-CA'));
     await page.getByLabel('Expires on').fill(expiresOn);
-    await page.getByRole('button', { name: 'Create Octopus key' }).click();
+    await press(page.getByRole('button', { name: 'Create Octopus key' }));
 
     await expect.poll(() => secretPanel().isVisible()).toBe(true);
     const secret = await page.locator('#secret-value').inputValue();
@@ -119,10 +126,10 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     expect(await page.evaluate((iso) => new Date(iso!).toLocaleString('en-CA', { hour12: false }), expiresAt)).toBe(`${expiresOn}, 23:59:59`);
     expect(await page.locator('#keys').textContent()).not.toContain(secret);
 
-    await page.getByRole('button', { name: 'Copy' }).click();
+    await press(page.getByRole('button', { name: 'Copy' }));
     await expect.poll(() => page.locator('[data-copy-status]').textContent()).toBe('Copied to the clipboard.');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
-    await screenshot(page, 'console-03-octopus-secret');
+    await capture('03-octopus-secret');
 
     // Never kept anywhere but on screen.
     const kept = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, location.href, document.cookie]));
@@ -143,7 +150,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     expect(await page.locator('#secret-value').inputValue()).toBe('');
     expect(await page.content()).not.toContain(secret);
     expect(await row('Browser test key').locator('code').textContent()).toBe(`${secret.slice(0, 8)}…`);
-    await screenshot(page, 'console-04-after-reload');
+    await capture('04-after-reload');
   });
 
   it('generates a Hyperstack key, hides the secret on request, and says why a duplicate name fails', async () => {
@@ -151,7 +158,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     const form = page.locator('#create-hyperstack');
     await form.getByLabel('Name').fill('browser-test');
     await form.getByLabel('Description').fill('Made by the browser test');
-    await form.getByRole('button', { name: 'Generate Hyperstack key' }).click();
+    await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
 
     await expect.poll(() => secretPanel().isVisible()).toBe(true);
     const secret = await page.locator('#secret-value').inputValue();
@@ -160,33 +167,33 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     await expect.poll(() => row('browser-test').count()).toBe(1);
     expect(await row('browser-test').locator('code').textContent()).toBe(`…${secret.slice(-4)}`);
     expect(await row('browser-test').locator('td').nth(1).textContent()).toBe('Made by the browser test');
-    await screenshot(page, 'console-05-hyperstack-secret');
+    await capture('05-hyperstack-secret');
 
-    await page.getByRole('button', { name: /I have stored it/ }).click();
+    await press(page.getByRole('button', { name: /I have stored it/ }));
     expect(await secretPanel().isHidden()).toBe(true);
     expect(await page.locator('#secret-value').inputValue()).toBe('');
 
     await form.getByLabel('Name').fill('browser-test');
-    await form.getByRole('button', { name: 'Generate Hyperstack key' }).click();
+    await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
     const error = form.locator('[data-error]');
     await expect.poll(() => error.textContent()).toBe("Hyperstack refused: An API key named 'browser-test' already exists");
     expect(await secretPanel().isHidden()).toBe(true);
-    await screenshot(page, 'console-06-duplicate-name');
+    await capture('06-duplicate-name');
   });
 
   it('renames a Hyperstack key in a dialog (Escape cancels)', async () => {
     await open();
     const dialog = page.locator('#rename-dialog');
-    await page.getByRole('button', { name: 'Rename terraform', exact: true }).click();
+    await press(page.getByRole('button', { name: 'Rename terraform', exact: true }));
     expect(await dialog.isVisible()).toBe(true);
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible()).toBe(false);
 
-    await page.getByRole('button', { name: 'Rename terraform', exact: true }).click();
+    await press(page.getByRole('button', { name: 'Rename terraform', exact: true }));
     expect(await dialog.getByLabel('Name').inputValue()).toBe('terraform');
     await dialog.getByLabel('Name').fill('terraform-ci');
-    await screenshot(page, 'console-07-rename', { fullPage: false });
-    await dialog.getByRole('button', { name: 'Save' }).click();
+    await capture('07-rename', { fullPage: false });
+    await press(dialog.getByRole('button', { name: 'Save' }));
     await expect.poll(() => dialog.isVisible()).toBe(false);
     await expect.poll(() => row('terraform-ci').count()).toBe(1);
     expect(await row('terraform').count()).toBe(0);
@@ -198,16 +205,16 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     await open();
     const name = 'GitHub Actions: deploy web-storefront';
     const dialog = page.locator('#revoke-dialog');
-    await page.getByRole('button', { name: `Revoke ${name}`, exact: true }).click();
+    await press(page.getByRole('button', { name: `Revoke ${name}`, exact: true }));
     expect(await dialog.textContent()).toContain(`${name} at Octopus Deploy stops working`);
     // The focus starts on Cancel, so Enter alone does not revoke.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await press(dialog.getByRole('button', { name: 'Cancel' }));
     expect(await row(name).count()).toBe(1);
 
-    await page.getByRole('button', { name: `Revoke ${name}`, exact: true }).click();
-    await screenshot(page, 'console-08-revoke-confirm', { fullPage: false });
-    await dialog.getByRole('button', { name: 'Revoke key' }).click();
+    await press(page.getByRole('button', { name: `Revoke ${name}`, exact: true }));
+    await capture('08-revoke-confirm', { fullPage: false });
+    await press(dialog.getByRole('button', { name: 'Revoke key' }));
     await expect.poll(() => row(name).count()).toBe(0);
     expect(await summary().textContent()).toMatch(/^Revoked “GitHub Actions: deploy web-storefront” at Octopus Deploy\./);
   });
@@ -239,11 +246,11 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       expect(await rows().count()).toBeGreaterThan(0);
       expect(new Set(await rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.provider)))).toEqual(new Set(['OCTOPUS']));
       expect(await names()).toEqual(['Browser test key', 'Octopus CLI on laptop', 'Terraform provider (platform-infra)']);
-      await screenshot(page, 'console-09-hyperstack-outage');
+      await capture('09-hyperstack-outage');
     } finally {
       t.hyperstack.clearFaults();
     }
-    await page.getByRole('button', { name: 'Refresh' }).click();
+    await press(page.getByRole('button', { name: 'Refresh' }));
     await expect.poll(() => row('terraform-ci').count()).toBe(1);
     expect(await page.locator('#notices').textContent()).toBe('');
   });
@@ -256,14 +263,14 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       await page.goto(`${guardedServer.url}/`);
       const notice = page.locator('#notices');
       await expect.poll(() => notice.textContent()).toBe('keygate asks for an access token: enter it under “Access token”.');
-      await screenshot(page, 'console-10-access-token');
+      await capture('10-access-token');
       const field = page.getByLabel('Access token');
       await page.waitForFunction(() => document.activeElement?.id === 'access-token');
       await field.fill('wrong-token-wrong-token-wrong');
-      await page.getByRole('button', { name: 'Use token' }).click();
+      await press(page.getByRole('button', { name: 'Use token' }));
       await expect.poll(() => notice.textContent()).toBe('keygate did not accept the access token. Check it and enter it again.');
       await field.fill(token);
-      await page.getByRole('button', { name: 'Use token' }).click();
+      await press(page.getByRole('button', { name: 'Use token' }));
       await expect.poll(() => summary().textContent()).toMatch(/keys, newest first/);
       expect(await page.locator('#token-form').isHidden()).toBe(true);
       expect(await notice.textContent()).toBe('');
@@ -292,7 +299,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       ]);
       expect(await octopusUser().isHidden()).toBe(true);
       partial.octopus.clearFaults();
-      await page.getByRole('button', { name: 'Refresh' }).click();
+      await press(page.getByRole('button', { name: 'Refresh' }));
       await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
       expect(await notices()).toEqual(['Hyperstack keys are not shown: keygate has no Hyperstack credential.']);
       expect(await octopusUser().textContent()).toBe('Octopus keys of Maria Okafor (Users-1)');
@@ -311,15 +318,15 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       // Its keys can still be asked for (the notice says why there are none).
       expect(await providerChoices()).toEqual(['', 'OCTOPUS', 'HYPERSTACK']);
       expect(await page.locator('#octopus-unavailable').isHidden()).toBe(true);
-      await screenshot(page, 'console-11-no-hyperstack-credential');
+      await capture('11-no-hyperstack-credential');
 
       // The Octopus form works as ever, and the Hyperstack one stays off afterwards.
       await page.getByLabel('Purpose').fill('Made without Hyperstack');
-      await page.getByRole('button', { name: 'Create Octopus key' }).click();
+      await press(page.getByRole('button', { name: 'Create Octopus key' }));
       await expect.poll(() => secretPanel().isVisible()).toBe(true);
       expect(await page.locator('#secret-value').inputValue()).toMatch(/^API-[A-Z0-9]{20,}$/);
       await expect.poll(names).toEqual(['Made without Hyperstack', 'Octopus CLI on laptop', 'GitHub Actions: deploy web-storefront', 'Terraform provider (platform-infra)']);
-      await page.getByRole('button', { name: /I have stored it/ }).click();
+      await press(page.getByRole('button', { name: /I have stored it/ }));
       expect(await page.getByLabel('Purpose').isEnabled()).toBe(true);
       expect(await page.getByLabel('Purpose').getAttribute('aria-describedby')).toBeNull();
       for (const control of controls) expect(await control.isDisabled()).toBe(true);
@@ -346,7 +353,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       expect(await hyperstack.getByLabel('Name').isEnabled()).toBe(true);
       expect(await hyperstack.getByRole('button', { name: 'Generate Hyperstack key' }).isEnabled()).toBe(true);
       expect(await page.locator('#hyperstack-unavailable').isHidden()).toBe(true);
-      await screenshot(page, 'console-12-no-octopus');
+      await capture('12-no-octopus');
     } finally {
       await hyperstackOnlyServer.close();
       await hyperstackOnly.close();
