@@ -55,6 +55,13 @@ function action(label, key, actionName) {
   return button;
 }
 
+/** A cell with the label that a card (the narrow layout, where the column headers are hidden) shows before it. */
+function cell(label, ...children) {
+  const td = el('td', {}, ...children);
+  td.dataset.label = label;
+  return td;
+}
+
 export function keyRow(key, now = Date.now()) {
   const row = el('tr');
   row.dataset.id = key.id;
@@ -66,10 +73,10 @@ export function keyRow(key, now = Date.now()) {
   row.append(
     el('td', {}, provider),
     el('th', { className: 'name', text: key.name }),
-    el('td', {}, key.description ? key.description : muted('—')),
-    el('td', {}, key.createdAt ? time(key.createdAt) : muted('unknown')),
-    el('td', {}, expires(key, now)),
-    el('td', {}, hint(key)),
+    el('td', { className: 'description' }, key.description ? key.description : muted('—')),
+    cell('Created', key.createdAt ? time(key.createdAt) : muted('unknown')),
+    cell('Expires', expires(key, now)),
+    cell('Hint', hint(key)),
     actions,
   );
   row.cells[1].scope = 'row';

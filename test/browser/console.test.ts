@@ -5,7 +5,7 @@ import type { Dialog, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { listen, type Listening } from '../support/listen.js';
-import { DESKTOP, launchChromium, noChromium, requestsOutside, screenshot, type Browser, type Device } from './chromium.js';
+import { DESKTOP, PHONE, launchChromium, noChromium, requestsOutside, screenshot, type Browser, type Device } from './chromium.js';
 
 // The demo's keys of Maria (the credential's user), newest first: created 2, 12, 41, 64, 133, 172 days ago.
 const SEEDED = [
@@ -17,7 +17,7 @@ const SEEDED = [
   'Terraform provider (platform-infra)',
 ];
 
-const DEVICES: Device[] = [DESKTOP];
+const DEVICES: Device[] = [DESKTOP, PHONE];
 
 describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', (device) => {
   let t: TestGateway;
@@ -56,6 +56,30 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
   const providerChoices = () =>
     page.locator('#provider option').evaluateAll((options) => (options as HTMLOptionElement[]).filter((o) => !o.hidden).map((o) => o.value));
 
+  /** Elements reaching past the viewport's sides (none may: nothing should need sideways scrolling). */
+  const overflowing = () =>
+    page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const found: string[] = [];
+      if (document.documentElement.scrollWidth > width) found.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+      if (innerWidth !== width) found.push(`the page is zoomed out to ${innerWidth} px`);
+      for (const node of document.querySelectorAll('body *')) {
+        const box = node.getBoundingClientRect();
+        if (box.width === 0 && box.height === 0) continue;
+        if (box.left < -0.5 || box.right > width + 0.5) {
+          const name = `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ''}${node.className ? `.${String(node.className).replace(/ /g, '.')}` : ''}`;
+          found.push(`${name} “${node.textContent?.trim().slice(0, 30)}” spans ${Math.round(box.left)}–${Math.round(box.right)} px`);
+        }
+      }
+      return found;
+    });
+  /** Whether the whole element is inside the viewport. */
+  const inView = (locator: Locator) =>
+    locator.evaluate((node) => {
+      const box = node.getBoundingClientRect();
+      return box.left >= 0 && box.top >= 0 && box.right <= document.documentElement.clientWidth && box.bottom <= document.documentElement.clientHeight;
+    });
+
   /** Opens the console and waits until the list has been drawn. */
   async function open(): Promise<void> {
     await page.goto(`${server.url}/`);
@@ -90,6 +114,44 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     const firstRowsMs = await page.evaluate(() => performance.getEntriesByName('keygate:first-rows')[0]?.startTime);
     console.log(`console: first rows on screen ${firstRowsMs?.toFixed(0)} ms after navigation started`);
     await capture('01-list');
+  });
+
+  it('fits the screen: nothing wider than the viewport, each key\'s actions in sight, dialogs on screen', async () => {
+    await open();
+    expect(await overflowing()).toEqual([]);
+    // Below 700 px each key is a card, one above the other, with its actions at hand.
+    const layout = await rows().first().evaluate((tr) => getComputedStyle(tr).display);
+    expect(layout).toBe(device.viewport.width < 700 ? 'grid' : 'table-row');
+    for (const name of SEEDED) {
+      const revoke = row(name).getByRole('button', { name: `Revoke ${name}`, exact: true });
+      await revoke.scrollIntoViewIfNeeded();
+      expect(await inView(revoke)).toBe(true);
+      // Big enough for a finger (WCAG 2.2 asks 24 px; phones get 44).
+      expect((await revoke.boundingBox())!.height).toBeGreaterThanOrEqual(device.hasTouch ? 44 : 24);
+    }
+    // The name is still the row's header in Chromium's own accessibility tree (what a screen reader
+    // gets), although the cards are no longer laid out as a table.
+    const cdp = await page.context().newCDPSession(page);
+    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { role?: { value: string }; name?: { value: string } }[] };
+    await cdp.detach();
+    expect(nodes.filter((n) => n.role?.value === 'rowheader').map((n) => n.name?.value)).toEqual(SEEDED);
+    await capture('01b-fits');
+    if (!device.isMobile) {
+      // Between the phone and the full table, the table scrolls in its own box; the page does not.
+      await page.setViewportSize({ width: 820, height: device.viewport.height });
+      expect(await page.evaluate(() => [document.documentElement.scrollWidth, document.querySelector('.table-scroll')!.scrollWidth > 820])).toEqual([820, true]);
+      await page.setViewportSize(device.viewport);
+    }
+
+    for (const [action, name] of [['Rename', 'terraform'], ['Revoke', 'training-cluster']] as const) {
+      await press(page.getByRole('button', { name: `${action} ${name}`, exact: true }));
+      const dialog = page.locator('dialog[open]');
+      expect(await inView(dialog)).toBe(true);
+      expect(await overflowing()).toEqual([]);
+      await capture(`01c-${action.toLowerCase()}-dialog`, { fullPage: false });
+      await press(dialog.getByRole('button', { name: 'Cancel' }));
+      await expect.poll(() => dialog.count()).toBe(0);
+    }
   });
 
   it('narrows the list by search and by provider', async () => {
