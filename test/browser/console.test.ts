@@ -5,6 +5,7 @@ import type { Dialog, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { listen, type Listening } from '../support/listen.js';
+import { axeViolations } from './axe.js';
 import { DESKTOP, PHONE, launchChromium, noChromium, requestsOutside, screenshot, type Browser, type Device } from './chromium.js';
 
 // The demo's keys of Maria (the credential's user), newest first: created 2, 12, 41, 64, 133, 172 days ago.
@@ -43,8 +44,14 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
 
   /** A tap on a touch screen, a click elsewhere. */
   const press = (locator: Locator) => (device.hasTouch ? locator.tap() : locator.click());
-  /** Saves test-artifacts/browser/console-<device>-<name>.png. */
-  const capture = (name: string, options?: { fullPage?: boolean }) => screenshot(page, `console-${device.name}-${name}`, options);
+  /**
+   * A state worth keeping: saves test-artifacts/browser/console-<device>-<name>.png and checks it with
+   * axe in the light and the dark colour scheme.
+   */
+  async function state(name: string, options?: { fullPage?: boolean }): Promise<void> {
+    await screenshot(page, `console-${device.name}-${name}`, options);
+    expect(await axeViolations(page), `axe on ${name}`).toEqual([]);
+  }
   const rows = () => page.locator('#keys tbody tr');
   const names = () => page.locator('#keys tbody th').allTextContents();
   const row = (name: string): Locator => rows().filter({ has: page.getByRole('rowheader', { name, exact: true }) });
@@ -113,7 +120,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
 
     const firstRowsMs = await page.evaluate(() => performance.getEntriesByName('keygate:first-rows')[0]?.startTime);
     console.log(`console: first rows on screen ${firstRowsMs?.toFixed(0)} ms after navigation started`);
-    await capture('01-list');
+    await state('01-list');
   });
 
   it('fits the screen: nothing wider than the viewport, each key\'s actions in sight, dialogs on screen', async () => {
@@ -135,7 +142,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { role?: { value: string }; name?: { value: string } }[] };
     await cdp.detach();
     expect(nodes.filter((n) => n.role?.value === 'rowheader').map((n) => n.name?.value)).toEqual(SEEDED);
-    await capture('01b-fits');
+    await state('01b-fits');
     if (!device.isMobile) {
       // Between the phone and the full table, the table scrolls in its own box; the page does not.
       await page.setViewportSize({ width: 820, height: device.viewport.height });
@@ -148,7 +155,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       const dialog = page.locator('dialog[open]');
       expect(await inView(dialog)).toBe(true);
       expect(await overflowing()).toEqual([]);
-      await capture(`01c-${action.toLowerCase()}-dialog`, { fullPage: false });
+      await state(`01c-${action.toLowerCase()}-dialog`, { fullPage: false });
       await press(dialog.getByRole('button', { name: 'Cancel' }));
       await expect.poll(() => dialog.count()).toBe(0);
     }
@@ -159,7 +166,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await expect.poll(names).toEqual(['terraform', 'Terraform provider (platform-infra)']);
     await page.getByLabel('Provider').selectOption('HYPERSTACK');
     await expect.poll(names).toEqual(['terraform']);
-    await capture('02-filtered');
+    await state('02-filtered');
     await page.getByLabel('Search').fill('no such key');
     await expect.poll(() => summary().textContent()).toBe('No keys match the search or filter.');
     await page.getByLabel('Search').fill('');
@@ -191,7 +198,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await press(page.getByRole('button', { name: 'Copy' }));
     await expect.poll(() => page.locator('[data-copy-status]').textContent()).toBe('Copied to the clipboard.');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
-    await capture('03-octopus-secret');
+    await state('03-octopus-secret');
 
     // Never kept anywhere but on screen.
     const kept = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, location.href, document.cookie]));
@@ -212,7 +219,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     expect(await page.locator('#secret-value').inputValue()).toBe('');
     expect(await page.content()).not.toContain(secret);
     expect(await row('Browser test key').locator('code').textContent()).toBe(`${secret.slice(0, 8)}…`);
-    await capture('04-after-reload');
+    await state('04-after-reload');
   });
 
   it('generates a Hyperstack key, hides the secret on request, and says why a duplicate name fails', async () => {
@@ -229,7 +236,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await expect.poll(() => row('browser-test').count()).toBe(1);
     expect(await row('browser-test').locator('code').textContent()).toBe(`…${secret.slice(-4)}`);
     expect(await row('browser-test').locator('td').nth(1).textContent()).toBe('Made by the browser test');
-    await capture('05-hyperstack-secret');
+    await state('05-hyperstack-secret');
 
     await press(page.getByRole('button', { name: /I have stored it/ }));
     expect(await secretPanel().isHidden()).toBe(true);
@@ -240,7 +247,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     const error = form.locator('[data-error]');
     await expect.poll(() => error.textContent()).toBe("Hyperstack refused: An API key named 'browser-test' already exists");
     expect(await secretPanel().isHidden()).toBe(true);
-    await capture('06-duplicate-name');
+    await state('06-duplicate-name');
   });
 
   it('renames a Hyperstack key in a dialog (Escape cancels)', async () => {
@@ -254,7 +261,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await press(page.getByRole('button', { name: 'Rename terraform', exact: true }));
     expect(await dialog.getByLabel('Name').inputValue()).toBe('terraform');
     await dialog.getByLabel('Name').fill('terraform-ci');
-    await capture('07-rename', { fullPage: false });
+    await state('07-rename', { fullPage: false });
     await press(dialog.getByRole('button', { name: 'Save' }));
     await expect.poll(() => dialog.isVisible()).toBe(false);
     await expect.poll(() => row('terraform-ci').count()).toBe(1);
@@ -275,7 +282,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     expect(await row(name).count()).toBe(1);
 
     await press(page.getByRole('button', { name: `Revoke ${name}`, exact: true }));
-    await capture('08-revoke-confirm', { fullPage: false });
+    await state('08-revoke-confirm', { fullPage: false });
     await press(dialog.getByRole('button', { name: 'Revoke key' }));
     await expect.poll(() => row(name).count()).toBe(0);
     expect(await summary().textContent()).toMatch(/^Revoked “GitHub Actions: deploy web-storefront” at Octopus Deploy\./);
@@ -308,7 +315,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       expect(await rows().count()).toBeGreaterThan(0);
       expect(new Set(await rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.provider)))).toEqual(new Set(['OCTOPUS']));
       expect(await names()).toEqual(['Browser test key', 'Octopus CLI on laptop', 'Terraform provider (platform-infra)']);
-      await capture('09-hyperstack-outage');
+      await state('09-hyperstack-outage');
     } finally {
       t.hyperstack.clearFaults();
     }
@@ -325,7 +332,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       await page.goto(`${guardedServer.url}/`);
       const notice = page.locator('#notices');
       await expect.poll(() => notice.textContent()).toBe('keygate asks for an access token: enter it under “Access token”.');
-      await capture('10-access-token');
+      await state('10-access-token');
       const field = page.getByLabel('Access token');
       await page.waitForFunction(() => document.activeElement?.id === 'access-token');
       await field.fill('wrong-token-wrong-token-wrong');
@@ -380,7 +387,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       // Its keys can still be asked for (the notice says why there are none).
       expect(await providerChoices()).toEqual(['', 'OCTOPUS', 'HYPERSTACK']);
       expect(await page.locator('#octopus-unavailable').isHidden()).toBe(true);
-      await capture('11-no-hyperstack-credential');
+      await state('11-no-hyperstack-credential');
 
       // The Octopus form works as ever, and the Hyperstack one stays off afterwards.
       await page.getByLabel('Purpose').fill('Made without Hyperstack');
@@ -415,7 +422,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       expect(await hyperstack.getByLabel('Name').isEnabled()).toBe(true);
       expect(await hyperstack.getByRole('button', { name: 'Generate Hyperstack key' }).isEnabled()).toBe(true);
       expect(await page.locator('#hyperstack-unavailable').isHidden()).toBe(true);
-      await capture('12-no-octopus');
+      await state('12-no-octopus');
     } finally {
       await hyperstackOnlyServer.close();
       await hyperstackOnly.close();
