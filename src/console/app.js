@@ -11,23 +11,19 @@ import {
   updateHyperstackKey,
   whenTokenNeeded,
 } from './api.js';
+import { keyById, nextCursor, removeKey, replaceKey, setBusy, showPage, showUnavailable } from './list.js';
 import { hideSecret, showSecret } from './secret.js';
-import { el, keyRow } from './view.js';
+import { el } from './view.js';
 
 const PAGE_SIZE = 100;
 const SEARCH_DELAY_MS = 250;
 
 const $ = (id) => document.getElementById(id);
 const tbody = $('keys').tBodies[0];
-const summary = $('summary');
 const notices = $('notices');
-const moreButton = $('more');
 const searchInput = $('search');
 const providerSelect = $('provider');
 
-/** The keys on screen, by global id, for the dialogs. */
-const shown = new Map();
-let endCursor = null;
 let listing; // the AbortController of the list request in flight
 let firstRender = true;
 
@@ -134,50 +130,29 @@ async function loadKeys({ append = false, highlight } = {}) {
   listing?.abort();
   const controller = new AbortController();
   listing = controller;
-  $('keys').setAttribute('aria-busy', 'true');
+  setBusy(true);
   let result;
   try {
-    result = await listKeys({ first: PAGE_SIZE, after: append ? endCursor : null, filter: filter() }, controller.signal);
+    result = await listKeys({ first: PAGE_SIZE, after: append ? nextCursor() : null, filter: filter() }, controller.signal);
   } catch (error) {
     if (controller.signal.aborted) return;
     throw error;
   }
   if (listing !== controller) return;
-  $('keys').removeAttribute('aria-busy');
+  setBusy(false);
 
   const { data, errors } = result;
   showNotices(listProblems(data, errors));
   showViewer(data?.viewer);
   const page = data?.apiKeys;
-  if (!page) {
-    summary.textContent = shown.size > 0 ? 'The list could not be refreshed; the keys below may be out of date.' : 'No keys could be loaded.';
-    return;
-  }
-  if (!append) shown.clear();
-  const now = Date.now();
-  const rows = page.nodes.map((key) => {
-    shown.set(key.id, key);
-    const row = keyRow(key, now);
-    if (key.id === highlight) row.classList.add('new');
-    return row;
-  });
-  if (append) tbody.append(...rows);
-  else tbody.replaceChildren(...rows);
-  endCursor = page.pageInfo.endCursor;
-  moreButton.hidden = !page.pageInfo.hasNextPage;
-  summary.textContent = summaryText(shown.size, page.totalCount);
+  if (!page) return showUnavailable();
+  const { search, providers } = filter();
+  showPage(page, { append, highlight, filtered: Boolean(search || providers), missing: page.unavailableProviders ?? [] });
   if (firstRender) {
     firstRender = false;
     // For the browser test's timing: when the first rows were on screen.
     performance.mark('keygate:first-rows');
   }
-}
-
-function summaryText(count, total) {
-  const filtered = filter().search || filter().providers;
-  if (total === 0) return filtered ? 'No keys match the search or filter.' : 'No keys yet.';
-  const noun = total === 1 ? 'key' : 'keys';
-  return count < total ? `Showing ${count} of ${total} ${noun}, newest first.` : `${total} ${noun}, newest first.`;
 }
 
 // --- Access token (only when keygate's client authentication is on) ---------------------------------
@@ -207,12 +182,15 @@ searchInput.addEventListener('input', () => {
 });
 providerSelect.addEventListener('change', () => void loadKeys());
 $('refresh').addEventListener('click', () => void loadKeys());
-moreButton.addEventListener('click', () => void loadKeys({ append: true }));
+$('more').addEventListener('click', () => void loadKeys({ append: true }));
 
 // --- Forms: busy state and errors ------------------------------------------------------------------
 
-/** Runs `work` with the form's controls disabled, showing its errors in the form; its data on success. */
-async function submitting(form, work) {
+/**
+ * Runs `work` with the form's controls disabled, showing its errors in the form. Resolves to the
+ * result on success, or when `expected(errors)` says the errors are an outcome the caller handles.
+ */
+async function submitting(form, work, expected = () => false) {
   const error = form.querySelector('[data-error]');
   error.textContent = '';
   const controls = [...form.elements];
@@ -220,12 +198,14 @@ async function submitting(form, work) {
   for (const control of controls) control.disabled = true;
   form.setAttribute('aria-busy', 'true');
   try {
-    const { data, errors } = await work();
+    const result = await work();
+    const { data, errors } = result;
+    if (errors.length > 0 && expected(errors)) return result;
     if (errors.length > 0 || !data) {
       error.textContent = errors.map(describeError).join(' ');
       return undefined;
     }
-    return data;
+    return result;
   } finally {
     // Back on, unless the gateway said meanwhile that this form can only fail.
     for (const control of controls) control.disabled = form.hasAttribute('data-unavailable');
@@ -264,8 +244,8 @@ $('create-octopus').addEventListener('submit', async (event) => {
   const input = { purpose: purpose.value.trim() };
   const expires = form.elements.namedItem('expires').value;
   if (expires) input.expiresAt = endOfDay(expires);
-  const data = await submitting(form, () => createOctopusKey(input));
-  if (data) await created(form, data.createOctopusApiKey);
+  const result = await submitting(form, () => createOctopusKey(input));
+  if (result) await created(form, result.data.createOctopusApiKey);
 });
 
 $('create-hyperstack').addEventListener('submit', async (event) => {
@@ -275,8 +255,8 @@ $('create-hyperstack').addEventListener('submit', async (event) => {
   if (missing(form, name, 'a name')) return;
   const description = form.elements.namedItem('description').value.trim();
   const input = { name: name.value.trim(), ...(description ? { description } : {}) };
-  const data = await submitting(form, () => generateHyperstackKey(input));
-  if (data) await created(form, data.generateHyperstackApiKey);
+  const result = await submitting(form, () => generateHyperstackKey(input));
+  if (result) await created(form, result.data.generateHyperstackApiKey);
 });
 
 // The date picker starts at tomorrow (in the reader's time zone): Octopus refuses an expiry in the past.
@@ -302,7 +282,7 @@ function openDialog(dialog, key) {
 tbody.addEventListener('click', (event) => {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
-  const key = shown.get(button.closest('tr').dataset.id);
+  const key = keyById(button.closest('tr').dataset.id);
   if (!key) return;
   if (button.dataset.action === 'rename') {
     $('rename-name').value = key.name;
@@ -332,25 +312,32 @@ $('rename-form').addEventListener('submit', async (event) => {
   if (missing(form, name, 'a name')) return;
   const key = target;
   const description = form.elements.namedItem('description').value.trim();
-  const data = await submitting(form, () => updateHyperstackKey({ id: key.id, name: name.value.trim(), description }));
-  if (!data) return;
+  const result = await submitting(form, () => updateHyperstackKey({ id: key.id, name: name.value.trim(), description }));
+  if (!result) return;
   renameDialog.close();
-  await loadKeys({ highlight: key.id });
-  // The row was rebuilt: put the focus back where it was.
-  tbody.querySelector(`tr[data-id="${CSS.escape(key.id)}"] button[data-action="rename"]`)?.focus();
+  const renamed = result.data.updateHyperstackApiKey.apiKey;
+  const row = replaceKey(renamed, renamed.name === key.name ? 'Saved.' : `Renamed from “${key.name}”.`);
+  // The row was redrawn: put the focus back on its button, without moving the page.
+  row?.querySelector('button[data-action="rename"]').focus({ preventScroll: true });
 });
+
+/** A revoke of a key that is no longer there: the list was stale, and the key is gone all the same. */
+const alreadyGone = (errors) => errors.length === 1 && errors[0].extensions?.code === 'NOT_FOUND';
 
 $('revoke-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
   const key = target;
-  const data = await submitting(form, () => deleteKey(key.id));
-  if (!data) return;
+  const result = await submitting(form, () => deleteKey(key.id), alreadyGone);
+  if (!result) return;
   revokeDialog.close();
-  // Its row (and the focused button) is about to go: keep the focus on the list.
-  $('keys-heading').focus();
-  await loadKeys();
-  summary.textContent = `Revoked “${key.name}” at ${PROVIDER_NAMES[key.provider]}. ${summary.textContent}`;
+  const provider = PROVIDER_NAMES[key.provider];
+  removeKey(
+    key.id,
+    result.errors.length > 0
+      ? `“${key.name}” no longer exists at ${provider} (revoked elsewhere?), so it was removed from the list.`
+      : `Revoked “${key.name}” at ${provider}.`,
+  );
 });
 
 // Leaving the secret on screen after the page is restored from the back/forward cache would show it twice.
