@@ -92,7 +92,7 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with 700 keys on
         const box = tr.getBoundingClientRect();
         return box.bottom > 0 && box.top < innerHeight ? [i + 1] : [];
       });
-      return [Math.min(...inSight), Math.max(...inSight)];
+      return inSight.length > 0 ? [Math.min(...inSight), Math.max(...inSight)] : [1, 1];
     });
     const around = `#keys tbody > tr:nth-child(n+${Math.max(1, first - 5)}):nth-child(-n+${last + 5})`;
     const include = ['body > :not(main)', 'main > :not(.keys)', '.keys > :not(.table-scroll)', '#keys thead', around];
@@ -130,6 +130,35 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with 700 keys on
     expect(await summary().textContent()).toBe('700 keys, newest first.');
     expect(await inView(page.locator(':focus'))).toBe(true);
     await state('01-last-page-focus');
+  });
+
+  it('says "Never" for every key without expiry, Octopus and Hyperstack alike, and marks it', async () => {
+    await open();
+    for (const name of ['Legacy key without expiry', hyperstackName(0)]) {
+      const expires = row(name).locator('td[data-label="Expires"]');
+      expect(await expires.textContent()).toBe('Never');
+      expect(await expires.locator('.flag.never').count()).toBe(1);
+    }
+    await row('Legacy key without expiry').scrollIntoViewIfNeeded();
+    await state('02-never');
+  });
+
+  it('gives a long Octopus purpose room: two lines on a desktop, the card\'s full width on a phone', async () => {
+    await open();
+    const name = row(LONG_PURPOSE).getByRole('rowheader');
+    const { lines, width, room } = await name.evaluate((th) => {
+      const range = document.createRange();
+      range.selectNodeContents(th);
+      const tr = th.closest('tr')!;
+      const style = getComputedStyle(tr);
+      return {
+        lines: new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size,
+        width: th.getBoundingClientRect().width,
+        room: tr.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+      };
+    });
+    if (device.viewport.width < 700) expect(width).toBeCloseTo(room, 0);
+    else expect(lines).toBeLessThanOrEqual(2);
   });
 
   it('revokes a key deep in the list in place: the row goes, the page stays, the confirmation is where the row was', async () => {

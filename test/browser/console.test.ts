@@ -108,12 +108,12 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     expect(await octopusUser().textContent()).toBe('Octopus keys of Maria Okafor (Users-1)');
 
     // Locale text on screen, the exact ISO value in title and datetime.
-    const created = row('terraform').locator('td').nth(2).locator('time');
+    const created = row('terraform').locator('td[data-label="Created"] time');
     const iso = await created.getAttribute('datetime');
     expect(iso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(await created.getAttribute('title')).toBe(iso);
     expect(await created.textContent()).not.toContain('T');
-    expect(await row('terraform').locator('td').nth(3).textContent()).toBe('Never');
+    expect(await row('terraform').locator('td[data-label="Expires"]').textContent()).toBe('Never');
     expect(await row('Terraform provider (platform-infra)').locator('.flag.soon').textContent()).toMatch(/^in \d+ days$/);
     expect(await row('Octopus CLI on laptop').locator('code').textContent()).toMatch(/^API-\w{4}…$/);
     expect(await row('terraform').locator('code').textContent()).toMatch(/^…\w{4}$/);
@@ -191,7 +191,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await expect.poll(names).toEqual(['Browser test key', ...SEEDED]);
     expect(await row('Browser test key').locator('code').textContent()).toBe(`${secret.slice(0, 8)}…`);
     expect(await row('Browser test key').getAttribute('class')).toBe('new');
-    const expiresAt = await row('Browser test key').locator('td').nth(3).locator('time').getAttribute('datetime');
+    const expiresAt = await row('Browser test key').locator('td[data-label="Expires"] time').getAttribute('datetime');
     expect(await page.evaluate((iso) => new Date(iso!).toLocaleString('en-CA', { hour12: false }), expiresAt)).toBe(`${expiresOn}, 23:59:59`);
     expect(await page.locator('#keys').textContent()).not.toContain(secret);
 
@@ -235,7 +235,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     expect(await secretPanel().textContent()).toContain('Hyperstack can show this secret later');
     await expect.poll(() => row('browser-test').count()).toBe(1);
     expect(await row('browser-test').locator('code').textContent()).toBe(`…${secret.slice(-4)}`);
-    expect(await row('browser-test').locator('td').nth(1).textContent()).toBe('Made by the browser test');
+    expect(await row('browser-test').locator('td.description').textContent()).toBe('Made by the browser test');
     await state('05-hyperstack-secret');
 
     await press(page.getByRole('button', { name: /I have stored it/ }));
@@ -301,7 +301,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await open();
     expect(await row(name).count()).toBe(1);
     expect(await row(name).locator('img, b').count()).toBe(0);
-    expect(await row(name).locator('td').nth(1).textContent()).toBe('<b>bold</b>');
+    expect(await row(name).locator('td.description').textContent()).toBe('<b>bold</b>');
     // Back to the list the next test expects.
     const id = made.body.data!.generateHyperstackApiKey.apiKey.id;
     expect((await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id }, csrf)).body.errors).toBeUndefined();
