@@ -12,7 +12,7 @@ import {
   whenTokenNeeded,
 } from './api.js';
 import { keyById, nextCursor, removeKey, replaceKey, setBusy, showPage, showUnavailable } from './list.js';
-import { hideSecret, showSecret } from './secret.js';
+import { hideSecrets, showSecret } from './secret.js';
 import { el } from './view.js';
 
 const PAGE_SIZE = 100;
@@ -342,7 +342,7 @@ $('revoke-form').addEventListener('submit', async (event) => {
 
 // Leaving the secret on screen after the page is restored from the back/forward cache would show it twice.
 window.addEventListener('pageshow', (event) => {
-  if (event.persisted) hideSecret();
+  if (event.persisted) hideSecrets();
 });
 
 void loadKeys();

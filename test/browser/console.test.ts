@@ -56,7 +56,9 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
   const names = () => page.locator('#keys tbody th').allTextContents();
   const row = (name: string): Locator => rows().filter({ has: page.getByRole('rowheader', { name, exact: true }) });
   const summary = () => page.locator('#summary');
-  const secretPanel = () => page.locator('#secret');
+  /** Every secret on screen (each create adds one, until it is dismissed). */
+  const secretPanel = () => page.locator('.secret');
+  const secretValue = () => secretPanel().locator('input');
   const notices = () => page.locator('#notices p').allTextContents();
   const octopusUser = () => page.locator('#octopus-user');
   /** The provider filter's choices people can see. */
@@ -183,7 +185,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await press(page.getByRole('button', { name: 'Create Octopus key' }));
 
     await expect.poll(() => secretPanel().isVisible()).toBe(true);
-    const secret = await page.locator('#secret-value').inputValue();
+    const secret = await secretValue().inputValue();
     expect(secret).toMatch(/^API-[A-Z0-9]{20,}$/);
     expect(await secretPanel().textContent()).toContain('it will not be shown again');
     expect(await secretPanel().textContent()).toContain('Octopus Deploy can show this secret later');
@@ -195,7 +197,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     expect(await page.evaluate((iso) => new Date(iso!).toLocaleString('en-CA', { hour12: false }), expiresAt)).toBe(`${expiresOn}, 23:59:59`);
     expect(await page.locator('#keys').textContent()).not.toContain(secret);
 
-    await press(page.getByRole('button', { name: 'Copy' }));
+    await press(page.getByRole('button', { name: /^Copy/ }));
     await expect.poll(() => page.locator('[data-copy-status]').textContent()).toBe('Copied to the clipboard.');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
     await state('03-octopus-secret');
@@ -216,7 +218,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     expect(dialogs).toEqual(['beforeunload']);
     await expect.poll(() => summary().textContent()).toBe('7 keys, newest first.');
     expect(await secretPanel().isHidden()).toBe(true);
-    expect(await page.locator('#secret-value').inputValue()).toBe('');
+    expect(await secretPanel().count()).toBe(0);
     expect(await page.content()).not.toContain(secret);
     expect(await row('Browser test key').locator('code').textContent()).toBe(`${secret.slice(0, 8)}…`);
     await state('04-after-reload');
@@ -230,7 +232,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
 
     await expect.poll(() => secretPanel().isVisible()).toBe(true);
-    const secret = await page.locator('#secret-value').inputValue();
+    const secret = await secretValue().inputValue();
     expect(secret.length).toBeGreaterThan(8);
     expect(await secretPanel().textContent()).toContain('Hyperstack can show this secret later');
     await expect.poll(() => row('browser-test').count()).toBe(1);
@@ -240,7 +242,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
 
     await press(page.getByRole('button', { name: /I have stored it/ }));
     expect(await secretPanel().isHidden()).toBe(true);
-    expect(await page.locator('#secret-value').inputValue()).toBe('');
+    expect(await secretPanel().count()).toBe(0);
 
     await form.getByLabel('Name').fill('browser-test');
     await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
@@ -248,6 +250,49 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await expect.poll(() => error.textContent()).toBe("Hyperstack refused: An API key named 'browser-test' already exists");
     expect(await secretPanel().isHidden()).toBe(true);
     await state('06-duplicate-name');
+  });
+
+  it('keeps each secret until it is dismissed: a second create does not replace a first secret', async () => {
+    await open();
+    await page.getByLabel('Purpose').fill('First, not yet copied');
+    await press(page.getByRole('button', { name: 'Create Octopus key' }));
+    await expect.poll(() => secretPanel().count()).toBe(1);
+    const form = page.locator('#create-hyperstack');
+    await form.getByLabel('Name').fill('second-secret');
+    await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
+    await expect.poll(() => secretPanel().count()).toBe(2);
+
+    const octopus = page.getByRole('region', { name: 'Secret of First, not yet copied' });
+    const hyperstack = page.getByRole('region', { name: 'Secret of second-secret' });
+    const octopusSecret = await octopus.locator('input').inputValue();
+    const hyperstackSecret = await hyperstack.locator('input').inputValue();
+    expect(octopusSecret).toMatch(/^API-[A-Z0-9]{20,}$/);
+    expect(hyperstackSecret).not.toBe(octopusSecret);
+    // The newest on top, with the focus on its Copy button.
+    expect(await secretPanel().first().getAttribute('aria-labelledby')).toBe(await hyperstack.getAttribute('aria-labelledby'));
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Copy the secret of second-secret');
+    await state('06b-two-secrets');
+
+    // Each Copy copies its own secret.
+    await press(octopus.getByRole('button', { name: /^Copy/ }));
+    await expect.poll(() => octopus.locator('[data-copy-status]').textContent()).toBe('Copied to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(octopusSecret);
+    expect(await hyperstack.locator('[data-copy-status]').textContent()).toBe('');
+
+    // Dismissing one keeps the other, and leaving the page still asks while one is left.
+    await press(hyperstack.getByRole('button', { name: /I have stored it/ }));
+    expect(await secretPanel().count()).toBe(1);
+    expect(await octopus.locator('input').inputValue()).toBe(octopusSecret);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Copy the secret of First, not yet copied');
+    await press(octopus.getByRole('button', { name: /I have stored it/ }));
+    expect(await secretPanel().count()).toBe(0);
+
+    // Back to the list the next test expects.
+    const csrf = { 'x-graphql-yoga-csrf': 'test' };
+    for (const name of ['First, not yet copied', 'second-secret']) {
+      const id = await row(name).getAttribute('data-id');
+      expect((await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id }, csrf)).body.errors).toBeUndefined();
+    }
   });
 
   it('renames a Hyperstack key in a dialog (Escape cancels)', async () => {
@@ -394,7 +439,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       await page.getByLabel('Purpose').fill('Made without Hyperstack');
       await press(page.getByRole('button', { name: 'Create Octopus key' }));
       await expect.poll(() => secretPanel().isVisible()).toBe(true);
-      expect(await page.locator('#secret-value').inputValue()).toMatch(/^API-[A-Z0-9]{20,}$/);
+      expect(await secretValue().inputValue()).toMatch(/^API-[A-Z0-9]{20,}$/);
       await expect.poll(names).toEqual(['Made without Hyperstack', 'Octopus CLI on laptop', 'GitHub Actions: deploy web-storefront', 'Terraform provider (platform-infra)']);
       await press(page.getByRole('button', { name: /I have stored it/ }));
       expect(await page.getByLabel('Purpose').isEnabled()).toBe(true);
