@@ -13,7 +13,7 @@ import {
 } from './api.js';
 import { keyById, nextCursor, removeKey, replaceKey, setBusy, showPage, showUnavailable } from './list.js';
 import { hideSecrets, showSecret } from './secret.js';
-import { el } from './view.js';
+import { el, hint, time } from './view.js';
 
 const PAGE_SIZE = 100;
 const SEARCH_DELAY_MS = 250;
@@ -290,7 +290,10 @@ tbody.addEventListener('click', (event) => {
     openDialog(renameDialog, key);
   } else {
     revokeDialog.querySelector('[data-revoke-name]').textContent = key.name;
-    revokeDialog.querySelector('[data-revoke-provider]').textContent = PROVIDER_NAMES[key.provider];
+    for (const node of revokeDialog.querySelectorAll('[data-revoke-provider]')) node.textContent = PROVIDER_NAMES[key.provider];
+    // Names (Octopus purposes) need not be unique: show what tells this key from another.
+    revokeDialog.querySelector('[data-revoke-hint]').replaceChildren(hint(key));
+    revokeDialog.querySelector('[data-revoke-created]').replaceChildren(key.createdAt ? time(key.createdAt) : 'unknown');
     openDialog(revokeDialog, key);
     // The safe choice has the focus: Enter alone does not revoke.
     revokeDialog.querySelector('[data-close]').focus();

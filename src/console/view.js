@@ -19,7 +19,7 @@ export function el(tag, { className, text } = {}, ...children) {
 }
 
 /** A date in the reader's locale, with the exact ISO value on hover and for machines. */
-function time(iso) {
+export function time(iso) {
   const node = el('time', { text: dateFormat.format(new Date(iso)) });
   node.dateTime = iso;
   node.title = iso;
@@ -45,7 +45,7 @@ function expires(key, now) {
 }
 
 /** Octopus reveals the start of a secret, Hyperstack the end: show which part the hint is. */
-function hint(key) {
+export function hint(key) {
   if (!key.keyHint) return muted('—');
   const text = key.provider === 'OCTOPUS' ? `${key.keyHint}…` : `…${key.keyHint}`;
   return el('code', { text });

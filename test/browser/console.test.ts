@@ -321,6 +321,15 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     const dialog = page.locator('#revoke-dialog');
     await press(page.getByRole('button', { name: `Revoke ${name}`, exact: true }));
     expect(await dialog.textContent()).toContain(`${name} at Octopus Deploy stops working`);
+    // Octopus purposes are not unique: the dialog also shows what tells two keys apart.
+    const facts = await dialog.locator('dl > div:visible').evaluateAll((groups) =>
+      groups.map((group) => [group.querySelector('dt')!.textContent, group.querySelector('dd')!.textContent]),
+    );
+    expect(facts).toEqual([
+      ['Provider', 'Octopus Deploy'],
+      ['Hint', await row(name).locator('code').textContent()],
+      ['Created', await row(name).locator('td[data-label="Created"]').textContent()],
+    ]);
     // The focus starts on Cancel, so Enter alone does not revoke.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
     await press(dialog.getByRole('button', { name: 'Cancel' }));
