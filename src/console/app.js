@@ -74,6 +74,22 @@ function describeListError(error, viewer) {
   return describeError(error);
 }
 
+/** Why a provider's keys are missing from the list, in a few words, for the summary under it. */
+function whyMissing(provider, errors, viewer) {
+  const name = PROVIDER_NAMES[provider];
+  if (viewer?.providers.find((s) => s.provider === provider)?.hasCredential === false) return `keygate has no ${name} credential`;
+  switch (errors.find((error) => error.extensions?.provider === provider)?.extensions.code) {
+    case 'UPSTREAM_TIMEOUT':
+      return `${name} did not answer in time`;
+    case 'UNAUTHENTICATED':
+      return `${name} did not accept keygate's credentials`;
+    case 'RATE_LIMITED':
+      return `${name} is limiting requests`;
+    default:
+      return `${name} is unavailable`;
+  }
+}
+
 // --- What the gateway serves, and as whom (viewer) -----------------------------------------------------
 
 /** Each provider's create form, its hint line, and the gateway setting that gives it a credential. */
@@ -85,15 +101,21 @@ const CREATE_FORMS = {
 /**
  * Fits the page to the gateway, so nobody fills in a form that can only fail: a provider it does not
  * serve disappears from the forms and the filter; one it has no credential for keeps its form in
- * sight, switched off, with the reason.
+ * sight, switched off, with the reason, and leaves the filter (it has no keys to list). True when
+ * that took the filter off a provider.
  */
 function showViewer(viewer) {
-  if (!viewer) return; // the request failed as a whole: keep what is on screen
+  if (!viewer) return false; // the request failed as a whole: keep what is on screen
+  let filterChanged = false;
   for (const { provider, configured, hasCredential } of viewer.providers) {
     const option = [...providerSelect.options].find((o) => o.value === provider);
     if (option) {
-      option.hidden = !configured;
-      option.disabled = !configured;
+      option.hidden = !configured || !hasCredential;
+      option.disabled = option.hidden;
+      if (option.disabled && option.selected) {
+        providerSelect.value = '';
+        filterChanged = true;
+      }
     }
     const parts = CREATE_FORMS[provider];
     if (!parts) continue; // a provider this console has no form for
@@ -101,6 +123,7 @@ function showViewer(viewer) {
     switchForm(parts, provider, configured && !hasCredential);
   }
   showOctopusUser(viewer.octopusUser);
+  return filterChanged;
 }
 
 function switchForm({ form, hint, setting }, provider, off) {
@@ -143,11 +166,13 @@ async function loadKeys({ append = false, highlight } = {}) {
 
   const { data, errors } = result;
   showNotices(listProblems(data, errors));
-  showViewer(data?.viewer);
+  // The filter named a provider that can no longer be listed: it is back on all providers, so list again.
+  if (showViewer(data?.viewer)) return loadKeys({ highlight });
   const page = data?.apiKeys;
   if (!page) return showUnavailable();
   const { search, providers } = filter();
-  showPage(page, { append, highlight, filtered: Boolean(search || providers), missing: page.unavailableProviders ?? [] });
+  const missing = (page.unavailableProviders ?? []).map((provider) => whyMissing(provider, errors, data.viewer));
+  showPage(page, { append, highlight, filtered: Boolean(search || providers), missing });
   if (firstRender) {
     firstRender = false;
     // For the browser test's timing: when the first rows were on screen.

@@ -1,6 +1,5 @@
 // The table of keys: the pages shown so far, the summary under them, and the changes made in place
 // after a rename or a revoke, so that the reader keeps the page, the scroll position and the focus.
-import { PROVIDER_NAMES } from './api.js';
 import { el, keyRow } from './view.js';
 
 const table = document.getElementById('keys');
@@ -32,7 +31,7 @@ export function setBusy(busy) {
 /**
  * Draws a page of keys: the first (replacing what is shown) or, with `append`, the next one, which
  * takes the focus to its first row so the keyboard goes on from there (the button may be gone).
- * `filtered`: a search or filter is on. `missing`: providers whose keys could not be listed.
+ * `filtered`: a search or filter is on. `missing`: why some provider's keys could not be listed.
  */
 export function showPage(page, { append = false, highlight, filtered = false, missing = [] } = {}) {
   if (!append) shown.clear();
@@ -60,19 +59,13 @@ export function showUnavailable() {
 
 function summaryText() {
   if (total === 0) {
-    if (context.missing.length > 0) {
-      return `No keys shown: ${joinNames(context.missing)} could not be listed (see the message above).`;
-    }
+    // Say why (a provider is down, or has no credential), not that nothing matched.
+    if (context.missing.length > 0) return `No keys shown: ${context.missing.join('; ')}.`;
     return context.filtered ? 'No keys match the search or filter.' : 'No keys yet.';
   }
   const count = shown.size;
   const noun = total === 1 ? 'key' : 'keys';
   return count < total ? `Showing ${count} of ${total} ${noun}, newest first.` : `${total} ${noun}, newest first.`;
-}
-
-function joinNames(providers) {
-  const names = providers.map((p) => PROVIDER_NAMES[p] ?? p);
-  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
 }
 
 function rowOf(id) {

@@ -371,6 +371,12 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       expect(new Set(await rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.provider)))).toEqual(new Set(['OCTOPUS']));
       expect(await names()).toEqual(['Browser test key', 'Octopus CLI on laptop', 'Terraform provider (platform-infra)']);
       await state('09-hyperstack-outage');
+      // Filtered to the provider that is down, the list says why it is empty, not that nothing matches.
+      await page.getByLabel('Provider').selectOption('HYPERSTACK');
+      await expect.poll(() => rows().count()).toBe(0);
+      await expect.poll(() => summary().textContent()).toBe('No keys shown: Hyperstack is unavailable.');
+      await state('09b-hyperstack-outage-filtered');
+      await page.getByLabel('Provider').selectOption('');
     } finally {
       t.hyperstack.clearFaults();
     }
@@ -439,8 +445,8 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
         expect(await control.evaluate((node) => (node as HTMLInputElement | HTMLButtonElement).disabled)).toBe(true);
         expect(await control.getAttribute('aria-describedby')).toBe('hyperstack-unavailable');
       }
-      // Its keys can still be asked for (the notice says why there are none).
-      expect(await providerChoices()).toEqual(['', 'OCTOPUS', 'HYPERSTACK']);
+      // Its keys cannot be listed, so the filter does not offer them.
+      expect(await providerChoices()).toEqual(['', 'OCTOPUS']);
       expect(await page.locator('#octopus-unavailable').isHidden()).toBe(true);
       await state('11-no-hyperstack-credential');
 
