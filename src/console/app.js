@@ -98,6 +98,10 @@ const CREATE_FORMS = {
   HYPERSTACK: { form: $('create-hyperstack'), hint: $('hyperstack-unavailable'), setting: 'HYPERSTACK_API_KEY' },
 };
 
+/** What the last answer said about each provider (viewer.providers), and whether keygate wants a token. */
+let providerStatus = [];
+let tokenNeeded = false;
+
 /**
  * Fits the page to the gateway, so nobody fills in a form that can only fail: a provider it does not
  * serve disappears from the forms and the filter; one it has no credential for keeps its form in
@@ -106,28 +110,39 @@ const CREATE_FORMS = {
  */
 function showViewer(viewer) {
   if (!viewer) return false; // the request failed as a whole: keep what is on screen
+  providerStatus = viewer.providers;
+  tokenNeeded = false; // the request got through
   let filterChanged = false;
   for (const { provider, configured, hasCredential } of viewer.providers) {
     const option = [...providerSelect.options].find((o) => o.value === provider);
-    if (option) {
-      option.hidden = !configured || !hasCredential;
-      option.disabled = option.hidden;
-      if (option.disabled && option.selected) {
-        providerSelect.value = '';
-        filterChanged = true;
-      }
+    if (!option) continue;
+    option.hidden = !configured || !hasCredential;
+    option.disabled = option.hidden;
+    if (option.disabled && option.selected) {
+      providerSelect.value = '';
+      filterChanged = true;
     }
-    const parts = CREATE_FORMS[provider];
-    if (!parts) continue; // a provider this console has no form for
-    parts.form.hidden = !configured;
-    switchForm(parts, provider, configured && !hasCredential);
   }
+  showForms();
   showOctopusUser(viewer.octopusUser);
   return filterChanged;
 }
 
-function switchForm({ form, hint, setting }, provider, off) {
-  hint.textContent = off ? `No ${PROVIDER_NAMES[provider]} credential: set ${setting} on the gateway.` : '';
+/** Each create form: hidden for a provider keygate does not serve, off (saying why) when it can only fail. */
+function showForms() {
+  for (const [provider, parts] of Object.entries(CREATE_FORMS)) {
+    const status = providerStatus.find((s) => s.provider === provider);
+    if (status) parts.form.hidden = !status.configured;
+    let reason = '';
+    if (tokenNeeded) reason = 'Enter the access token under “Access token” first.';
+    else if (status?.configured && !status.hasCredential) reason = `No ${PROVIDER_NAMES[provider]} credential: set ${parts.setting} on the gateway.`;
+    switchForm(parts, reason);
+  }
+}
+
+function switchForm({ form, hint }, reason) {
+  const off = Boolean(reason);
+  hint.textContent = reason;
   hint.hidden = !off;
   form.toggleAttribute('data-unavailable', off);
   for (const control of form.elements) {
@@ -184,6 +199,8 @@ async function loadKeys({ append = false, highlight } = {}) {
 
 const tokenForm = $('token-form');
 whenTokenNeeded(() => {
+  tokenNeeded = true;
+  showForms();
   if (!tokenForm.hidden) return;
   tokenForm.hidden = false;
   $('access-token').focus();
@@ -222,6 +239,10 @@ async function submitting(form, work, expected = () => false) {
   const focused = document.activeElement;
   for (const control of controls) control.disabled = true;
   form.setAttribute('aria-busy', 'true');
+  // The button says what is happening ("Creating…"), not only looks dimmed.
+  const button = form.querySelector('button[type="submit"]');
+  const label = button.textContent;
+  button.textContent = button.dataset.busyLabel;
   try {
     const result = await work();
     const { data, errors } = result;
@@ -235,6 +256,7 @@ async function submitting(form, work, expected = () => false) {
     // Back on, unless the gateway said meanwhile that this form can only fail.
     for (const control of controls) control.disabled = form.hasAttribute('data-unavailable');
     form.removeAttribute('aria-busy');
+    button.textContent = label;
     // Disabling dropped the focus; give it back unless something else took it meanwhile.
     if (document.activeElement === document.body && focused instanceof HTMLElement) focused.focus();
   }

@@ -2,7 +2,7 @@
 // the demo's seed data, once per device (a desktop, a touch phone). Within a device the tests run in
 // order and share the data: each says what it changes.
 import type { Dialog, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { listen, type Listening } from '../support/listen.js';
 import { axeViolations } from './axe.js';
@@ -88,6 +88,36 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       const box = node.getBoundingClientRect();
       return box.left >= 0 && box.top >= 0 && box.right <= document.documentElement.clientWidth && box.bottom <= document.documentElement.clientHeight;
     });
+
+  /**
+   * Holds the browser's request for GraphQL operation `name` (in flight, as far as the page can tell)
+   * until `release()`, then lets it go on to the gateway unchanged.
+   */
+  async function hold(name: string): Promise<{ arrived: Promise<void>; release(): Promise<void> }> {
+    let arrived!: () => void;
+    let release!: () => void;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let sent: Promise<void> | undefined; // the held request, on its way to the gateway after release
+    const pattern = `${server.url}/graphql`;
+    await page.route(pattern, async (route) => {
+      if (!sent && (route.request().postData() ?? '').includes(`mutation ${name}(`)) {
+        sent = released.then(() => route.continue());
+        arrived();
+        return sent;
+      }
+      return route.continue();
+    });
+    let done: Promise<void> | undefined;
+    const letGo = () =>
+      (done ??= (async () => {
+        release();
+        await sent;
+        await page.unroute(pattern);
+      })());
+    onTestFinished(letGo); // a failing test lets go too, so the next test finds the page free
+    return { arrived: arrival, release: letGo };
+  }
 
   /** Opens the console and waits until the list has been drawn. */
   async function open(): Promise<void> {
@@ -182,7 +212,17 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     // Expires at the end of the chosen day, in the reader's time zone.
     const expiresOn = await page.evaluate(() => new Date(Date.now() + 30 * 86_400_000).toLocaleDateString('en-CA'));
     await page.getByLabel('Expires on').fill(expiresOn);
+    const request = await hold('ConsoleCreateOctopusKey');
     await press(page.getByRole('button', { name: 'Create Octopus key' }));
+    // While it runs, the button says so (not only dimmed), and the form is busy.
+    await request.arrived;
+    const form = page.locator('#create-octopus');
+    expect(await form.locator('button[type="submit"]').textContent()).toBe('Creating…');
+    expect(await form.getAttribute('aria-busy')).toBe('true');
+    await state('03a-creating');
+    await request.release();
+    await expect.poll(() => form.getAttribute('aria-busy')).toBeNull();
+    expect(await form.locator('button[type="submit"]').textContent()).toBe('Create Octopus key');
 
     await expect.poll(() => secretPanel().isVisible()).toBe(true);
     const secret = await secretValue().inputValue();
@@ -337,7 +377,12 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
 
     await press(page.getByRole('button', { name: `Revoke ${name}`, exact: true }));
     await state('08-revoke-confirm', { fullPage: false });
+    const request = await hold('ConsoleDeleteKey');
     await press(dialog.getByRole('button', { name: 'Revoke key' }));
+    await request.arrived;
+    expect(await dialog.locator('button[type="submit"]').textContent()).toBe('Revoking…');
+    expect(await dialog.locator('form').getAttribute('aria-busy')).toBe('true');
+    await request.release();
     await expect.poll(() => row(name).count()).toBe(0);
     expect(await page.locator('#keys tr.gone').textContent()).toBe('Revoked “GitHub Actions: deploy web-storefront” at Octopus Deploy.');
     expect(await summary().textContent()).toBe('7 keys, newest first.');
@@ -393,6 +438,10 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       await page.goto(`${guardedServer.url}/`);
       const notice = page.locator('#notices');
       await expect.poll(() => notice.textContent()).toBe('keygate asks for an access token: enter it under “Access token”.');
+      // Nothing can be created before a token is entered: the forms say so instead of failing.
+      for (const button of ['Create Octopus key', 'Generate Hyperstack key']) expect(await page.getByRole('button', { name: button }).isDisabled()).toBe(true);
+      expect(await page.getByLabel('Purpose').isDisabled()).toBe(true);
+      expect(await page.locator('#octopus-unavailable').textContent()).toBe('Enter the access token under “Access token” first.');
       await state('10-access-token');
       const field = page.getByLabel('Access token');
       await page.waitForFunction(() => document.activeElement?.id === 'access-token');
@@ -403,6 +452,8 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       await press(page.getByRole('button', { name: 'Use token' }));
       await expect.poll(() => summary().textContent()).toMatch(/keys, newest first/);
       expect(await page.locator('#token-form').isHidden()).toBe(true);
+      for (const button of ['Create Octopus key', 'Generate Hyperstack key']) expect(await page.getByRole('button', { name: button }).isEnabled()).toBe(true);
+      expect(await page.locator('#octopus-unavailable').isHidden()).toBe(true);
       expect(await notice.textContent()).toBe('');
       const kept = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, location.href, document.cookie]));
       expect(kept).not.toContain(token);
