@@ -125,6 +125,9 @@ function showViewer(viewer) {
   }
   showForms();
   showOctopusUser(viewer.octopusUser);
+  // The intro names only the providers this keygate serves.
+  const served = viewer.providers.filter((s) => s.configured).map((s) => PROVIDER_NAMES[s.provider] ?? s.provider);
+  if (served.length > 0) $('lede-providers').textContent = served.join(' and ');
   return filterChanged;
 }
 
@@ -227,6 +230,15 @@ $('refresh').addEventListener('click', () => void loadKeys());
 $('more').addEventListener('click', () => void loadKeys({ append: true }));
 
 // --- Forms: busy state and errors ------------------------------------------------------------------
+
+const FORMS = [...document.querySelectorAll('form')].filter((form) => form.querySelector('[data-error]'));
+
+/** An error is about one attempt: a new action anywhere, or an edit of the form, makes it old news. */
+function clearErrors() {
+  for (const form of FORMS) form.querySelector('[data-error]').textContent = '';
+}
+for (const form of FORMS) form.addEventListener('input', () => (form.querySelector('[data-error]').textContent = ''));
+for (const form of FORMS) form.addEventListener('submit', clearErrors, { capture: true });
 
 /**
  * Runs `work` with the form's controls disabled, showing its errors in the form. Resolves to the

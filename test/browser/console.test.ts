@@ -206,6 +206,32 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await expect.poll(names).toEqual(SEEDED);
   });
 
+  it('shows the whole search placeholder', async () => {
+    await open();
+    // Measured as Chromium lays it out: the placeholder's words as a value (the search field's clear
+    // button then takes its room too, as it does while someone types).
+    const overflow = await page.getByLabel('Search').evaluate((input: HTMLInputElement) => {
+      input.value = input.placeholder;
+      const over = input.scrollWidth - input.clientWidth;
+      input.value = '';
+      return over;
+    });
+    expect(overflow).toBe(0);
+  });
+
+  it('lets the keyboard skip the create forms: a skip link first, to the keys', async () => {
+    await open();
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to the keys' });
+    expect(await skip.evaluate((link) => link === document.activeElement)).toBe(true);
+    expect(await inView(skip)).toBe(true);
+    await state('02b-skip-link', { fullPage: false });
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.id === 'keys-heading');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('search');
+  });
+
   it('creates an Octopus key and shows its secret once, with a copy button and a warning', async () => {
     await open();
     await page.getByLabel('Purpose').fill('Browser test key');
@@ -290,6 +316,17 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await expect.poll(() => error.textContent()).toBe("Hyperstack refused: An API key named 'browser-test' already exists");
     expect(await secretPanel().isHidden()).toBe(true);
     await state('06-duplicate-name');
+
+    // The error is about that attempt: editing the form, or a later action elsewhere, clears it.
+    await form.getByLabel('Name').fill('browser-test-2');
+    expect(await error.textContent()).toBe('');
+    await form.getByLabel('Name').fill('browser-test');
+    await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
+    await expect.poll(() => error.textContent()).toMatch(/already exists/);
+    await press(page.getByRole('button', { name: 'Create Octopus key' })); // with no purpose: its own error
+    await expect.poll(() => page.locator('#create-octopus [data-error]').textContent()).toBe('Please enter what the key is for.');
+    expect(await error.textContent()).toBe('');
+    await page.getByLabel('Purpose').fill('');
   });
 
   it('keeps each secret until it is dismissed: a second create does not replace a first secret', async () => {
@@ -523,6 +560,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     try {
       await page.goto(`${hyperstackOnlyServer.url}/`);
       await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
+      expect(await page.locator('.lede').textContent()).toBe('Every key you hold at Hyperstack, in one list. Create, rename and revoke them here.');
       expect(await names()).toEqual(['ci-gpu-smoke-tests', 'terraform', 'training-cluster']);
       expect(await notices()).toEqual([]);
       expect(await page.locator('#create-octopus').isHidden()).toBe(true);
