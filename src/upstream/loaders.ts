@@ -166,6 +166,8 @@ export class OctopusSession {
   }
 
   private noteRead(userId: string, read: Promise<{ keys: OctopusApiKey[]; whole: boolean }>): void {
+    // Kept for lookups, which may never come: its failure is the caller's to report, not unhandled.
+    read.catch(() => undefined);
     const reads = this.reads.get(userId);
     if (reads) reads.push(read);
     else this.reads.set(userId, [read]);
