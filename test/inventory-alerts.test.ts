@@ -3,7 +3,7 @@
 // inventory's gauges). promtool comes from Debian's `prometheus` package; without it these tests
 // skip with a message, unless REQUIRE_PROMTOOL=1 (set by .ci/run), where they must run.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,19 @@ describe.skipIf(!available)('docs/alerts.yml', () => {
     const problems = result.output.split('\n').filter((line) => line && !/^nodejs_\w+_total non-counter metrics should not have "_total" suffix$/.test(line));
     expect(problems).toEqual([]);
     expect([0, 3]).toContain(result.status);
+  });
+
+  it('the README\'s Prometheus configuration loads them (promtool check config)', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const config = /```yaml\n(# prometheus\.yml\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(config).toContain('keygate-alerts.yml');
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-prometheus-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'prometheus.yml'), config!);
+    copyFileSync(RULES, join(dir, 'keygate-alerts.yml'));
+    const result = promtool('check', 'config', join(dir, 'prometheus.yml'));
+    expect(result.output).toMatch(/SUCCESS: 4 rules found/);
+    expect(result.status).toBe(0);
   });
 
   it('reads only metrics the gateway exports', () => {
