@@ -462,3 +462,12 @@ describe('schedule', () => {
     expect(timers()).toBe(before + 1);
   });
 });
+
+describe('configuration', () => {
+  it('defaults to a refresh every 300 s and 1000 expiry series; a bad value names its variable', () => {
+    expect(loadConfig({ DEMO: '0' }).inventory).toEqual({ refreshMs: 300_000, maxExpirySeries: 1_000 });
+    expect(loadConfig({ DEMO: '0', INVENTORY_REFRESH_S: '0', INVENTORY_MAX_EXPIRY_SERIES: '0' }).inventory).toEqual({ refreshMs: 0, maxExpirySeries: 0 });
+    expect(() => loadConfig({ DEMO: '0', INVENTORY_REFRESH_S: 'hourly' })).toThrow(/INVENTORY_REFRESH_S/);
+    expect(() => loadConfig({ DEMO: '0', INVENTORY_MAX_EXPIRY_SERIES: '-1' })).toThrow(/INVENTORY_MAX_EXPIRY_SERIES/);
+  });
+});
