@@ -80,6 +80,13 @@ export interface Config {
   trustProxy: boolean;
   /** After SIGTERM, how long in-flight requests may take before their connections are cut. */
   shutdownGraceMs: number;
+  /** The background inventory behind the key gauges on /metrics (configured credentials only). */
+  inventory: {
+    /** Between refreshes; 0 turns the inventory off. */
+    refreshMs: number;
+    /** At most this many `keygate_api_key_expiry_timestamp_seconds` series (the soonest-expiring keys). */
+    maxExpirySeries: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -142,6 +149,8 @@ const Env = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  INVENTORY_REFRESH_S: int(0, 86_400).default(300),
+  INVENTORY_MAX_EXPIRY_SERIES: int(0, 100_000).default(1_000),
 });
 
 type Env = z.output<typeof Env>;
@@ -208,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     createRateLimit: { points: e.CREATE_RATE_LIMIT, windowSeconds: e.CREATE_RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL },
     trustProxy: e.TRUST_PROXY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    inventory: { refreshMs: e.INVENTORY_REFRESH_S * 1000, maxExpirySeries: e.INVENTORY_MAX_EXPIRY_SERIES },
   };
   assertSafeExposure(config, e.ALLOW_UNAUTHENTICATED);
   return config;

@@ -6,6 +6,7 @@ import { hasClientAuth, type Config } from './config.js';
 import { CREDENTIAL_HEADERS, createContextFactory, type RequestContext } from './context.js';
 import { maskError } from './errors.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
+import { Inventory, type InventoryOptions } from './inventory/inventory.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { useBodyLimit } from './plugins/body-limit.js';
@@ -30,7 +31,9 @@ export interface Gateway {
   upstreams: Upstreams;
   metrics: Metrics;
   logger: Logger;
-  /** Closes the upstream pools and the rate limiter's store (after the HTTP server has stopped). */
+  /** The background key inventory behind the gauges; absent when INVENTORY_REFRESH_S is 0. */
+  inventory?: Inventory;
+  /** Stops the inventory, closes the upstream pools and the rate limiter's store (after the HTTP server has stopped). */
   close(): Promise<void>;
   /** Cuts upstream requests still in flight, so a pending close() completes: the end of the grace period. */
   destroy(): Promise<void>;
@@ -39,7 +42,10 @@ export interface Gateway {
 const ENDPOINT = '/graphql';
 
 /** Builds the gateway: schema, plugins and context factory. It does not listen (see main.ts). */
-export function createGateway(config: Config, options: { logger?: Logger } = {}): Gateway {
+export function createGateway(
+  config: Config,
+  options: { logger?: Logger; inventory?: Pick<InventoryOptions, 'scheduler' | 'clock'> } = {},
+): Gateway {
   const logger = options.logger ?? createLogger(config);
   const metrics = new Metrics();
   const upstreams = new Upstreams(config, (provider) => ({
@@ -49,6 +55,11 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
       logger.warn({ provider, state: ['closed', 'open', 'half-open', 'isolated'][state] }, 'circuit breaker changed state');
     },
   }));
+  const inventory =
+    config.inventory.refreshMs > 0
+      ? new Inventory({ upstreams, metrics, logger, policy: config.policy, lists: config.lists, ...config.inventory, ...options.inventory })
+      : undefined;
+  inventory?.start();
   const rateLimiter = config.createRateLimit.points > 0 ? createRateLimiter(config.createRateLimit, logger) : undefined;
   const trusted = config.persistedOperations;
 
@@ -106,8 +117,9 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     upstreams,
     metrics,
     logger,
+    inventory,
     close: async () => {
-      await Promise.all([upstreams.close(), rateLimiter?.close()]);
+      await Promise.all([inventory?.close(), upstreams.close(), rateLimiter?.close()]);
     },
     destroy: () => upstreams.destroy(),
   };

@@ -61,7 +61,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     startOctopusSimulator(options.octopus),
     startHyperstackSimulator(options.hyperstack),
   ]);
-  const base = loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ...options.env });
+  // The background inventory would add upstream calls at unknown moments: on only where a test asks.
+  const base = loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', INVENTORY_REFRESH_S: '0', ...options.env });
   const config: Config = {
     ...base,
     accounts: [
