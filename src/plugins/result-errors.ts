@@ -1,13 +1,15 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../context.js';
-import { upstreamToGraphQLError } from '../errors.js';
+import { upstreamToGraphQLError, withCode } from '../errors.js';
 import { UpstreamError } from '../upstream/errors.js';
 
 /**
  * Shapes the errors of an execution result, before yoga's masking sees them:
  * - an upstream failure thrown by a resolver becomes its GraphQL error (code, provider, status),
  *   so masking sees an ordinary GraphQL error and does not log it as a crash;
+ * - a variable graphql-jit refused (its errors have no extensions and no cause) becomes a
+ *   BAD_USER_INPUT error here, for the same reason;
  * - a variable our own scalar refused keeps our explanation: graphql-jit reports it as
  *   "…; Expected type DateTime." and holds the reason (a missing zone, say) only as the cause;
  * - errors of fields that still answered (one provider down, the other's keys shown) are appended:
@@ -30,6 +32,7 @@ export function useResultErrors(): Plugin {
 
 function shape(error: GraphQLError): GraphQLError {
   const cause = error.originalError;
+  if (!cause) return withCode(error);
   if (cause instanceof UpstreamError) return upstreamToGraphQLError(cause, error);
   if (cause instanceof GraphQLError && cause !== error && !error.message.includes(cause.message)) {
     return new GraphQLError(`${error.message} ${cause.message}`, {
