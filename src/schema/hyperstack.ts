@@ -42,6 +42,7 @@ const UpdateHyperstackApiKeyInput = builder.inputType('UpdateHyperstackApiKeyInp
 
 builder.mutationField('generateHyperstackApiKey', (t) =>
   t.field({
+    extensions: { createLimit: true },
     type: CreateApiKeyPayload,
     description:
       'Generates a Hyperstack API key and returns its secret, once. Fails with FORBIDDEN at the account\'s key quota. Never retried automatically: if the response is lost, check `apiKeys` before trying again.',

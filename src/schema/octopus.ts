@@ -39,6 +39,7 @@ const CreateOctopusApiKeyInput = builder.inputType('CreateOctopusApiKeyInput', {
 
 builder.mutationField('createOctopusApiKey', (t) =>
   t.field({
+    extensions: { createLimit: true },
     type: CreateApiKeyPayload,
     description:
       'Creates an Octopus API key and returns its secret, once. Never retried automatically: if the response is lost, check `apiKeys` before trying again.',
