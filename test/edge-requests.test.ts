@@ -1,4 +1,4 @@
-// Errors at the edge: what a client gets for bad variables, and that nothing is logged as a crash.
+// Requests at the edge: what a client gets for bad variables, and what a request leaves in the log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -25,5 +25,22 @@ describe('variables graphql-jit refuses', () => {
     expect(body.errors![0]!.message).toMatch(/^Variable "\$\w+"/);
     expect(t.counts()).toEqual({});
     expect(errorLines().slice(before)).toEqual([]);
+  });
+});
+
+describe('client-chosen strings in the request log', () => {
+  it('a 90 KB operationName leaves a short log line', async () => {
+    const before = t.logs().length;
+    const name = `Op${'x'.repeat(90_000)}`;
+    const response = await t.gateway.yoga.fetch('http://keygate.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ apiKeys { totalCount } }', operationName: name }),
+    });
+    await response.text();
+    const lines = t.logs().slice(before).filter((line) => line.includes('graphql request'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.length).toBeLessThan(1_000);
+    expect(lines[0]).toContain(`"operation":"Op${'x'.repeat(98)}…"`);
   });
 });
