@@ -150,17 +150,19 @@ describe('SIGTERM under load', () => {
   });
 });
 
-describe('SIGTERM with an upstream that never answers', () => {
+describe('SIGTERM with a read still waiting to retry', () => {
   it('cuts what is left at the end of the grace period and still exits 0', async () => {
     const [octopus, hyperstack] = await Promise.all([startOctopusSimulator(), startHyperstackSimulator()]);
     const gateway = await startGatewayProcess({
       ...upstreamEnv(octopus, hyperstack),
-      UPSTREAM_TIMEOUT_MS: '120000', // far beyond the test: only the grace period can end this
+      // The grace period must cover a whole upstream attempt (twice the timeout); a read waiting
+      // out a Retry-After of 3 s outlasts it, so only the grace period can end this.
+      UPSTREAM_TIMEOUT_MS: '150',
       SHUTDOWN_GRACE_MS: '300',
       LOG_LEVEL: 'warn',
     });
     try {
-      hyperstack.fault('GET /v1/api-key', { mode: 'hang' });
+      hyperstack.fault('GET /v1/api-key', { mode: 'rate-limit', retryAfterSeconds: 3 });
       const stuck = fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LIST }).then(
         (r) => r.status,
         () => 'cut',

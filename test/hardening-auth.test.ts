@@ -142,7 +142,7 @@ describe('JWTs verified against a JWKS', () => {
 });
 
 describe('exposure without client authentication', () => {
-  const held = { OCTOPUS_URL: 'https://octopus.example', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' };
+  const held = { OCTOPUS_URL: 'https://octopus.example', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX', ALLOWED_HOSTS: 'keygate.example' };
 
   it('refuses a non-loopback HOST when the gateway holds provider credentials, and says why', () => {
     expect(() => loadConfig({ ...held, HOST: '0.0.0.0' })).toThrow(ConfigError);
@@ -155,8 +155,10 @@ describe('exposure without client authentication', () => {
     expect(() => loadConfig({ ...held, HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: '1' })).not.toThrow();
     expect(() => loadConfig({ ...held, HOST: '127.0.0.1' })).not.toThrow();
     expect(() => loadConfig({ ...held, HOST: '::1' })).not.toThrow();
-    expect(() => loadConfig({ HOST: '0.0.0.0' })).not.toThrow(); // demo mode: simulator credentials only
-    expect(() => loadConfig({ OCTOPUS_URL: 'https://octopus.example', HOST: '0.0.0.0' })).not.toThrow(); // callers bring their own
+    // demo mode, asked for: simulator credentials only
+    expect(() => loadConfig({ HOST: '0.0.0.0', DEMO: '1', ALLOWED_HOSTS: 'keygate.example' })).not.toThrow();
+    // callers bring their own
+    expect(() => loadConfig({ OCTOPUS_URL: 'https://octopus.example', HOST: '0.0.0.0', ALLOWED_HOSTS: 'keygate.example' })).not.toThrow();
   });
 
   it('refuses an Octopus key without the server it is for', () => {
