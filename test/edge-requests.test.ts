@@ -1,6 +1,9 @@
 // Requests at the edge: what a client gets for bad variables, and what a request leaves in the log.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createGateway } from '../src/gateway.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { answer, startRawProvider } from './support/raw-provider.js';
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -42,5 +45,42 @@ describe('client-chosen strings in the request log', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]!.length).toBeLessThan(1_000);
     expect(lines[0]).toContain(`"operation":"Op${'x'.repeat(98)}…"`);
+  });
+});
+
+describe('provider error bodies, through the gateway', () => {
+  const GATEWAY_KEY = 'hs-gateway-own-credential-0001';
+  const CLIENT_KEY = 'hs-client-credential-0002';
+
+  it('a 5xx stack trace, a password or a credential never reaches the client', async () => {
+    const bodies = [
+      { message: `Traceback (most recent call last): File "/srv/api/keys.py", line 88; db password=hunter2; api_key=${GATEWAY_KEY}` },
+      { message: `The key ${CLIENT_KEY} may not create keys.` },
+    ];
+    const statuses = [500, 403];
+    const provider = await startRawProvider(({ res }) => answer(res, statuses.shift()!, bodies.shift()));
+    onTestFinished(() => provider.close());
+    const gateway = createGateway(
+      loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ALLOWED_HOSTS: 'keygate.test', HYPERSTACK_URL: provider.url, HYPERSTACK_API_KEY: GATEWAY_KEY, UPSTREAM_RETRIES: '0' }),
+    );
+    onTestFinished(() => gateway.close());
+    const generate = async (headers: Record<string, string> = {}) => {
+      const response = await gateway.yoga.fetch('http://keygate.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: 'mutation { generateHyperstackApiKey(input: { name: "x" }) { secret } }' }),
+      });
+      return response.text();
+    };
+
+    const failed = await generate();
+    expect(failed).toContain('"message":"Hyperstack failed with HTTP 500."');
+    expect(failed).not.toMatch(/Traceback|hunter2|keys\.py/);
+    expect(failed).not.toContain(GATEWAY_KEY);
+
+    const refused = await generate({ 'x-hyperstack-api-key': CLIENT_KEY });
+    expect(refused).toContain('"message":"Hyperstack refused the request with HTTP 403."');
+    expect(refused).not.toContain(CLIENT_KEY);
+    expect(provider.requests.map((r) => r.headers.api_key)).toEqual([GATEWAY_KEY, CLIENT_KEY]);
   });
 });

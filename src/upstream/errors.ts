@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNAVAILABLE'
-  | 'UPSTREAM_ERROR';
+  | 'UPSTREAM_ERROR'
+  /** keygate itself cannot take this now (its connections to the provider are all busy, or it is shutting down); see `retryAfterSeconds`. */
+  | 'SERVICE_UNAVAILABLE';
 
 /**
  * A failed upstream call. `message` is safe to show a client: it is either the provider's own
@@ -33,6 +35,14 @@ export class UpstreamError extends Error {
     message: string,
     readonly status?: number,
     readonly retryAfterSeconds?: number,
+    /**
+     * For a write (POST/PUT/DELETE): true when the request may have reached the provider, so it
+     * may have taken effect there: a timeout or a dropped connection after it was sent, a body that
+     * could not be read, and every HTTP answer (a 4xx says the provider refused it, a 5xx leaves the
+     * outcome unknown: tell them apart by `status`). False when it certainly never left keygate
+     * (connection refused, no free connection in time, circuit open), and always false for reads.
+     */
+    readonly mayHaveReachedProvider = false,
   ) {
     super(message);
   }
