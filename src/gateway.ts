@@ -8,14 +8,17 @@ import { maskError } from './errors.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { AllowedHosts, useAllowedHosts } from './plugins/allowed-hosts.js';
 import { useBodyLimit } from './plugins/body-limit.js';
 import { useClientAuth } from './plugins/client-auth.js';
-import { CONSOLE_PREFIX, useConsole } from './plugins/console.js';
+import { loadConsoleAssets, useConsole } from './plugins/console.js';
+import { useCors } from './plugins/cors.js';
 import { createRateLimiter, useCreateRateLimit } from './plugins/create-rate-limit.js';
-import { useMetricsEndpoint, useReadiness } from './plugins/health.js';
+import { useHealth, useMetricsEndpoint, useReadiness } from './plugins/health.js';
 import { useKnownRoutes } from './plugins/known-routes.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { requestRecord, useRequestLog } from './plugins/request-log.js';
+import { useResponseHeaders } from './plugins/response-headers.js';
 import { useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useResultErrors } from './plugins/result-errors.js';
 import { buildSchema } from './schema/index.js';
@@ -28,6 +31,8 @@ export interface Gateway {
   upstreams: Upstreams;
   metrics: Metrics;
   logger: Logger;
+  /** The hosts it answers to; the HTTP server tells it the port it listens on. */
+  hosts: AllowedHosts;
   /** Closes the upstream pools and the rate limiter's store (after the HTTP server has stopped). */
   close(): Promise<void>;
   /** Cuts upstream requests still in flight, so a pending close() completes: the end of the grace period. */
@@ -49,16 +54,35 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
   }));
   const rateLimiter = config.createRateLimit.points > 0 ? createRateLimiter(config.createRateLimit, logger) : undefined;
   const trusted = config.persistedOperations;
+  const hosts = new AllowedHosts(config);
+  // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
+  const consoleAssets = trusted ? undefined : loadConsoleAssets();
 
-  // Order matters: endpoints that answer on their own first, then the request log (so refusals
-  // are logged too), then who may call, then what a call may be, and only then execution.
+  // Order matters: the host check before anything, then the paths that exist, then endpoints that
+  // answer on their own, then the request log (so refusals are logged too), then who may call,
+  // then what a call may be, and only then execution. Yoga's own health check and CORS would
+  // answer before any plugin of ours, so they are off and ours stand in for them.
   const plugins: Plugin[] = [
-    // /healthz, CORS preflights and the GraphiQL page are answered by yoga before these.
-    useKnownRoutes({ paths: [ENDPOINT, '/readyz', '/metrics', ...(trusted ? [] : ['/'])], prefixes: trusted ? [] : [CONSOLE_PREFIX] }),
+    useAllowedHosts(hosts),
+    useKnownRoutes({
+      endpoint: ENDPOINT,
+      paths: ['/healthz', '/readyz', '/metrics', ...(consoleAssets?.keys() ?? [])],
+    }),
+    useResponseHeaders(ENDPOINT),
+    ...(config.corsOrigins.length > 0
+      ? [
+          useCors({
+            endpoint: ENDPOINT,
+            origins: config.corsOrigins,
+            allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf', 'x-request-id', ...Object.values(CREDENTIAL_HEADERS)],
+            exposedHeaders: ['x-request-id'],
+          }),
+        ]
+      : []),
+    useHealth(),
     useMetricsEndpoint(metrics),
     useReadiness(upstreams),
-    // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
-    ...(trusted ? [] : [useConsole()]),
+    ...(consoleAssets ? [useConsole(consoleAssets)] : []),
     useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
     ...(hasClientAuth(config) ? [useClientAuth(config.auth)] : []),
     useBodyLimit(config.limits.maxBodyBytes),
@@ -81,7 +105,9 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
       return record ? (call) => record.upstream.push(call) : undefined;
     }),
     graphqlEndpoint: ENDPOINT,
-    healthCheckEndpoint: '/healthz',
+    // Yoga's built-in check answers any URL that ends in this, before every plugin: given a string
+    // no URL can end in (URLs percent-encode NUL), it never answers. useHealth serves /healthz.
+    healthCheckEndpoint: '\u0000',
     // GraphiQL needs arbitrary documents and introspection; in trusted-documents mode it has neither.
     graphiql: config.graphiql && !trusted ? graphiqlOptions : false,
     renderGraphiQL,
@@ -94,7 +120,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     multipart: false,
     // useBodyLimit enforces MAX_BODY_BYTES; yoga's own limit would wrap every body in a counting stream.
     maxRequestBodySize: false,
-    cors: config.corsOrigins.length > 0 ? corsFor(config.corsOrigins) : false,
+    cors: false, // useCors
     plugins,
   });
 
@@ -103,26 +129,11 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     upstreams,
     metrics,
     logger,
+    hosts,
     close: async () => {
       await Promise.all([closeUpstreams(upstreams), rateLimiter?.close()]);
     },
     destroy: () => destroyUpstreams(upstreams),
-  };
-}
-
-/** CORS headers for the configured origins only; any other origin gets none, so browsers refuse it. */
-function corsFor(origins: string[]) {
-  const allowed = new Set(origins);
-  const options = {
-    credentials: false,
-    methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf', 'x-request-id', ...Object.values(CREDENTIAL_HEADERS)],
-    exposedHeaders: ['x-request-id'],
-    maxAge: 600,
-  };
-  return (request: Request) => {
-    const origin = request.headers.get('origin');
-    return origin !== null && (allowed.has(origin) || allowed.has('*')) ? { ...options, origin } : false;
   };
 }
 

@@ -1,9 +1,8 @@
-import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { ConfigError, hasClientAuth, loadConfig, type Config } from './config.js';
 import type { Demo } from './demo.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
+import { createHttpServer, listen } from './server.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -27,17 +26,8 @@ async function main(): Promise<void> {
   }
 
   const gateway = createGateway(config, { logger });
-  const server = createServer(gateway.yoga);
-  // Slow clients must not hold sockets forever (slowloris): bound headers and whole requests.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = Math.max(30_000, config.upstream.timeoutMs * 3);
-  server.listen(config.port, config.host);
-  await once(server, 'listening');
-
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const server = createHttpServer(gateway);
+  const { url } = await listen(server, gateway, config.port, config.host);
   logger.info(
     {
       url,

@@ -84,3 +84,48 @@ describe('provider error bodies, through the gateway', () => {
     expect(provider.requests.map((r) => r.headers.api_key)).toEqual([GATEWAY_KEY, CLIENT_KEY]);
   });
 });
+
+describe('response headers of the GraphQL endpoint', () => {
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    t.gateway.yoga.fetch('http://keygate.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  it('every answer says Cache-Control: no-store (secrets travel in them), refusals included', async () => {
+    const responses = [
+      await post(JSON.stringify({ query: '{ apiKeys { totalCount } }' })),
+      await post(JSON.stringify({ query: 'mutation { generateHyperstackApiKey(input: { name: "no-store" }) { secret } }' })),
+      await post(JSON.stringify({ query: '{ apiKeys {' })),
+      await post(JSON.stringify({ query: `{ apiKeys { totalCount } } # ${'x'.repeat(200_000)}` })),
+      await t.gateway.yoga.fetch('http://keygate.test/graphql?query=%7BapiKeys%7BtotalCount%7D%7D', { headers: { accept: 'application/json' } }),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 413, 403]); // a parse error is 200 for application/json
+    for (const response of responses) {
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
+  it('CORS: wherever the answer depends on Origin it says Vary: Origin', async () => {
+    const cors = await startTestGateway({ env: { CORS_ORIGINS: 'https://console.example' } });
+    onTestFinished(() => cors.close());
+    const fetchWith = (origin: string, init: RequestInit = {}) =>
+      cors.gateway.yoga.fetch('http://keygate.test/graphql', { ...init, headers: { origin, ...(init.headers as Record<string, string>) } });
+    const preflight = { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } };
+    const request = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ apiKeys { totalCount } }' }) };
+
+    const allowedPreflight = await fetchWith('https://console.example', preflight);
+    expect(allowedPreflight.status).toBe(204);
+    expect(allowedPreflight.headers.get('access-control-allow-origin')).toBe('https://console.example');
+    expect(allowedPreflight.headers.get('vary')).toMatch(/\bOrigin\b/);
+    const refusedPreflight = await fetchWith('https://evil.example', preflight);
+    expect(refusedPreflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect(refusedPreflight.headers.get('vary')).toMatch(/\bOrigin\b/);
+
+    const allowed = await fetchWith('https://console.example', request);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://console.example');
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('x-request-id');
+    expect(allowed.headers.get('vary')).toMatch(/\bOrigin\b/);
+    const refused = await fetchWith('https://evil.example', request);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    expect(refused.headers.get('vary')).toMatch(/\bOrigin\b/);
+  });
+});
