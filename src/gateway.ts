@@ -5,7 +5,8 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { hasClientAuth, type Config } from './config.js';
 import { CREDENTIAL_HEADERS, createContextFactory, type RequestContext } from './context.js';
 import { maskError } from './errors.js';
-import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
+import { graphiqlOptions } from './graphiql.js';
+import { GRAPHIQL_PREFIX, GraphiQLAssets } from './graphiql-assets.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { AllowedHosts, useAllowedHosts } from './plugins/allowed-hosts.js';
@@ -14,6 +15,7 @@ import { useClientAuth } from './plugins/client-auth.js';
 import { loadConsoleAssets, useConsole } from './plugins/console.js';
 import { useCors } from './plugins/cors.js';
 import { createRateLimiter, useCreateRateLimit } from './plugins/create-rate-limit.js';
+import { useGraphiQL } from './plugins/graphiql.js';
 import { useHealth, useMetricsEndpoint, useReadiness } from './plugins/health.js';
 import { useKnownRoutes } from './plugins/known-routes.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
@@ -57,16 +59,19 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
   const hosts = new AllowedHosts(config);
   // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
   const consoleAssets = trusted ? undefined : loadConsoleAssets();
+  // GraphiQL needs arbitrary documents and introspection; in trusted-documents mode it has neither.
+  const graphiql = config.graphiql && !trusted;
 
   // Order matters: the host check before anything, then the paths that exist, then endpoints that
   // answer on their own, then the request log (so refusals are logged too), then who may call,
-  // then what a call may be, and only then execution. Yoga's own health check and CORS would
-  // answer before any plugin of ours, so they are off and ours stand in for them.
+  // then what a call may be, and only then execution. Yoga's own health check, CORS and GraphiQL
+  // would answer before any plugin of ours, so they are off and ours stand in for them.
   const plugins: Plugin[] = [
     useAllowedHosts(hosts),
     useKnownRoutes({
       endpoint: ENDPOINT,
       paths: ['/healthz', '/readyz', '/metrics', ...(consoleAssets?.keys() ?? [])],
+      prefixes: graphiql ? [GRAPHIQL_PREFIX] : [],
     }),
     useResponseHeaders(ENDPOINT),
     ...(config.corsOrigins.length > 0
@@ -83,6 +88,9 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     useMetricsEndpoint(metrics),
     useReadiness(upstreams),
     ...(consoleAssets ? [useConsole(consoleAssets)] : []),
+    ...(graphiql
+      ? [useGraphiQL({ endpoint: ENDPOINT, options: graphiqlOptions({ clientAuth: hasClientAuth(config) }), assets: new GraphiQLAssets(), logger })]
+      : []),
     useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
     ...(hasClientAuth(config) ? [useClientAuth(config.auth)] : []),
     useBodyLimit(config.limits.maxBodyBytes),
@@ -108,9 +116,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     // Yoga's built-in check answers any URL that ends in this, before every plugin: given a string
     // no URL can end in (URLs percent-encode NUL), it never answers. useHealth serves /healthz.
     healthCheckEndpoint: '\u0000',
-    // GraphiQL needs arbitrary documents and introspection; in trusted-documents mode it has neither.
-    graphiql: config.graphiql && !trusted ? graphiqlOptions : false,
-    renderGraphiQL,
+    graphiql: false, // useGraphiQL
     landingPage: false,
     logging: yogaLogger(logger),
     // Unexpected errors are masked in every mode: no stack or internal message reaches a client.

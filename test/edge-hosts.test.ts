@@ -70,6 +70,7 @@ describe('DNS rebinding: a page on another site whose name resolves to 127.0.0.1
     const requests: [string, RequestInit?][] = [
       ['/'],
       ['/console/app.js'],
+      ['/graphql', { headers: { accept: 'text/html' } }],
       ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: MINT }],
       ['/graphql', { method: 'OPTIONS', headers: { origin: 'https://console.example', 'access-control-request-method': 'POST' } }],
       ['/healthz'],
