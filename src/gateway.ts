@@ -15,6 +15,7 @@ import { useClientAuth } from './plugins/client-auth.js';
 import { loadConsoleAssets, useConsole } from './plugins/console.js';
 import { useCors } from './plugins/cors.js';
 import { createRateLimiter, useCreateRateLimit } from './plugins/create-rate-limit.js';
+import { Drain, useDrain } from './plugins/drain.js';
 import { useGraphiQL } from './plugins/graphiql.js';
 import { useHealth, useMetricsEndpoint, useReadiness } from './plugins/health.js';
 import { useKnownRoutes } from './plugins/known-routes.js';
@@ -35,6 +36,8 @@ export interface Gateway {
   logger: Logger;
   /** The hosts it answers to; the HTTP server tells it the port it listens on. */
   hosts: AllowedHosts;
+  /** Shutdown has begun: refuse new key creations from now on, let those running finish. */
+  drain(): void;
   /** Closes the upstream pools and the rate limiter's store (after the HTTP server has stopped). */
   close(): Promise<void>;
   /** Cuts upstream requests still in flight, so a pending close() completes: the end of the grace period. */
@@ -57,6 +60,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
   const rateLimiter = config.createRateLimit.points > 0 ? createRateLimiter(config.createRateLimit, logger) : undefined;
   const trusted = config.persistedOperations;
   const hosts = new AllowedHosts(config);
+  const drain = new Drain();
   // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
   const consoleAssets = trusted ? undefined : loadConsoleAssets();
   // GraphiQL needs arbitrary documents and introspection; in trusted-documents mode it has neither.
@@ -98,6 +102,8 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     ...(trusted ? [useTrustedDocuments(trusted)] : []),
     ...useOperationLimits(config.limits),
     ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),
+    // Before the rate limit: a create refused at shutdown costs no budget.
+    useDrain(drain),
     ...(rateLimiter
       ? [useCreateRateLimit({ limiter: rateLimiter.limiter, settings: config.createRateLimit, trustProxy: config.trustProxy, metrics })]
       : []),
@@ -136,6 +142,9 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     metrics,
     logger,
     hosts,
+    drain: () => {
+      drain.draining = true;
+    },
     close: async () => {
       await Promise.all([closeUpstreams(upstreams), rateLimiter?.close()]);
     },

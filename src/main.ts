@@ -60,7 +60,8 @@ async function main(): Promise<void> {
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'no longer accepting connections; letting in-flight requests finish');
+    gateway.drain();
+    logger.info({ signal }, 'no longer accepting connections or key creations; letting in-flight requests finish');
     // close() stops accepting and resolves once every connection has ended.
     server.close(() => {
       // Settled, not all-or-nothing: after the grace period the pools are destroyed under a pending
