@@ -1,5 +1,4 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { hasClientAuth, type Config } from './config.js';
@@ -14,6 +13,7 @@ import { useBodyLimit } from './plugins/body-limit.js';
 import { useClientAuth } from './plugins/client-auth.js';
 import { loadConsoleAssets, useConsole } from './plugins/console.js';
 import { useCors } from './plugins/cors.js';
+import { useCsrf } from './plugins/csrf.js';
 import { createRateLimiter, useCreateRateLimit } from './plugins/create-rate-limit.js';
 import { Drain, useDrain } from './plugins/drain.js';
 import { useGraphiQL } from './plugins/graphiql.js';
@@ -98,7 +98,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
     ...(hasClientAuth(config) ? [useClientAuth(config.auth)] : []),
     useBodyLimit(config.limits.maxBodyBytes),
-    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+    ...useCsrf(),
     ...(trusted ? [useTrustedDocuments(trusted)] : []),
     ...useOperationLimits(config.limits),
     ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),

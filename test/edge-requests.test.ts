@@ -129,3 +129,29 @@ describe('response headers of the GraphQL endpoint', () => {
     expect(refused.headers.get('vary')).toMatch(/\bOrigin\b/);
   });
 });
+
+describe('a first request with curl', () => {
+  const curl = (init: RequestInit) => t.gateway.yoga.fetch('http://keygate.test/graphql', init);
+  const body = JSON.stringify({ query: '{ apiKeys { totalCount } }' });
+  const errorOf = async (response: Response) => ((await response.json()) as { errors: { message: string; extensions: { code: string } }[] }).errors[0]!;
+
+  it('without a Content-Type (or with the form type curl -d sends) is told to send application/json', async () => {
+    t.resetCounts();
+    const bare = await curl({ method: 'POST', body: new TextEncoder().encode(body) }); // bytes: fetch adds no content type
+    expect(bare.status).toBe(415);
+    expect(await errorOf(bare)).toEqual({
+      message: 'Send Content-Type: application/json, with the operation as a JSON body ({"query": "…"}). With curl: -H \'Content-Type: application/json\'.',
+      extensions: { code: 'BAD_REQUEST' },
+    });
+    const form = await curl({ method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
+    expect((await errorOf(form)).message).toMatch(/^Send Content-Type: application\/json.*, not application\/x-www-form-urlencoded\./);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('a GET without the CSRF header is told which header, and why', async () => {
+    const get = await curl({ headers: { accept: 'application/json' } });
+    expect(get.status).toBe(403);
+    expect(await errorOf(get)).toMatchObject({ message: expect.stringMatching(/needs the header x-graphql-yoga-csrf/), extensions: { code: 'FORBIDDEN' } });
+  });
+});
