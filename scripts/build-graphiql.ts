@@ -1,6 +1,7 @@
-// Part of `npm run build` (as postbuild, after tsc): GraphiQL's bundle as compressed, content-hashed
-// files in dist/graphiql, so the gateway serves them from disk and never builds them at run time.
-import { buildGraphiQLAssets, readGraphiQLManifest } from '../dist/graphiql-assets.js';
+// GraphiQL's bundle as compressed, content-hashed files in dist/graphiql, so the gateway serves
+// them from disk and never builds them while serving. Runs after `npm run build` (postbuild) and
+// before `npm test` (pretest: otherwise every test process that opens GraphiQL would build them at once).
+import { buildGraphiQLAssets, readGraphiQLManifest } from '../src/graphiql-assets.js';
 
 if (readGraphiQLManifest()) {
   console.log('GraphiQL assets: up to date in dist/graphiql');
