@@ -55,7 +55,8 @@ export async function listen(server: Server, gateway: Gateway, port: number, hos
   await once(server, 'listening');
   const actual = (server.address() as AddressInfo).port;
   gateway.hosts.listeningOn(actual);
-  const shown = host.includes(':') ? `[${host}]` : host;
+  // All interfaces is not an address to browse to: name loopback, which the host check always answers.
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return { port: actual, url: `http://${shown}:${actual}` };
 }
 

@@ -100,3 +100,17 @@ describe('an older Node.js', () => {
     expect(readFileSync(new URL('../src/node-version.ts', import.meta.url), 'utf8')).not.toMatch(/^import\b/m);
   });
 });
+
+describe('listening on every interface', () => {
+  it('prints an address that works in a browser (loopback), not 0.0.0.0, which the host check would refuse', async () => {
+    const gateway = await startGatewayProcess({ HOST: '0.0.0.0', DEMO: '1', ALLOWED_HOSTS: 'keygate.example' });
+    try {
+      expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(gateway.output()).not.toContain('0.0.0.0');
+      const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
