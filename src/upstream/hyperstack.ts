@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { HyperstackApiKey } from '../domain.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
-import { isoDateUtcDefault, readWire, segment } from './wire.js';
+import { isoDateUtcDefault, readCreated, readWire, segment } from './wire.js';
 
 /**
  * What a Hyperstack account authenticates with: an API key (header `api_key`), a login access token
@@ -90,11 +90,11 @@ export class HyperstackClient {
    * result only.
    */
   async generateKey(fields: HyperstackKeyFields): Promise<{ apiKey: HyperstackApiKey; secret: string }> {
-    const { body } = await this.send(
+    const { status, body } = await this.send(
       { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false },
       'access-token-first',
     );
-    const wire = readWire('HYPERSTACK', GenerateResponse, body, 'the new API key').api_key;
+    const wire = readCreated('HYPERSTACK', status, () => readWire('HYPERSTACK', GenerateResponse, body, 'the new API key').api_key);
     return { apiKey: toApiKey(this.account, wire), secret: wire.key };
   }
 

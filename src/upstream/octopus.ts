@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OctopusAccessLevel, OctopusActorType, OctopusApiKey, OctopusUser } from '../domain.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
-import { isoDate, readWire, segment } from './wire.js';
+import { isoDate, readCreated, readWire, segment } from './wire.js';
 
 export interface CreateOctopusKeyInput {
   userId: string;
@@ -211,7 +211,7 @@ export class OctopusClient {
       body,
       retry: false,
     });
-    const created = readWire('OCTOPUS', ApiKeyCreatedResource, response.body, 'the new API key');
+    const created = readCreated('OCTOPUS', response.status, () => readWire('OCTOPUS', ApiKeyCreatedResource, response.body, 'the new API key'));
     const secret = created.ApiKey;
     return { apiKey: { ...toApiKey(this.account, { ...created, ApiKey: null }), keyHint: octopusHint(secret) }, secret };
   }

@@ -17,6 +17,20 @@ export function readWire<S extends z.ZodType>(provider: Provider, schema: S, bod
   );
 }
 
+/**
+ * Reads the answer to a create. The provider said yes (2xx) but a body of another shape holds no
+ * secret keygate can hand on: the key may exist with its secret lost, so the error says the
+ * request reached the provider.
+ */
+export function readCreated<T>(provider: Provider, status: number, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    throw new UpstreamError(provider, error.code, error.message, status, undefined, true);
+  }
+}
+
 /** A date string to a Date in one pass (no second parse to validate): an invalid one is an issue. */
 function toDate(text: string, ctx: z.core.$RefinementCtx<string>): Date {
   const date = new Date(text);
