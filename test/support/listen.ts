@@ -4,12 +4,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gateway } from '../../src/gateway.js';
 
-export interface Listening {
+export interface Listening extends AsyncDisposable {
   /** e.g. http://127.0.0.1:40123 (no trailing slash) */
   url: string;
   /** Closes keep-alive connections that are idle now. */
   closeIdle(): void;
   close(): Promise<void>;
+  /** close(), for `await using server = await listen(gateway)`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export async function listen(gateway: Gateway): Promise<Listening> {
@@ -17,14 +19,18 @@ export async function listen(gateway: Gateway): Promise<Listening> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    closeIdle: () => server.closeIdleConnections(),
-    close: async () => {
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
       const closed = once(server, 'close');
       server.close();
       server.closeAllConnections(); // a browser's keep-alive connections would hold close() open
       await closed;
-    },
+    })());
+  return {
+    url: `http://127.0.0.1:${port}`,
+    closeIdle: () => server.closeIdleConnections(),
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -7,7 +7,7 @@ export type UpstreamSettings = Config['upstream'];
 
 /** Test defaults: short timeout, instant backoff, breaker off unless a test is about it. */
 export const TEST_UPSTREAM: UpstreamSettings = {
-  timeoutMs: 2_000,
+  timeoutMs: 10_000, // the documented default: only a test about timeouts (on a fake clock) sees one fire
   retries: 2,
   connections: 8,
   breakerThreshold: 0,
