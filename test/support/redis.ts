@@ -6,9 +6,11 @@ import { createServer } from 'node:net';
 
 export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((path) => existsSync(path));
 
-export interface RedisServer {
+export interface RedisServer extends AsyncDisposable {
   url: string;
   stop(): Promise<void>;
+  /** stop(), for `await using redis = await startRedis()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -36,12 +38,10 @@ export async function startRedis(): Promise<RedisServer> {
     });
     child.once('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${output}`)));
   });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
+  const exited = once(child, 'exit');
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
   };
+  return { url: `redis://127.0.0.1:${port}`, stop, [Symbol.asyncDispose]: stop };
 }
