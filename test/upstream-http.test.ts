@@ -49,6 +49,19 @@ describe('UpstreamHttp', () => {
     expect(sim.requests('GET /api/users/me')).toBe(1);
   });
 
+  it('counts the time a request waits for a connection toward its timeout', async () => {
+    fakeClock();
+    const pool = http({ connections: 1, timeoutMs: 300, retries: 0 });
+    const held = sim.hold('GET /api/users/me');
+    // Three at once through one connection: the first is held, two wait in the pool's queue.
+    const calls = [me(pool), me(pool), me(pool)].map((call) => failure(call));
+    await held.arrived;
+    vi.advanceTimersByTime(300);
+    held.release(); // too late: all three have given up
+    for (const error of await Promise.all(calls)) expect(error.code).toBe('UPSTREAM_TIMEOUT');
+    expect(sim.requests('GET /api/users/me')).toBe(1); // the queued two were never sent
+  });
+
   it('retries a read on dropped connections a bounded number of times', async () => {
     sim.fault('GET /api/users/me', { mode: 'drop' });
     const error = await failure(me(http({ retries: 2 })));
