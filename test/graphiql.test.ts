@@ -1,6 +1,6 @@
 // GraphiQL as served: offline, titled keygate, and every example tab valid and runnable in the demo.
 import { parse, validate, type OperationDefinitionNode } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_QUERY, EXAMPLES, HEADERS_NOTE } from '../src/graphiql.js';
 import { buildSchema } from '../src/schema/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -38,9 +38,12 @@ let html: string;
 let response: Response;
 let options: PageOptions;
 
-beforeAll(async () => {
+// Each test its own gateway (the example tabs change the demo data), and the page as it serves it.
+beforeEach(async () => {
   // The default simulators hold the demo's seed data, whose ids the examples use.
-  t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+  const started = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+  onTestFinished(() => started.close());
+  t = started;
   response = await t.gateway.yoga.fetch('http://keygate.test/graphql', { headers: { accept: 'text/html' } });
   html = await response.text();
   // The options as the browser gets them: the JSON yoga writes into the page's script.
@@ -48,7 +51,6 @@ beforeAll(async () => {
   if (!embedded) throw new Error('GraphiQL options not found in the page');
   options = JSON.parse(embedded[1]!) as PageOptions;
 });
-afterAll(() => t.close());
 
 describe('the GraphiQL page', () => {
   it('is HTML titled keygate', () => {

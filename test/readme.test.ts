@@ -1,24 +1,13 @@
 // The README's examples must run in the demo exactly as written, in order.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { startDemo, type Demo } from '../src/demo.js';
-import { createGateway, type Gateway } from '../src/gateway.js';
+import { startDemo } from '../src/demo.js';
+import { createGateway } from '../src/gateway.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
-let demo: Demo;
-let gateway: Gateway;
-
-beforeAll(async () => {
-  demo = await startDemo(loadConfig({ LOG_LEVEL: 'silent' }));
-  gateway = createGateway(demo.config);
-});
-afterAll(async () => {
-  await gateway.close();
-  await demo.close();
-});
 
 describe('README', () => {
   it('has examples for every query and mutation', () => {
@@ -29,6 +18,10 @@ describe('README', () => {
   });
 
   it('examples run in the demo exactly as written', async () => {
+    const demo = await startDemo(loadConfig({ LOG_LEVEL: 'silent' }));
+    onTestFinished(() => demo.close());
+    const gateway = createGateway(demo.config);
+    onTestFinished(() => gateway.close());
     for (const query of examples) {
       const response = await gateway.yoga.fetch('http://keygate.test/graphql', {
         method: 'POST',
