@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Fault } from '../src/simulators/index.js';
-import { fakeClock, until } from './support/clock.js';
+import { fakeClock, until, watch } from './support/clock.js';
 import { startTestGateway, type GraphQLResponse, type TestGateway, type TestGatewayOptions } from './support/gateway.js';
 import { OCTOPUS_DEV_SECRET, hyperstackUsers, octopusUsers } from './support/seeds.js';
 
@@ -81,14 +81,13 @@ describe('one provider failing never hides the other', () => {
     await using t = await start();
     fakeClock();
     t.hyperstack.fault('GET /v1/api-key', { mode: 'hang' });
-    let settled = false;
-    const pending = t.query<ListData>(LIST).finally(() => (settled = true));
+    const pending = watch(t.query<ListData>(LIST));
     await until(async () => (await t.finishedCalls('OCTOPUS')) === PROVIDERS.OCTOPUS.calls, 'the Octopus calls to finish');
     vi.advanceTimersByTime(TIMEOUT_MS - 1);
     await until(() => t.hyperstack.requests('GET /v1/api-key') === 1, 'the Hyperstack call');
-    expect(settled).toBe(false);
+    expect(pending.settled).toBe(false);
     vi.advanceTimersByTime(1);
-    const response = await pending;
+    const response = await pending.promise;
     expect(response.body.errors?.[0]?.message).toBe(`Hyperstack did not answer within ${TIMEOUT_MS} ms.`);
   });
 

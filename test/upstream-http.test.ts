@@ -54,11 +54,11 @@ describe('UpstreamHttp', () => {
     const pool = http({ connections: 1, timeoutMs: 300, retries: 0 });
     const held = sim.hold('GET /api/users/me');
     // Three at once through one connection: the first is held, two wait in the pool's queue.
-    const calls = [me(pool), me(pool), me(pool)].map((call) => failure(call));
+    const calls = [me(pool), me(pool), me(pool)].map((call) => watch(failure(call)));
     await held.arrived;
     vi.advanceTimersByTime(300);
     held.release(); // too late: all three have given up
-    for (const error of await Promise.all(calls)) expect(error.code).toBe('UPSTREAM_TIMEOUT');
+    for (const error of await Promise.all(calls.map((c) => c.promise))) expect(error.code).toBe('UPSTREAM_TIMEOUT');
     expect(sim.requests('GET /api/users/me')).toBe(1); // the queued two were never sent
   });
 

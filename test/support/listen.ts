@@ -16,7 +16,9 @@ export interface Listening extends AsyncDisposable {
 
 export async function listen(gateway: Gateway): Promise<Listening> {
   const server = createServer(gateway.yoga);
-  server.listen(0, '127.0.0.1');
+  // Room for a flood's connections in the accept queue (Node's default is 511): on a busy machine
+  // an overflowed connection may never be accepted, and its client sees ECONNRESET.
+  server.listen({ port: 0, host: '127.0.0.1', backlog: 2_048 });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
