@@ -23,22 +23,37 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts redis-server without persistence and resolves once it accepts connections (it says so on stdout). */
+/**
+ * Starts redis-server without persistence and resolves once it accepts connections (it says so on
+ * stdout). The free port is found first and may be taken by someone else before redis binds it (the
+ * machine is shared): then it tries another.
+ */
 export async function startRedis(): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOn(await freePort());
+    } catch (error) {
+      if (attempt >= 5 || !/Address already in use/i.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startRedisOn(port: number): Promise<RedisServer> {
   if (!REDIS_SERVER) throw new Error('redis-server is not installed');
-  const port = await freePort();
   const child: ChildProcess = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exited = once(child, 'exit');
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const append = (chunk: Buffer) => {
       output += chunk.toString();
       if (/Ready to accept connections/.test(output)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${output}`)));
+    };
+    child.stdout!.on('data', append);
+    child.stderr!.on('data', append);
+    void exited.then(([code]) => reject(new Error(`redis-server exited (${String(code)}):\n${output}`)));
   });
-  const exited = once(child, 'exit');
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
