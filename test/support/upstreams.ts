@@ -5,7 +5,7 @@ import { createUpstreams, type Upstreams } from '../../src/upstream/upstreams.js
 
 export type UpstreamSettings = Config['upstream'];
 
-/** Test defaults: short timeout, instant backoff, breaker off unless a test is about it. */
+/** Test defaults: the documented timeout (tests about timeouts move a fake clock), breaker off unless a test is about it. */
 export const TEST_UPSTREAM: UpstreamSettings = {
   timeoutMs: 10_000, // the documented default: only a test about timeouts (on a fake clock) sees one fire
   retries: 2,
