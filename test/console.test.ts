@@ -2,7 +2,7 @@
 // and may not do. The browser tests (test/browser/) drive it for real.
 import { readFileSync } from 'node:fs';
 import { Kind, parse, validate } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { CONSOLE_DIR, loadConsoleAssets } from '../src/plugins/console.js';
 import { buildSchema } from '../src/schema/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -18,10 +18,12 @@ const api = (await import(apiModule)) as ConsoleApi;
 let t: TestGateway;
 const get = (path: string, init: RequestInit = {}) => t.gateway.yoga.fetch(`http://keygate.test${path}`, init);
 
-beforeAll(async () => {
-  t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+// Each test its own gateway and simulators, closed when it finishes.
+beforeEach(async () => {
+  const started = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+  onTestFinished(() => started.close());
+  t = started;
 });
-afterAll(() => t.close());
 
 /** The same-origin URLs a page or module refers to: script src, link href, img src, and JS imports. */
 function references(text: string): string[] {
@@ -136,15 +138,11 @@ describe('the console code', () => {
     const fields = list?.kind === Kind.OPERATION_DEFINITION ? list.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : s.kind)) : [];
     expect(fields).toEqual(['apiKeys', 'viewer']);
     // A fresh gateway, so the Octopus user is not remembered yet: the list and viewer share one lookup.
-    const fresh = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
-    try {
-      const answer = await fresh.query(api.OPERATIONS.LIST!, { first: 100 }, { 'x-graphql-yoga-csrf': 'test' });
-      expect(answer.body.errors).toBeUndefined();
-      expect(answer.body.data).toMatchObject({ viewer: { octopusUser: { id: 'Users-1' } } });
-      expect(fresh.counts()).toEqual({ 'GET /api/users/me': 1, 'GET /api/users/{userId}/apikeys': 1, 'GET /v1/api-key': 1 });
-    } finally {
-      await fresh.close();
-    }
+    await using fresh = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+    const answer = await fresh.query(api.OPERATIONS.LIST!, { first: 100 }, { 'x-graphql-yoga-csrf': 'test' });
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data).toMatchObject({ viewer: { octopusUser: { id: 'Users-1' } } });
+    expect(fresh.counts()).toEqual({ 'GET /api/users/me': 1, 'GET /api/users/{userId}/apikeys': 1, 'GET /v1/api-key': 1 });
   });
 
   it('sends the CSRF-prevention header and JSON content type on every request', () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { parse, validate, type OperationDefinitionNode } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_QUERY, EXAMPLES, HEADERS_NOTE, headersNote } from '../src/graphiql.js';
 import { GraphiQLAssets, readGraphiQLManifest } from '../src/graphiql-assets.js';
 import { buildSchema } from '../src/schema/index.js';
@@ -53,14 +53,16 @@ let html: string;
 let response: Response;
 let options: PageOptions;
 
-beforeAll(async () => {
+// Each test its own gateway (the example tabs change the demo data), and the page as it serves it.
+beforeEach(async () => {
   // The default simulators hold the demo's seed data, whose ids the examples use.
-  t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+  const started = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+  onTestFinished(() => started.close());
+  t = started;
   response = await t.gateway.yoga.fetch('http://keygate.test/graphql', { headers: { accept: 'text/html' } });
   html = await response.text();
   options = pageData(html).options;
 });
-afterAll(() => t.close());
 
 describe('the GraphiQL page', () => {
   it('is HTML titled keygate', () => {

@@ -1,12 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 let t: TestGateway;
 
-beforeAll(async () => {
-  t = await startTestGateway({ captureLogs: true });
+// Each test its own gateway and simulators, closed when it finishes.
+beforeEach(async () => {
+  const started = await startTestGateway({ captureLogs: true });
+  onTestFinished(() => started.close());
+  t = started;
 });
-afterAll(() => t.close());
 
 const logLines = () => t.logs().map((line) => JSON.parse(line) as Record<string, unknown>);
 const get = (path: string) => t.gateway.yoga.fetch(`http://keygate.test${path}`);
@@ -42,13 +44,9 @@ describe('structured request logs', () => {
 
   it('logs a partial outcome with the error codes when a provider fails', async () => {
     t.hyperstack.fault('GET /v1/api-key', { mode: 'error' });
-    try {
-      const response = await t.query('query Partial { apiKeys { totalCount } }');
-      const line = logLines().find((l) => l.reqId === response.headers.get('x-request-id'))!;
-      expect(line).toMatchObject({ operation: 'Partial', outcome: 'partial', errors: ['UPSTREAM_ERROR'] });
-    } finally {
-      t.hyperstack.clearFaults();
-    }
+    const response = await t.query('query Partial { apiKeys { totalCount } }');
+    const line = logLines().find((l) => l.reqId === response.headers.get('x-request-id'))!;
+    expect(line).toMatchObject({ operation: 'Partial', outcome: 'partial', errors: ['UPSTREAM_ERROR'] });
   });
 });
 
@@ -93,15 +91,12 @@ describe('health', () => {
       ],
     });
 
-    const other = await startTestGateway();
+    // Another gateway: readiness is remembered for a few seconds, so this one would still say 200.
+    await using other = await startTestGateway();
     await other.hyperstack.close();
-    try {
-      const notReady = await other.gateway.yoga.fetch('http://keygate.test/readyz');
-      expect(notReady.status).toBe(503);
-      expect(await notReady.json()).toMatchObject({ ready: false, upstreams: { OCTOPUS: true, HYPERSTACK: false } });
-    } finally {
-      await other.close();
-    }
+    const notReady = await other.gateway.yoga.fetch('http://keygate.test/readyz');
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ ready: false, upstreams: { OCTOPUS: true, HYPERSTACK: false } });
   });
 
   it('/readyz is 503 while a provider refuses the configured credential, and probes cost one check per interval', async () => {

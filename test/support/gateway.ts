@@ -20,7 +20,7 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
 }
 
-export interface TestGateway {
+export interface TestGateway extends AsyncDisposable {
   gateway: Gateway;
   octopus: OctopusSimulator;
   hyperstack: HyperstackSimulator;
@@ -36,7 +36,15 @@ export interface TestGateway {
   /** Total upstream requests so far, per simulator route. */
   counts(): Record<string, number>;
   resetCounts(): void;
+  /**
+   * Upstream attempts the gateway has finished (answered, refused or failed), per its own metrics.
+   * Counted once the attempt is over on the gateway's side, not when a simulator answers: a test
+   * that fakes the clock waits for this before moving it, so only the requests it holds time out.
+   */
+  finishedCalls(provider?: 'OCTOPUS' | 'HYPERSTACK'): Promise<number>;
   close(): Promise<void>;
+  /** close(), for `await using t = await startTestGateway()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export interface TestGatewayOptions {
@@ -103,19 +111,30 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   // Only the routes that were called, so tests can compare the whole record with toEqual.
   const called = (sim: OctopusSimulator | HyperstackSimulator) => Object.fromEntries(Object.entries(sim.counts()).filter(([, n]) => n !== 0));
 
+  const close = async () => {
+    await gateway.close();
+    await Promise.all([octopus.close(), hyperstack.close()]);
+  };
+
   return {
     gateway,
     octopus,
     hyperstack,
     config,
-    async query(query, variables, headers) {
-      const response = await gateway.yoga.fetch('http://keygate.test/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as GraphQLResponse<never>['body'];
-      return { status: response.status, headers: response.headers, body };
+    query(query, variables, headers) {
+      const answer = (async () => {
+        const response = await gateway.yoga.fetch('http://keygate.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+          body: JSON.stringify({ query, variables }),
+        });
+        const body = (await response.json()) as GraphQLResponse<never>['body'];
+        return { status: response.status, headers: response.headers, body };
+      })();
+      // Owned by the test gateway: a query still running when a failed test closes the gateway may
+      // reject later; that is not reported as unhandled (a test that awaits it still sees it).
+      answer.catch(() => {});
+      return answer;
     },
     logs: () => lines,
     counts: () => ({
@@ -126,10 +145,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       octopus.resetCounts();
       hyperstack.resetCounts();
     },
-    async close() {
-      await gateway.close();
-      await Promise.all([octopus.close(), hyperstack.close()]);
+    async finishedCalls(provider) {
+      const metric = await gateway.metrics.registry.getSingleMetric('keygate_upstream_requests_total')?.get();
+      return (metric?.values ?? []).filter((v) => provider === undefined || v.labels.provider === provider).reduce((n, v) => n + v.value, 0);
     },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 
