@@ -154,8 +154,8 @@ describe('generateHyperstackApiKey and updateHyperstackApiKey', () => {
     const existing = keys.find((k) => k.name === 'training')!.id;
     // The simulator numbers keys in order: the key after this one gets the next number.
     const probe = ok(await t.query<{ generateHyperstackApiKey: Created }>(GENERATE, { input: { name: 'probe' } }));
-    const [, number] = Buffer.from(probe.generateHyperstackApiKey.apiKey.id, 'base64').toString().split(':');
-    const next = Buffer.from(`HyperstackApiKey:${Number(number) + 1}`).toString('base64');
+    const number = Buffer.from(probe.generateHyperstackApiKey.apiKey.id, 'base64').toString().split('/').pop();
+    const next = Buffer.from(`HyperstackApiKey:default/${Number(number) + 1}`).toString('base64');
     const result = ok(
       await t.query<{ read: Created; generated: Created; described: Created }>(
         `mutation($existing: ID!, $next: ID!) {
