@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { parse, validate, type OperationDefinitionNode } from 'graphql';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { DEFAULT_QUERY, EXAMPLES, HEADERS_NOTE, headersNote } from '../src/graphiql.js';
+import { DEFAULT_QUERY, DEMO_LEAKED, EXAMPLES, HEADERS_NOTE, headersNote } from '../src/graphiql.js';
+import { DEMO_LEAKED_SECRET } from '../src/simulators/seed.js';
 import { GraphiQLAssets, readGraphiQLManifest } from '../src/graphiql-assets.js';
 import { buildSchema } from '../src/schema/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -65,6 +66,10 @@ beforeEach(async () => {
 });
 
 describe('the GraphiQL page', () => {
+  it('names the demo\'s leaked key by the secret the seed gives it', () => {
+    expect(DEMO_LEAKED).toBe(DEMO_LEAKED_SECRET);
+  });
+
   it('is HTML titled keygate', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);

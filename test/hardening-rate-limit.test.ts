@@ -99,7 +99,7 @@ describe('create rate limit: what counts', () => {
   });
 
   it('counts the fields the schema marks with createLimit, not a list of names', () => {
-    expect(createLimitedFields(buildSchema())).toEqual(new Set(['createOctopusApiKey', 'generateHyperstackApiKey']));
+    expect(createLimitedFields(buildSchema())).toEqual(new Set(['createOctopusApiKey', 'generateHyperstackApiKey', 'rotateApiKey', 'revokeLeakedSecret']));
     // Any mutation carrying the mark counts, whatever its name.
     const mutation = new GraphQLObjectType({
       name: 'Mutation',

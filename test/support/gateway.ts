@@ -2,6 +2,7 @@
 // handling, without a port) while the gateway itself talks real HTTP to the simulators.
 import { loadConfig, type AccountConfig, type Config } from '../../src/config.js';
 import { DEFAULT_ACCOUNT } from '../../src/domain.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import {
@@ -54,6 +55,12 @@ export interface TestGatewayOptions {
   credentials?: { octopus?: boolean; hyperstack?: boolean };
   /** Start without Octopus configured at all. */
   noOctopus?: boolean;
+  /** The store the gateway audits to and keeps rotations in (default: a fresh in-memory SQLite, closed with the gateway). */
+  store?: Store;
+  /** Run the store's loops (the revocation scheduler, audit retries); default off: tests drive them. */
+  storeLoops?: boolean;
+  /** The store's time: when events happen and rotations fall due. */
+  storeClock?: () => Date;
   /** Start without Hyperstack configured at all. */
   noHyperstack?: boolean;
   /** More accounts beside the two `default` ones (other simulators, other credentials of these). */
@@ -107,12 +114,15 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   };
   const lines: string[] = [];
   const logger = options.captureLogs ? createLogger({ logLevel: 'debug' }, { write: (line: string) => lines.push(line) }) : undefined;
-  const gateway = createGateway(config, { logger });
+  // A store of its own (in memory unless a test brings one), so every mutation is audited as in production.
+  const store = options.store ?? (await openStore({ url: 'sqlite::memory:' }));
+  const gateway = createGateway(config, { logger, store, storeLoops: options.storeLoops ?? false, storeClock: options.storeClock });
   // Only the routes that were called, so tests can compare the whole record with toEqual.
   const called = (sim: OctopusSimulator | HyperstackSimulator) => Object.fromEntries(Object.entries(sim.counts()).filter(([, n]) => n !== 0));
 
   const close = async () => {
     await gateway.close();
+    if (!options.store) await store.close();
     await Promise.all([octopus.close(), hyperstack.close()]);
   };
 
