@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -152,5 +155,32 @@ describe('secrets stay out of logs, metrics and errors', () => {
     for (const secret of [...minted, forwarded, ...t.config.accounts.map((a) => a.apiKey!)]) {
       expect(everything).not.toContain(secret);
     }
+  });
+
+  it('credentials of KEYGATE_CONFIG accounts appear in no log line, metric, error, viewer answer or page, even when refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-secrets-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const fromFile = 'API-FROMAFILEFROMAFILEFROMAFI';
+    const fromEnv = 'hyperstack-token-from-the-environment';
+    writeFileSync(join(dir, 'octopus-staging'), `${fromFile}\n`);
+    await using staging = await startTestGateway({ captureLogs: true });
+    // Accounts read from a file, at servers that refuse them: errors, logs and metrics follow.
+    const configFile = join(dir, 'keygate.yaml');
+    writeFileSync(
+      configFile,
+      `accounts:\n  - name: staging\n    provider: octopus\n    url: ${staging.octopus.url}\n    apiKeyFrom: { file: ${join(dir, 'octopus-staging')} }\n` +
+        `  - name: ml\n    provider: hyperstack\n    url: ${staging.hyperstack.url}\n    accessTokenFrom: { env: ML_TOKEN }\n`,
+    );
+    await using g = await startTestGateway({ captureLogs: true, env: { KEYGATE_CONFIG: configFile, ML_TOKEN: fromEnv } });
+    expect(g.config.accounts.map((a) => a.name)).toEqual(['default', 'default', 'staging', 'ml']);
+    const answers = [
+      await g.query('{ apiKeys { totalCount } viewer { accounts { account { name host } reachable octopusUser { id } } } }'),
+      await g.query('mutation { generateHyperstackApiKey(input: { account: "ml", name: "x" }) { secret } }'),
+      await g.query('mutation { createOctopusApiKey(input: { account: "staging", purpose: "x" }) { secret } }'),
+    ];
+    expect(answers[0]!.body.errors?.some((e) => e.extensions?.account === 'staging')).toBe(true); // refused: a credential it does not know
+    const pages = await Promise.all(['/', '/readyz', '/metrics'].map(async (path) => (await g.gateway.yoga.fetch(`http://keygate.test${path}`)).text()));
+    const everything = [g.logs().join('\n'), JSON.stringify(answers.map((a) => a.body)), ...pages].join('\n');
+    for (const secret of [fromFile, fromEnv]) expect(everything).not.toContain(secret);
   });
 });

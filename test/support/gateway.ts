@@ -102,6 +102,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
               apiKey: options.credentials?.hyperstack === false ? undefined : hyperstack.credentials[0],
             },
           ]),
+      // Accounts of a KEYGATE_CONFIG file in `env`, as the gateway would read them.
+      ...base.accounts.filter((a) => a.name !== DEFAULT_ACCOUNT),
       ...(typeof options.accounts === 'function' ? options.accounts({ octopus, hyperstack }) : (options.accounts ?? [])),
     ],
     upstream: { ...base.upstream, ...TEST_UPSTREAM, ...options.upstream },
