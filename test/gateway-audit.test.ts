@@ -136,6 +136,24 @@ describe.each(backends())('the audit trail on $name', (backend) => {
   });
 });
 
+describe('readiness and the store', () => {
+  it('/readyz is 503 and says so when the store stops answering', async () => {
+    const store = await openStore({ url: 'sqlite::memory:' });
+    const t = await startTestGateway({ store });
+    onTestFinished(() => t.close());
+    const ready = await t.gateway.yoga.fetch('http://keygate.test/readyz');
+    expect(ready.status).toBe(200);
+    await store.close();
+    // A new gateway on the closed store (readiness is remembered for a few seconds per gateway).
+    const { createGateway } = await import('../src/gateway.js');
+    const after = createGateway(t.config, { store, storeLoops: false });
+    onTestFinished(() => after.close());
+    const notReady = await after.yoga.fetch('http://keygate.test/readyz');
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ ready: false, store: { ok: false, dialect: 'sqlite' } });
+  });
+});
+
 describe('a gateway without a store', () => {
   it('answers auditEvents with SERVICE_UNAVAILABLE, and still creates keys', async () => {
     const { createGateway } = await import('../src/gateway.js');
