@@ -399,6 +399,10 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
 
     await press(page.getByRole('button', { name: `Revoke ${name}`, exact: true }));
     await state('08-revoke-confirm', { fullPage: false });
+    // The line above the table counts the key's risks; a revoke takes it out of the counts, in place.
+    const fullAccess = async () => Number(/(\d+) (?:keys? )?ha(?:s|ve) full access/.exec((await page.locator('#risk-summary').textContent())!)?.[1]);
+    const before = await fullAccess();
+    expect(await row(name).locator('[data-risk="FULL_ACCESS"]').count()).toBe(1);
     const request = await hold('ConsoleDeleteKey');
     await press(dialog.getByRole('button', { name: 'Revoke key' }));
     await request.arrived;
@@ -408,6 +412,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await expect.poll(() => row(name).count()).toBe(0);
     expect(await page.locator('#keys tr.gone').textContent()).toBe('Revoked “GitHub Actions: deploy web-storefront” at Octopus Deploy.');
     expect(await summary().textContent()).toBe('7 keys, newest first.');
+    expect(await fullAccess()).toBe(before - 1);
   });
 
   it('shows names and descriptions as text, never as markup', async () => {
