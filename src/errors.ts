@@ -10,8 +10,8 @@ export function badUserInput(message: string, extensions: Record<string, unknown
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, ...extensions } });
 }
 
-export function gatewayError(code: ErrorCode, message: string, provider?: Provider): GraphQLError {
-  return new GraphQLError(message, { extensions: provider ? { code, provider } : { code } });
+export function gatewayError(code: ErrorCode, message: string, provider?: Provider, more: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...(provider ? { provider } : {}), ...more } });
 }
 
 /**

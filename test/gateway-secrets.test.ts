@@ -89,7 +89,7 @@ describe('the key keygate itself uses', () => {
       const refused = await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id: key.id });
       expect(refused.body.errors?.[0]).toMatchObject({
         message: expect.stringMatching(/keygate itself uses.*confirmRevokeGatewayCredential/),
-        extensions: { code: 'FORBIDDEN', provider: key.provider },
+        extensions: { code: 'FORBIDDEN', provider: key.provider, reason: 'GATEWAY_CREDENTIAL', account: 'default' },
       });
       expect(Object.keys(t.counts()).some((route) => route.startsWith('DELETE'))).toBe(false);
     }

@@ -194,10 +194,7 @@ export function describeMaybeCreated(error, name) {
   return `${where} did not confirm “${name}” but may have created it: its secret did not reach keygate. If “${name}” is in the list below, revoke it (nobody has its secret), then create the key again.`;
 }
 
-/**
- * keygate refused to revoke the key it uses itself. The API marks that refusal only in words (a
- * FORBIDDEN like a provider's own 403), so the console knows it by the input field the message names.
- */
+/** keygate refused to revoke (or rotate) the key it uses itself: a FORBIDDEN marked with its reason. */
 export function isGatewayCredentialRefusal(error) {
-  return error?.extensions?.code === 'FORBIDDEN' && /confirmRevokeGatewayCredential/.test(String(error.message));
+  return error?.extensions?.code === 'FORBIDDEN' && error.extensions.reason === 'GATEWAY_CREDENTIAL';
 }

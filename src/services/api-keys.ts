@@ -326,6 +326,8 @@ export class ApiKeyService {
         'FORBIDDEN',
         `This is the key keygate itself uses for ${providerNames[id.provider]} account "${runtime.account.name}". ${action} locks keygate out of that account until its configuration gets a new key. To go ahead anyway, pass confirmRevokeGatewayCredential: true.`,
         id.provider,
+        // Machine-readable, so a client tells this refusal from a provider's own 403.
+        { reason: 'GATEWAY_CREDENTIAL', account: runtime.account.name },
       );
     }
   }
