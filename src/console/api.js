@@ -25,11 +25,16 @@ export function isTokenError(error) {
 }
 
 const KEY_FIELDS = 'id provider name description createdAt expiresAt lastUsedAt keyHint risks usedByGateway account { name provider host }';
+const OWNER = '... on OctopusApiKey { owner { id username displayName isService } }';
+const ROTATION_FIELDS =
+  'id provider account { name provider host } state oldKeyId oldKeyName oldKeyHint newKeyId newKeyHint overlapSeconds revokeOldAt oldKeyUsedAt attempts lastError startedBy createdAt';
 
 // The viewer rides along with the list: the gateway looks up each Octopus account's user for the list
 // anyway, so knowing whose keys these are, which accounts can act and the policy costs no extra call.
 // The summary (risk counts over the whole filtered list) comes with the first page only: later pages
 // do not change it. `owner` costs no call for the credential's own user and in an all-users list.
+// The rotations under way come from keygate's store (no upstream call), with the first page too, so
+// the rows of keys being replaced can say so.
 const LIST = /* GraphQL */ `
   query ConsoleKeys($first: Int!, $after: String, $filter: ApiKeyFilter, $orderBy: ApiKeyOrder, $withSummary: Boolean!) {
     apiKeys(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
@@ -37,8 +42,12 @@ const LIST = /* GraphQL */ `
       unavailableProviders
       unavailableAccounts { name provider }
       summary @include(if: $withSummary) { byRisk { risk count } }
-      nodes { ${KEY_FIELDS} ... on OctopusApiKey { owner { id username displayName isService } } }
+      nodes { ${KEY_FIELDS} ${OWNER} }
       pageInfo { hasNextPage endCursor }
+    }
+    rotations(first: 100, states: [PENDING_CREATE, OVERLAP, NEEDS_ATTENTION]) @include(if: $withSummary) {
+      nodes { ${ROTATION_FIELDS} }
+      pageInfo { hasNextPage }
     }
     viewer {
       providers { provider configured hasCredential }
@@ -72,8 +81,53 @@ const DELETE = /* GraphQL */ `
   }
 `;
 
+// A rotated Hyperstack key was renamed aside: its row reads it again (one list call at Hyperstack).
+const KEY = /* GraphQL */ `
+  query ConsoleKey($id: ID!) {
+    apiKey(id: $id) { ${KEY_FIELDS} ${OWNER} }
+  }
+`;
+
+const ROTATE = /* GraphQL */ `
+  mutation ConsoleRotateKey($input: RotateApiKeyInput!) {
+    rotateApiKey(input: $input) { secret oldKeyRevokesAt apiKey { ${KEY_FIELDS} ${OWNER} } rotation { ${ROTATION_FIELDS} } }
+  }
+`;
+
+const COMPLETE_ROTATION = /* GraphQL */ `
+  mutation ConsoleCompleteRotation($id: ID!) {
+    completeRotation(id: $id) { ${ROTATION_FIELDS} }
+  }
+`;
+
+const CANCEL_ROTATION = /* GraphQL */ `
+  mutation ConsoleCancelRotation($id: ID!) {
+    cancelRotation(id: $id) { ${ROTATION_FIELDS} }
+  }
+`;
+
+const ACTIVITY = /* GraphQL */ `
+  query ConsoleActivity($first: Int!, $after: String, $filter: AuditEventFilter) {
+    auditEvents(first: $first, after: $after, filter: $filter) {
+      nodes { id at requestId client operation provider account keyId keyName keyHint outcome detail }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`;
+
 /** Every operation the console sends (tests validate them against the schema). */
-export const OPERATIONS = { LIST, CREATE_OCTOPUS, GENERATE_HYPERSTACK, UPDATE_HYPERSTACK, DELETE };
+export const OPERATIONS = {
+  LIST,
+  CREATE_OCTOPUS,
+  GENERATE_HYPERSTACK,
+  UPDATE_HYPERSTACK,
+  DELETE,
+  KEY,
+  ROTATE,
+  COMPLETE_ROTATION,
+  CANCEL_ROTATION,
+  ACTIVITY,
+};
 
 /**
  * POSTs one operation and always resolves to `{ data, errors }`, with a transport failure turned
@@ -132,6 +186,27 @@ export function updateHyperstackKey(input) {
 /** `revokeGatewayCredential`: only after the reader confirmed locking keygate out (see app.js). */
 export function deleteKey(id, { revokeGatewayCredential = false } = {}) {
   return graphql(DELETE, { input: { id, ...(revokeGatewayCredential ? { confirmRevokeGatewayCredential: true } : {}) } });
+}
+
+export function getKey(id) {
+  return graphql(KEY, { id });
+}
+
+/** `revokeGatewayCredential`: as for deleteKey, only after the reader confirmed it. */
+export function rotateKey(id, revokeOldAfter, { revokeGatewayCredential = false } = {}) {
+  return graphql(ROTATE, { input: { id, revokeOldAfter, ...(revokeGatewayCredential ? { confirmRevokeGatewayCredential: true } : {}) } });
+}
+
+export function completeRotation(id) {
+  return graphql(COMPLETE_ROTATION, { id });
+}
+
+export function cancelRotation(id) {
+  return graphql(CANCEL_ROTATION, { id });
+}
+
+export function listActivity({ first, after, filter }, signal) {
+  return graphql(ACTIVITY, { first, after, filter }, signal);
 }
 
 /**

@@ -1,5 +1,6 @@
-// The key console: lists the keys of every account at both providers and creates, renames and
-// revokes them, through keygate's GraphQL API only. This module wires the page together.
+// The key console: lists the keys of every account at both providers and creates, renames, rotates
+// and revokes them, and shows keygate's audit trail, through keygate's GraphQL API only. This module
+// wires the page together.
 import {
   PROVIDER_NAMES,
   createOctopusKey,
@@ -10,13 +11,17 @@ import {
   setAccessToken,
   whenTokenNeeded,
 } from './api.js';
+import { loadActivity } from './activity.js';
 import { openRename, openRevoke } from './dialogs.js';
 import { missing, showError, submitting } from './forms.js';
-import { keyById, nextCursor, setBusy, showPage, showUnavailable } from './list.js';
+import { keyById, nextCursor, setBusy, showPage, showUnavailable, whenStale } from './list.js';
 import { currentOrder, whenOrderChanges } from './order.js';
+import { openRotate } from './rotate.js';
+import { showRotations } from './rotations.js';
 import { hideSecrets, showSecret } from './secret.js';
 import { el } from './view.js';
 import { formAccount, setTokenNeeded, severalAccounts, showViewer } from './viewer.js';
+import { whenViewShown } from './views.js';
 
 const PAGE_SIZE = 100;
 const SEARCH_DELAY_MS = 250;
@@ -68,7 +73,9 @@ function unavailable(page) {
 
 /** What the list is missing, in words, each said once: the errors, plus any account left unexplained. */
 function listProblems(data, errors) {
-  const messages = withoutEchoes(errors).map((error) => describeListError(error, data?.viewer));
+  const messages = withoutEchoes(errors).map((error) =>
+    error.path?.[0] === 'rotations' ? `Rotations under way are not shown: ${describeError(error)}` : describeListError(error, data?.viewer),
+  );
   for (const account of unavailable(data?.apiKeys)) {
     if (!errors.some((error) => error.extensions?.provider === account.provider && accountOf(error) === account.name)) {
       messages.push(`${place(account)} is unavailable: its keys are not shown.`);
@@ -146,6 +153,8 @@ async function loadKeys({ append = false, highlight } = {}) {
   // A filter named what can no longer be listed: it is back on everything, so list again.
   if (showViewer(data?.viewer)) return loadKeys({ highlight });
   const page = data?.apiKeys;
+  // Before the rows: the rows of keys being replaced say so.
+  if (data?.rotations) showRotations(data.rotations);
   if (!page) return showUnavailable();
   const missing = unavailable(page).map((account) => whyMissing(account, errors, data.viewer));
   const filtered = Boolean(wanted.search || wanted.providers || wanted.accounts || wanted.risks);
@@ -268,6 +277,7 @@ tbody.addEventListener('click', (event) => {
   const key = keyById(button.closest('tr').dataset.id);
   if (!key) return;
   if (button.dataset.action === 'rename') openRename(key);
+  else if (button.dataset.action === 'rotate') openRotate(key);
   else openRevoke(key);
 });
 
@@ -276,4 +286,12 @@ window.addEventListener('pageshow', (event) => {
   if (event.persisted) hideSecrets();
 });
 
-void loadKeys();
+whenStale(() => void loadKeys());
+
+// Each view loads when it is first shown; Activity loads afresh each time, to show what was just done.
+let keysLoaded = false;
+whenViewShown((view) => {
+  if (view === 'activity') return void loadActivity();
+  if (!keysLoaded) void loadKeys();
+  keysLoaded = true;
+});

@@ -20,6 +20,19 @@ let context = { filtered: false, missing: [] };
 let riskCounts = new Map();
 /** The optional columns on screen: `account` and `owner`. */
 let columns = {};
+/** The rotations under way, by the global id of the key each replaces (see rotations.js). */
+let rotating = new Map();
+
+let reload = () => {};
+
+/** What to do when the rows on screen can no longer be kept up to date in place: read the list again. */
+export function whenStale(callback) {
+  reload = callback;
+}
+
+export function stale() {
+  reload();
+}
 
 export function keyById(id) {
   return shown.get(id);
@@ -42,7 +55,7 @@ function setColumns(next, redraw) {
   for (const node of table.querySelectorAll('[data-optional]')) node.hidden = !columns[node.dataset.optional];
   table.classList.toggle('with-account', Boolean(columns.account));
   table.classList.toggle('with-owner', Boolean(columns.owner));
-  if (redraw) for (const row of tbody.querySelectorAll('tr[data-id]')) row.replaceWith(keyRow(shown.get(row.dataset.id), { columns }));
+  if (redraw) for (const row of tbody.querySelectorAll('tr[data-id]')) row.replaceWith(draw(shown.get(row.dataset.id)));
 }
 
 /**
@@ -56,7 +69,7 @@ export function showPage(page, { append = false, highlight, filtered = false, mi
   const now = Date.now();
   const rows = page.nodes.map((key) => {
     shown.set(key.id, key);
-    const row = keyRow(key, { now, columns });
+    const row = draw(key, now);
     if (key.id === highlight) row.classList.add('new');
     return row;
   });
@@ -102,25 +115,60 @@ function focusQuietly(cell) {
   cell.focus({ preventScroll: true });
 }
 
-/** A renamed key: its row is redrawn where it is, with the confirmation beside its buttons. */
+function draw(key, now = Date.now()) {
+  return keyRow(key, { now, columns, rotation: rotating.get(key.id) });
+}
+
+/**
+ * The rotations under way (`rotations`: each with `oldKeyId`), so that the rows of the keys they
+ * replace say so. With `redraw`, the rows on screen follow at once.
+ */
+export function setRotations(rotations, redraw = false) {
+  const before = rotating;
+  rotating = new Map(rotations.map((rotation) => [rotation.oldKeyId, rotation]));
+  if (!redraw) return;
+  for (const id of new Set([...before.keys(), ...rotating.keys()])) {
+    if (before.get(id) === rotating.get(id) || !shown.has(id)) continue;
+    rowOf(id)?.replaceWith(draw(shown.get(id)));
+  }
+}
+
+/**
+ * A changed key (renamed, or being replaced): its row is redrawn where it is, with the confirmation
+ * (if any) beside its buttons.
+ */
 export function replaceKey(key, confirmation) {
   const old = rowOf(key.id);
   if (!old) return undefined;
   // A rename's answer has no owner (it never changes): keep the one the list read.
   const merged = { ...shown.get(key.id), ...key };
   shown.set(key.id, merged);
-  const row = keyRow(merged, { columns });
+  const row = draw(merged);
   row.classList.add('new');
-  row.querySelector('td.actions').prepend(el('p', { className: 'done', text: confirmation }));
+  if (confirmation) row.querySelector('td.actions').prepend(el('p', { className: 'done', text: confirmation }));
   old.replaceWith(row);
   return row;
 }
 
+/** A new key (a rotation's replacement) goes in just above the key it replaces, where the reader acted. */
+export function insertKey(key, beforeId) {
+  const next = rowOf(beforeId);
+  if (!next || shown.has(key.id)) return;
+  shown.set(key.id, key);
+  const row = draw(key);
+  row.classList.add('new');
+  next.before(row);
+  total += 1;
+  for (const risk of key.risks) riskCounts.set(risk, (riskCounts.get(risk) ?? 0) + 1);
+  showSummaries();
+}
+
 /**
- * A revoked (or already gone) key: its row gives way to the confirmation, which takes the focus,
- * so nothing moves and the reader sees what happened where they acted. The counts lose it too.
+ * A revoked (or already gone) key: its row gives way to the confirmation, which takes the focus
+ * (unless `focus` is false: something more urgent has it), so nothing moves and the reader sees what
+ * happened where they acted. The counts lose it too.
  */
-export function removeKey(id, confirmation) {
+export function removeKey(id, confirmation, { focus = true } = {}) {
   const old = rowOf(id);
   const key = shown.get(id);
   if (!shown.delete(id) || !old) return;
@@ -130,6 +178,6 @@ export function removeKey(id, confirmation) {
   cell.colSpan = [...table.tHead.rows[0].cells].filter((th) => !th.hidden).length;
   const row = el('tr', { className: 'gone' }, cell);
   old.replaceWith(row);
-  focusQuietly(cell);
+  if (focus) focusQuietly(cell);
   showSummaries();
 }

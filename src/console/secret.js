@@ -34,8 +34,11 @@ async function copy(input) {
   }
 }
 
-/** `withAccount`: a provider has several accounts here, so the panel says which one holds the key. */
-export function showSecret({ secret, apiKey }, withAccount = false) {
+/**
+ * `withAccount`: a provider has several accounts here, so the panel says which one holds the key.
+ * `note`: what else the reader should know (a rotation's: which key this replaces, and when that goes).
+ */
+export function showSecret({ secret, apiKey }, withAccount = false, note = []) {
   const panel = template.content.firstElementChild.cloneNode(true);
   const n = ++panels;
   const heading = panel.querySelector('[data-heading]');
@@ -53,6 +56,9 @@ export function showSecret({ secret, apiKey }, withAccount = false) {
   const whose = ` the secret of ${apiKey.name}`;
   copyButton.append(hidden(whose));
   input.value = secret;
+  const noteLine = panel.querySelector('[data-secret-note]');
+  noteLine.append(...note);
+  noteLine.hidden = note.length === 0;
 
   copyButton.addEventListener('click', async () => {
     const copied = await copy(input);

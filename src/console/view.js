@@ -35,7 +35,7 @@ function ago(iso, now) {
   return node;
 }
 
-function muted(text) {
+export function muted(text) {
   return el('span', { className: 'muted', text });
 }
 
@@ -52,12 +52,23 @@ function lastUsed(key, now) {
   return muted(key.provider === 'HYPERSTACK' ? 'not reported' : 'none recorded');
 }
 
+/** A key being replaced, in a few words: when it goes, or that a person must decide. */
+function rotationTag(rotation) {
+  const tag = el('li', { className: 'tag rotating' });
+  tag.dataset.rotation = rotation.state;
+  if (rotation.state === 'NEEDS_ATTENTION') tag.textContent = 'Rotation needs you';
+  else if (rotation.state === 'PENDING_CREATE' || !rotation.revokeOldAt) tag.textContent = 'Rotating';
+  else tag.append('Rotating: revoked ', time(rotation.revokeOldAt));
+  return tag;
+}
+
 /**
  * What needs attention, in words (never by colour alone), and whether keygate itself uses the key:
  * revoking that one locks keygate out, so the row says so before anyone reaches for Revoke.
  */
-function notes(key, now) {
+function notes(key, now, rotation) {
   const list = el('ul', { className: 'risks' });
+  if (rotation) list.append(rotationTag(rotation));
   if (key.usedByGateway) list.append(el('li', { className: 'tag gateway', text: 'Used by keygate' }));
   const risks = [...key.risks].sort((a, b) => RISKS.indexOf(a) - RISKS.indexOf(b));
   for (const risk of risks) {
@@ -75,34 +86,40 @@ function owner(key) {
   return key.owner.isService ? el('span', {}, name, el('span', { className: 'muted service', text: 'service account' })) : name;
 }
 
-/** A button whose accessible name says which key it acts on ("Revoke terraform"). */
-function action(label, key, actionName) {
-  const button = el('button', { className: actionName === 'revoke' ? 'link danger' : 'link' }, label);
+/** A button whose accessible name says what it acts on ("Revoke terraform"). */
+export function action(label, name, actionName, className = 'link') {
+  const button = el('button', { className }, label);
   button.type = 'button';
   button.dataset.action = actionName;
-  button.append(el('span', { className: 'visually-hidden', text: ` ${key.name}` }));
+  button.append(el('span', { className: 'visually-hidden', text: ` ${name}` }));
   return button;
 }
 
 /** A cell with the label that a card (the narrow layout, where the column headers are hidden) shows before it. */
-function cell(label, ...children) {
+export function cell(label, ...children) {
   const td = el('td', {}, ...children);
   td.dataset.label = label;
   return td;
 }
 
+export function providerBadge(provider) {
+  return el('span', { className: `badge ${provider.toLowerCase()}`, text: PROVIDER_NAMES[provider] ?? provider });
+}
+
 /**
  * One key's row. `columns` says which optional columns the table shows: `account` (a provider has
- * several accounts) and `owner` (the list holds every Octopus user's keys).
+ * several accounts) and `owner` (the list holds every Octopus user's keys). `rotation`: the rotation
+ * replacing this key, if one is under way (a key has one at a time, so it offers no second).
  */
-export function keyRow(key, { now = Date.now(), columns = {} } = {}) {
+export function keyRow(key, { now = Date.now(), columns = {}, rotation } = {}) {
   const row = el('tr');
   row.dataset.id = key.id;
   row.dataset.provider = key.provider;
-  const provider = el('span', { className: `badge ${key.provider.toLowerCase()}`, text: PROVIDER_NAMES[key.provider] ?? key.provider });
+  const provider = providerBadge(key.provider);
   const actions = el('td', { className: 'actions' });
-  if (key.provider === 'HYPERSTACK') actions.append(action('Rename', key, 'rename'));
-  actions.append(action('Revoke', key, 'revoke'));
+  if (key.provider === 'HYPERSTACK') actions.append(action('Rename', key.name, 'rename'));
+  if (!rotation) actions.append(action('Rotate', key.name, 'rotate'));
+  actions.append(action('Revoke', key.name, 'revoke', 'link danger'));
   const name = el('th', { className: 'name', text: key.name });
   name.scope = 'row';
   // An Octopus key has no description, only its purpose (the name): give a long purpose both columns.
@@ -119,7 +136,7 @@ export function keyRow(key, { now = Date.now(), columns = {} } = {}) {
     cell('Created', key.createdAt ? time(key.createdAt, { dayOnly: true }) : muted('unknown')),
     cell('Expires', key.expiresAt ? time(key.expiresAt, { dayOnly: true }) : el('span', { text: 'Never' })),
     cell('Last used', lastUsed(key, now)),
-    cell('Risks', notes(key, now)),
+    cell('Risks', notes(key, now, rotation)),
     cell('Hint', hint(key)),
     actions,
   );

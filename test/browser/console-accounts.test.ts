@@ -115,18 +115,18 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with several acc
     await expect.poll(() => keyNames(page)).toEqual(['Staging admin']);
     expect(requests.at(-1)!.filter).toMatchObject({ providers: ['OCTOPUS'], accounts: ['staging'] });
     // The provider follows the account it belongs to.
-    expect(await page.getByLabel('Provider').inputValue()).toBe('OCTOPUS');
+    expect(await page.getByRole('combobox', { name: 'Provider' }).inputValue()).toBe('OCTOPUS');
     expect(await summary()).toBe('1 key, newest first.');
     await state('02-one-account');
 
     // Another provider: the account no longer fits, so the filter lets go of it.
-    await page.getByLabel('Provider').selectOption('HYPERSTACK');
+    await page.getByRole('combobox', { name: 'Provider' }).selectOption('HYPERSTACK');
     await expect.poll(() => keyNames(page)).toEqual(['training', 'ml-batch']);
     expect(await accountFilter().inputValue()).toBe('');
     expect(requests.at(-1)!.filter).toMatchObject({ providers: ['HYPERSTACK'], accounts: null });
     await accountFilter().selectOption('HYPERSTACK/ml-team');
     await expect.poll(() => keyNames(page)).toEqual(['ml-batch']);
-    await page.getByLabel('Provider').selectOption('');
+    await page.getByRole('combobox', { name: 'Provider' }).selectOption('');
     await expect.poll(() => keyNames(page)).toEqual(OWN_KEYS);
   });
 
@@ -167,7 +167,7 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with several acc
     // Its revoke dialog says where it is; revoking it puts the list back as the next test expects.
     await press(device, keyRow(page, 'Made at staging').getByRole('button', { name: 'Revoke Made at staging', exact: true }));
     const dialog = page.locator('#revoke-dialog');
-    expect(await dialog.locator('[data-revoke-account]').textContent()).toBe(`staging (${stagingHost()})`);
+    expect(await dialog.locator('[data-fact="account"]').textContent()).toBe(`staging (${stagingHost()})`);
     await press(device, dialog.getByRole('button', { name: 'Revoke key' }));
     await expect.poll(() => keyRow(page, 'Made at staging').count()).toBe(0);
     expect(staging.keysOf('Users-1').map((key) => key.purpose)).not.toContain('Made at staging');

@@ -155,13 +155,13 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
   it('narrows the list by search and by provider', async () => {
     await page.getByLabel('Search').fill('TERRAFORM');
     await expect.poll(names).toEqual(['terraform', 'Terraform provider (platform-infra)']);
-    await page.getByLabel('Provider').selectOption('HYPERSTACK');
+    await page.getByRole('combobox', { name: 'Provider' }).selectOption('HYPERSTACK');
     await expect.poll(names).toEqual(['terraform']);
     await state('02-filtered');
     await page.getByLabel('Search').fill('no such key');
     await expect.poll(() => summary().textContent()).toBe('No keys match the search or filter.');
     await page.getByLabel('Search').fill('');
-    await page.getByLabel('Provider').selectOption('');
+    await page.getByRole('combobox', { name: 'Provider' }).selectOption('');
     await expect.poll(names).toEqual(SEEDED);
   });
 
@@ -387,7 +387,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       ['Hint', await row(name).locator('code').textContent()],
       ['Created', expect.stringMatching(/\d\d:\d\d/)], // with the time: purposes are not unique, their minutes may be
     ]);
-    expect(await dialog.locator('[data-revoke-created] time').getAttribute('datetime')).toBe(
+    expect(await dialog.locator('[data-fact="created"] time').getAttribute('datetime')).toBe(
       await row(name).locator('td[data-label="Created"] time').getAttribute('datetime'),
     );
     // Not keygate's own key: no second confirmation.
@@ -444,11 +444,11 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       expect(await names()).toEqual(['Browser test key', 'Octopus CLI on laptop', 'Terraform provider (platform-infra)']);
       await state('09-hyperstack-outage');
       // Filtered to the provider that is down, the list says why it is empty, not that nothing matches.
-      await page.getByLabel('Provider').selectOption('HYPERSTACK');
+      await page.getByRole('combobox', { name: 'Provider' }).selectOption('HYPERSTACK');
       await expect.poll(() => rows().count()).toBe(0);
       await expect.poll(() => summary().textContent()).toBe('No keys shown: Hyperstack is unavailable.');
       await state('09b-hyperstack-outage-filtered');
-      await page.getByLabel('Provider').selectOption('');
+      await page.getByRole('combobox', { name: 'Provider' }).selectOption('');
     } finally {
       t.hyperstack.clearFaults();
     }
@@ -550,7 +550,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     try {
       await page.goto(`${hyperstackOnlyServer.url}/`);
       await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
-      expect(await page.locator('.lede').textContent()).toBe('Every key you hold at Hyperstack, in one list. Create, rename and revoke them here.');
+      expect(await page.locator('#keys-view .lede').textContent()).toBe('Every key you hold at Hyperstack, in one list. Create, rename, rotate and revoke them here.');
       expect(await names()).toEqual(['ci-gpu-smoke-tests', 'terraform', 'training-cluster']);
       expect(await notices()).toEqual([]);
       expect(await page.locator('#create-octopus').isHidden()).toBe(true);
