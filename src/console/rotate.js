@@ -9,7 +9,7 @@ import { insertKey, removeKey, replaceKey, stale } from './list.js';
 import { addRotation } from './rotations.js';
 import { showSecret } from './secret.js';
 import { hint, time } from './view.js';
-import { severalAccounts } from './viewer.js';
+import { credentialSetting, severalAccounts } from './viewer.js';
 
 const DAY_MS = 86_400_000;
 /** The overlap a rotation starts with: a working day for whatever uses the key to move. */
@@ -85,13 +85,25 @@ form.addEventListener('submit', async (event) => {
   showError(form, `${said} “${key.name}” was not rotated: nothing changed.`);
 });
 
+/**
+ * keygate's own key was replaced: the secret is the one place that says what to do with it, since
+ * keygate goes on using the old key (its configured credential) until someone changes the setting.
+ */
+function gatewayNote(old, revoked) {
+  if (!old.usedByGateway) return [];
+  const where = `${PROVIDER_NAMES[old.provider]} account “${old.account.name}”`;
+  return revoked
+    ? [` keygate used it for ${where}, and cannot reach it until it is given this secret (${credentialSetting(old.account)}).`]
+    : [` keygate uses it for ${where}: give keygate this secret (${credentialSetting(old.account)}) before then.`];
+}
+
 /** The secret first (it is shown once), then the rows and the rotation, in place. */
 function rotated(old, { secret, apiKey, rotation, oldKeyRevokesAt }) {
   const revoked = rotation.state === 'COMPLETED';
   let when = ['keeps working until ', time(oldKeyRevokesAt), '.'];
   if (revoked) when = ['is revoked.'];
   else if (rotation.lastError) when = ['could not be revoked yet: see “Rotations under way”.'];
-  showSecret({ secret, apiKey }, severalAccounts(), [`This replaces the key with hint `, hint(old), ', which ', ...when]);
+  showSecret({ secret, apiKey }, severalAccounts(), [`This replaces the key with hint `, hint(old), ', which ', ...when, ...gatewayNote(old, revoked)]);
   insertKey(apiKey, old.id);
   if (revoked) {
     removeKey(old.id, `Rotated: “${old.name}” is revoked; its replacement is above.`, { focus: false });

@@ -183,7 +183,7 @@ describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $na
     const gateway = dialog().locator('[data-gateway]');
     expect(await gateway.isVisible()).toBe(true);
     expect(await dialog().locator('#rotate-gateway-text').textContent()).toBe(
-      'keygate itself uses this key for Octopus Deploy account “default”. When the old key is revoked, keygate is locked out of that account until it is given the new key (set OCTOPUS_API_KEY on the gateway).',
+      'keygate itself uses this key for Octopus Deploy account “default”. Rotating is the safe way to change it: keygate goes on using this key while both work, so give keygate the new secret (set OCTOPUS_API_KEY on the gateway) before this key is revoked, or keygate is locked out of that account until it has it.',
     );
     expect(await dialog().getAttribute('aria-describedby')).toBe('rotate-text rotate-gateway-text');
     const sent = watchRotations();
@@ -193,6 +193,25 @@ describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $na
     );
     expect(await focused()).toBe('Rotate it anyway: I will give keygate the new key');
     expect(sent).toEqual([]);
+    // Taller than a phone, the dialog scrolls inside, and its buttons stay in sight.
+    const inDialog = (button: Locator) =>
+      button.evaluate((node) => {
+        const box = node.getBoundingClientRect();
+        const frame = node.closest('dialog')!.getBoundingClientRect();
+        return box.top >= frame.top && box.bottom <= frame.bottom && box.bottom <= document.documentElement.clientHeight;
+      });
+    expect(await inDialog(dialog().getByRole('button', { name: 'Rotate key' }))).toBe(true);
+    expect(await inDialog(dialog().getByRole('button', { name: 'Cancel' }))).toBe(true);
+    expect(await inDialog(dialog().locator('[data-error]'))).toBe(true);
+    // The box to tick has the focus, in sight and not under the buttons.
+    const box = dialog().getByRole('checkbox');
+    const onTop = (node: Element) => {
+      const { left, top, width, height } = node.getBoundingClientRect();
+      const label = node.closest('label')!.getBoundingClientRect();
+      const foot = node.closest('dialog')!.querySelector('.dialog-foot')!.getBoundingClientRect();
+      return node === document.activeElement && document.elementFromPoint(left + width / 2, top + height / 2) === node && label.bottom <= foot.top;
+    };
+    expect(await box.evaluate(onTop)).toBe(true);
     await state('04-rotate-own-key-unconfirmed', { fullPage: false });
 
     await tap(dialog().getByRole('checkbox', { name: 'Rotate it anyway: I will give keygate the new key' }));
@@ -200,6 +219,11 @@ describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $na
     await tap(dialog().getByRole('button', { name: 'Rotate key' }));
     await expect.poll(() => secrets().count()).toBe(1);
     expect(sent).toEqual([{ id: expect.any(String), revokeOldAfter: 7 * DAY_S, confirmRevokeGatewayCredential: true }]);
+    // The secret says what to do with it: keygate goes on with the old key until its setting changes.
+    expect(await secrets().locator('[data-secret-note]').textContent()).toMatch(
+      /^This replaces the key with hint API-\w{4}…, which keeps working until .+\. keygate uses it for Octopus Deploy account “default”: give keygate this secret \(set OCTOPUS_API_KEY on the gateway\) before then\.$/,
+    );
+    await state('04b-rotated-own-key');
     await expect.poll(() => cards().count()).toBe(2);
     expect(await cards().first().locator('h3').textContent()).toContain(name);
     await tap(page.getByRole('button', { name: /I have stored it/ }));
