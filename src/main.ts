@@ -1,3 +1,4 @@
+import './v8-flags.js'; // first: V8 flags before anything allocates
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { ConfigError, hasClientAuth, loadConfig, type Config } from './config.js';
