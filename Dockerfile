@@ -4,8 +4,15 @@
 ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
+# npm ci compiles better-sqlite3 (the SQLite driver where Node has no node:sqlite) from its sources:
+# node-gyp needs python3, make and g++, and builds against this image's own Node headers, so nothing
+# is downloaded (.prebuild-installrc stops the prebuilt-binary fetch). Build stage only.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .prebuild-installrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts

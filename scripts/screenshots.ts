@@ -1,10 +1,11 @@
-// Regenerates the README's screenshots (docs/console.png, docs/graphiql.png) from the demo, in the
-// same headless Chromium as the browser tests. Run: npm run screenshots (needs /usr/bin/chromium).
+// Regenerates the README's screenshots (docs/console.png, docs/console-phone.png, docs/graphiql.png)
+// from the demo, in the same headless Chromium as the browser tests. Run: npm run screenshots (needs
+// /usr/bin/chromium).
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { startDemo } from '../src/demo.js';
 import { createGateway } from '../src/gateway.js';
-import { launchChromium, noChromium, screenshot } from '../test/browser/chromium.js';
+import { PHONE, launchChromium, noChromium, screenshot, type Browser } from '../test/browser/chromium.js';
 import { listen } from '../test/support/listen.js';
 
 if (noChromium) process.exit(1); // chromium.ts has said why
@@ -13,9 +14,11 @@ const docs = fileURLToPath(new URL('../docs/', import.meta.url));
 const demo = await startDemo(loadConfig({ LOG_LEVEL: 'silent' }));
 const gateway = createGateway(demo.config);
 const server = await listen(gateway);
-const browser = await launchChromium({ locale: 'en-GB' });
+const browsers: Browser[] = [];
 try {
-  const { page } = await browser.newPage();
+  const desktop = await launchChromium({ locale: 'en-GB' });
+  browsers.push(desktop);
+  const { page } = await desktop.newPage();
   await page.setViewportSize({ width: 1360, height: 1000 });
 
   await page.goto(`${server.url}/`);
@@ -28,8 +31,17 @@ try {
   await Promise.all([page.waitForResponse((r) => r.request().postDataJSON()?.operationName === 'ApiKeys'), run.click()]);
   await page.locator('.graphiql-response', { hasText: '"HYPERSTACK"' }).waitFor();
   console.log('wrote', await screenshot(page, 'graphiql', { dir: docs, fullPage: false }));
+
+  // The phone layout (one card per key), scrolled to the keys, at twice the pixels for a sharp image.
+  const phone = await launchChromium({ locale: 'en-GB', device: { ...PHONE, deviceScaleFactor: 2 } });
+  browsers.push(phone);
+  const { page: phonePage } = await phone.newPage();
+  await phonePage.goto(`${server.url}/`);
+  await phonePage.locator('#summary', { hasText: 'newest first' }).waitFor();
+  await phonePage.locator('#keys-heading').evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
+  console.log('wrote', await screenshot(phonePage, 'console-phone', { dir: docs, fullPage: false }));
 } finally {
-  await browser.close();
+  for (const browser of browsers) await browser.close();
   await server.close();
   await gateway.close();
   await demo.close();

@@ -49,6 +49,8 @@ export interface Config {
   };
   /** Upstream calls one GraphQL operation may cause. */
   maxUpstreamCalls: number;
+  /** How long /readyz remembers whether the configured credentials are accepted. */
+  readinessCredentialCheckMs: number;
   /** The governance thresholds behind ApiKey.risks. */
   policy: Policy;
   /** How long the Octopus user behind a credential is remembered (`GET /api/users/me`). */
@@ -78,6 +80,13 @@ export interface Config {
   trustProxy: boolean;
   /** After SIGTERM, how long in-flight requests may take before their connections are cut. */
   shutdownGraceMs: number;
+  /** The background inventory behind the key gauges on /metrics (configured credentials only). */
+  inventory: {
+    /** Between refreshes; 0 turns the inventory off. */
+    refreshMs: number;
+    /** At most this many `keygate_api_key_expiry_timestamp_seconds` series (the soonest-expiring keys). */
+    maxExpirySeries: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -110,6 +119,7 @@ const Env = z.object({
   HEAVY_LIST_WAIT_MS: int(0, 60_000).default(2_000),
   MAX_LIST_KEYS: int(100, 10_000_000).default(250_000),
   MAX_UPSTREAM_CALLS: int(1, 100_000).default(250),
+  READYZ_CREDENTIAL_CHECK_MS: int(1_000, 3_600_000).default(60_000),
   EXPIRY_WARNING_DAYS: int(0, 3650).default(30),
   MAX_KEY_AGE_DAYS: int(1, 36500).default(90),
   UNUSED_DAYS: int(1, 36500).default(90),
@@ -139,6 +149,8 @@ const Env = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  INVENTORY_REFRESH_S: int(0, 86_400).default(300),
+  INVENTORY_MAX_EXPIRY_SERIES: int(0, 100_000).default(1_000),
 });
 
 type Env = z.output<typeof Env>;
@@ -186,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxKeys: e.MAX_LIST_KEYS,
     },
     maxUpstreamCalls: e.MAX_UPSTREAM_CALLS,
+    readinessCredentialCheckMs: e.READYZ_CREDENTIAL_CHECK_MS,
     policy: { expiryWarningDays: e.EXPIRY_WARNING_DAYS, maxKeyAgeDays: e.MAX_KEY_AGE_DAYS, unusedDays: e.UNUSED_DAYS },
     octopusUserTtlMs: e.OCTOPUS_USER_CACHE_TTL_MS,
     auth: { tokens: parseTokens(e.GATEWAY_TOKENS ?? []), jwt: parseJwt(e) },
@@ -204,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     createRateLimit: { points: e.CREATE_RATE_LIMIT, windowSeconds: e.CREATE_RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL },
     trustProxy: e.TRUST_PROXY,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    inventory: { refreshMs: e.INVENTORY_REFRESH_S * 1000, maxExpirySeries: e.INVENTORY_MAX_EXPIRY_SERIES },
   };
   assertSafeExposure(config, e.ALLOW_UNAUTHENTICATED);
   return config;

@@ -172,3 +172,6 @@ function isUnused(key: OctopusApiKey, policy: Policy, now: number): boolean {
   if (key.lastUsedAt) return now - key.lastUsedAt.getTime() > threshold;
   return key.createdAt !== null && now - key.createdAt.getTime() > threshold;
 }
+
+/** Keys one operation may look up by id (`node`, `apiKey`, and every id of every `nodes`, aliases included). */
+export const MAX_LOOKUPS = 100;

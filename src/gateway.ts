@@ -6,6 +6,7 @@ import { hasClientAuth, type Config } from './config.js';
 import { CREDENTIAL_HEADERS, createContextFactory, type RequestContext } from './context.js';
 import { maskError } from './errors.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
+import { Inventory, type InventoryOptions } from './inventory/inventory.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { useBodyLimit } from './plugins/body-limit.js';
@@ -14,10 +15,12 @@ import { CONSOLE_PREFIX, useConsole } from './plugins/console.js';
 import { createRateLimiter, useCreateRateLimit } from './plugins/create-rate-limit.js';
 import { useMetricsEndpoint, useReadiness } from './plugins/health.js';
 import { useKnownRoutes } from './plugins/known-routes.js';
+import { useLookupLimit } from './plugins/lookup-limit.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { requestRecord, useRequestLog } from './plugins/request-log.js';
 import { useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useResultErrors } from './plugins/result-errors.js';
+import { ReadinessProbe } from './readiness.js';
 import { buildSchema } from './schema/index.js';
 import { Upstreams } from './upstream/upstreams.js';
 
@@ -28,7 +31,9 @@ export interface Gateway {
   upstreams: Upstreams;
   metrics: Metrics;
   logger: Logger;
-  /** Closes the upstream pools and the rate limiter's store (after the HTTP server has stopped). */
+  /** The background key inventory behind the gauges; absent when INVENTORY_REFRESH_S is 0. */
+  inventory?: Inventory;
+  /** Stops the inventory, closes the upstream pools and the rate limiter's store (after the HTTP server has stopped). */
   close(): Promise<void>;
   /** Cuts upstream requests still in flight, so a pending close() completes: the end of the grace period. */
   destroy(): Promise<void>;
@@ -37,7 +42,10 @@ export interface Gateway {
 const ENDPOINT = '/graphql';
 
 /** Builds the gateway: schema, plugins and context factory. It does not listen (see main.ts). */
-export function createGateway(config: Config, options: { logger?: Logger } = {}): Gateway {
+export function createGateway(
+  config: Config,
+  options: { logger?: Logger; inventory?: Pick<InventoryOptions, 'scheduler' | 'clock'> } = {},
+): Gateway {
   const logger = options.logger ?? createLogger(config);
   const metrics = new Metrics();
   const upstreams = new Upstreams(config, (provider) => ({
@@ -47,6 +55,11 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
       logger.warn({ provider, state: ['closed', 'open', 'half-open', 'isolated'][state] }, 'circuit breaker changed state');
     },
   }));
+  const inventory =
+    config.inventory.refreshMs > 0
+      ? new Inventory({ upstreams, metrics, logger, policy: config.policy, lists: config.lists, ...config.inventory, ...options.inventory })
+      : undefined;
+  inventory?.start();
   const rateLimiter = config.createRateLimit.points > 0 ? createRateLimiter(config.createRateLimit, logger) : undefined;
   const trusted = config.persistedOperations;
 
@@ -56,7 +69,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     // /healthz, CORS preflights and the GraphiQL page are answered by yoga before these.
     useKnownRoutes({ paths: [ENDPOINT, '/readyz', '/metrics', ...(trusted ? [] : ['/'])], prefixes: trusted ? [] : [CONSOLE_PREFIX] }),
     useMetricsEndpoint(metrics),
-    useReadiness(upstreams),
+    useReadiness(new ReadinessProbe(upstreams, { httpEveryMs: 5_000, credentialsEveryMs: config.readinessCredentialCheckMs })),
     // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
     ...(trusted ? [] : [useConsole()]),
     useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
@@ -65,6 +78,7 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
     ...(trusted ? [useTrustedDocuments(trusted)] : []),
     ...useOperationLimits(config.limits),
+    useLookupLimit(),
     ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),
     ...(rateLimiter
       ? [useCreateRateLimit({ limiter: rateLimiter.limiter, settings: config.createRateLimit, trustProxy: config.trustProxy, metrics })]
@@ -103,8 +117,9 @@ export function createGateway(config: Config, options: { logger?: Logger } = {})
     upstreams,
     metrics,
     logger,
+    inventory,
     close: async () => {
-      await Promise.all([upstreams.close(), rateLimiter?.close()]);
+      await Promise.all([inventory?.close(), upstreams.close(), rateLimiter?.close()]);
     },
     destroy: () => upstreams.destroy(),
   };

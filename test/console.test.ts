@@ -73,7 +73,7 @@ describe('GET /', () => {
       if (/html|javascript/.test(type)) queue.push(...references(await response.text()));
     }
     expect([...seen].sort()).toEqual(
-      ['/', '/console/api.js', '/console/app.js', '/console/console.css', '/console/favicon.svg', '/console/secret.js', '/console/view.js', '/graphql'].sort(),
+      ['/', '/console/api.js', '/console/app.js', '/console/console.css', '/console/favicon.svg', '/console/list.js', '/console/secret.js', '/console/view.js', '/graphql'].sort(),
     );
   });
 

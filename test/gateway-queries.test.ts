@@ -235,6 +235,28 @@ describe('node, nodes and apiKey', () => {
     const response = await t.query('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: Array(101).fill('x') });
     expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
+
+  it('counts ids across aliases and fragments, and refuses more than 100 before any upstream call', async () => {
+    // Forged ids of 100 distinct users: each would cost one GET.
+    const forged = Array.from({ length: 100 }, (_, i) => encodeGlobalID('OctopusApiKey', `default/Users-${1000 + i}/apikeys-Forged${i}`));
+    const aliases = Array.from({ length: 15 }, (_, i) => `a${i}: nodes(ids: $ids) { id }`).join(' ');
+    t.resetCounts();
+    const fifteen = await t.query(`query($ids: [ID!]!) { ${aliases} }`, { ids: forged });
+    expect(fifteen.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/looks up 1500 keys/), extensions: { code: 'BAD_USER_INPUT' } });
+    const viaFragments = await t.query(
+      'query($ids: [ID!]!) { ...A ...B } fragment A on Query { nodes(ids: $ids) { id } } fragment B on Query { x: nodes(ids: $ids) { id } y: node(id: "z") { id } }',
+      { ids: forged.slice(0, 50) },
+    );
+    expect(viaFragments.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(t.counts()).toEqual({});
+    // 100 in all is allowed, and costs at most one call per distinct user.
+    const hundred = await t.query('query($a: [ID!]!, $b: [ID!]!) { a: nodes(ids: $a) { id } b: nodes(ids: $b) { id } }', {
+      a: forged.slice(0, 50),
+      b: forged.slice(50),
+    });
+    expect(hundred.body.errors).toBeUndefined();
+    expect(t.counts()).toEqual({ 'GET /api/users/{userId}/apikeys/{id}': 100 });
+  });
 });
 
 describe('viewer', () => {

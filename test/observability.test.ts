@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 let t: TestGateway;
@@ -84,17 +84,48 @@ describe('health', () => {
   it('/readyz is 200 when the upstreams answer and 503 when one does not', async () => {
     const ready = await get('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, upstreams: { OCTOPUS: true, HYPERSTACK: true } });
+    expect(await ready.json()).toEqual({
+      ready: true,
+      upstreams: { OCTOPUS: true, HYPERSTACK: true },
+      accounts: [
+        { provider: 'OCTOPUS', account: 'default', credential: 'ok' },
+        { provider: 'HYPERSTACK', account: 'default', credential: 'ok' },
+      ],
+    });
 
     const other = await startTestGateway();
     await other.hyperstack.close();
     try {
       const notReady = await other.gateway.yoga.fetch('http://keygate.test/readyz');
       expect(notReady.status).toBe(503);
-      expect(await notReady.json()).toEqual({ ready: false, upstreams: { OCTOPUS: true, HYPERSTACK: false } });
+      expect(await notReady.json()).toMatchObject({ ready: false, upstreams: { OCTOPUS: true, HYPERSTACK: false } });
     } finally {
       await other.close();
     }
+  });
+
+  it('/readyz is 503 while a provider refuses the configured credential, and probes cost one check per interval', async () => {
+    const t = await startTestGateway({ env: { READYZ_CREDENTIAL_CHECK_MS: '600000' } });
+    onTestFinished(() => t.close());
+    // The configured Hyperstack key is revoked behind keygate's back.
+    const [hyperstackKey] = (await t.query<{ apiKeys: { nodes: { id: string }[] } }>(
+      '{ apiKeys(filter: { providers: [HYPERSTACK] }) { nodes { id usedByGateway } } }',
+    )).body.data!.apiKeys.nodes.filter((k) => (k as { usedByGateway?: boolean }).usedByGateway);
+    await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id, confirmRevokeGatewayCredential: true }) { deletedId } }', {
+      id: hyperstackKey!.id,
+    });
+    t.resetCounts();
+    const probes = await Promise.all(Array.from({ length: 5 }, () => t.gateway.yoga.fetch('http://keygate.test/readyz')));
+    for (const probe of probes) expect(probe.status).toBe(503);
+    expect(await probes[0]!.json()).toMatchObject({
+      ready: false,
+      accounts: [
+        { provider: 'OCTOPUS', account: 'default', credential: 'ok' },
+        { provider: 'HYPERSTACK', account: 'default', credential: 'rejected' },
+      ],
+    });
+    // Five probes, one credential check per account (the HTTP probes, unrouted, are not counted).
+    expect(t.counts()).toEqual({ 'GET /api/users/me': 1, 'GET /v1/api-key': 1 });
   });
 });
 

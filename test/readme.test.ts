@@ -1,5 +1,7 @@
 // The README's examples must run in the demo exactly as written, in order.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { startDemo, type Demo } from '../src/demo.js';
@@ -38,6 +40,39 @@ describe('README', () => {
       const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
       expect({ query, errors: body.errors }).toEqual({ query, errors: undefined });
       expect(Object.values(body.data ?? {}).every((v) => v !== null)).toBe(true);
+    }
+  });
+
+  it('the Accounts example is a KEYGATE_CONFIG file the gateway loads as written', () => {
+    const yaml = /### Accounts[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(yaml).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-readme-'));
+    try {
+      // The example's container secret, at a path this test may write.
+      const secretFile = join(dir, 'octopus-staging');
+      writeFileSync(secretFile, 'API-STAGINGSTAGINGSTAGINGSTAGI\n');
+      const file = join(dir, 'keygate.yaml');
+      writeFileSync(file, yaml!.replace('/run/secrets/octopus-staging', secretFile));
+      const config = loadConfig({
+        KEYGATE_CONFIG: file,
+        OCTOPUS_PROD_API_KEY: 'API-PRODUCTIONPRODUCTIONPRODUC',
+        HYPERSTACK_ML_API_KEY: 'ml-team-api-key',
+        HYPERSTACK_ML_ACCESS_TOKEN: 'ml-team-access-token',
+      });
+      expect(config.demo).toBe(false);
+      expect(config.accounts).toEqual([
+        { name: 'production', provider: 'OCTOPUS', baseUrl: 'https://octopus.example.com/api', apiKey: 'API-PRODUCTIONPRODUCTIONPRODUC' },
+        { name: 'staging', provider: 'OCTOPUS', baseUrl: 'https://octopus-staging.example.com/api', apiKey: 'API-STAGINGSTAGINGSTAGINGSTAGI' },
+        {
+          name: 'ml-team',
+          provider: 'HYPERSTACK',
+          baseUrl: 'https://infrahub-api.nexgencloud.com/v1',
+          apiKey: 'ml-team-api-key',
+          accessToken: 'ml-team-access-token',
+        },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

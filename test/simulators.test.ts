@@ -1,4 +1,5 @@
 // Raw-HTTP tests of the provider simulators (src/simulators): what a client sees on the wire.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   GOVERNANCE_KEY_IDS,
@@ -12,6 +13,7 @@ import {
   type OctopusSimulatorOptions,
   type SimulatorControl,
 } from '../src/simulators/index.js';
+import { fakeClock, until, watch, type Watched } from './support/clock.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies are asserted field by field
 type Body = any;
@@ -1187,9 +1189,15 @@ describe.each(cases)('$name simulator control', (c) => {
       expect(() => JSON.parse(res.text) as unknown).toThrow();
     });
 
-    it("'hang': never answers (the client gives up)", async () => {
+    it("'hang': never answers, while the simulator goes on answering others; the client gives up", async () => {
       sim.fault(c.route, { mode: 'hang' });
-      await expect(c.hit(sim, AbortSignal.timeout(150))).rejects.toMatchObject({ name: 'TimeoutError' });
+      const controller = new AbortController();
+      const pending = watch(c.hit(sim, controller.signal));
+      await until(() => sim.requests(c.route) === 1, 'the request to arrive');
+      await c.other.hit(sim); // a later request is answered meanwhile
+      expect(pending.settled).toBe(false);
+      controller.abort();
+      await expect(pending.promise).rejects.toMatchObject({ name: 'AbortError' });
       expect(sim.requests(c.route)).toBe(1);
     });
 
@@ -1259,17 +1267,64 @@ describe.each(cases)('$name simulator control', (c) => {
   });
 
   describe('latency', () => {
-    it('delays every answer by the configured latency', async () => {
+    it('delays every answer by the configured latency (on a fake clock)', async () => {
+      fakeClock();
       sim.setLatency(120);
-      let t0 = performance.now();
-      expect((await c.hit(sim)).status).toBe(200);
-      expect(performance.now() - t0).toBeGreaterThanOrEqual(110);
+      const pending = watch(c.hit(sim));
+      // Counted on arrival, and the latency timer starts in the same turn.
+      await until(() => sim.requests(c.route) === 1, 'the request to arrive');
+      vi.advanceTimersByTime(119);
+      await sleep(20); // real time: the simulator could answer now, if it did not wait for the clock
+      expect(pending.settled).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect((await pending.promise).status).toBe(200);
 
       sim.setLatency(0);
-      t0 = performance.now();
-      await c.hit(sim);
-      expect(performance.now() - t0).toBeLessThan(110);
+      expect((await c.hit(sim)).status).toBe(200); // answers while the fake clock stands still
       expect(() => sim.setLatency(-1)).toThrow(RangeError);
+    });
+  });
+
+  describe('hold()', () => {
+    it('keeps requests in flight until release(), counted on arrival, then answers them as usual', async () => {
+      const held = sim.hold(c.route);
+      const pending = [c.hit(sim), c.hit(sim)].map(watch);
+      await held.arrivals(2);
+      expect(sim.requests(c.route)).toBe(2);
+      expect(held.waiting).toBe(2);
+      await c.other.hit(sim); // other routes are not held
+      expect(pending.map((p) => p.settled)).toEqual([false, false]);
+      held.release();
+      expect((await Promise.all(pending.map((p) => p.promise))).map((r) => r.status)).toEqual([200, 200]);
+      expect(held).toMatchObject({ waiting: 0, maxWaiting: 2 });
+      expect((await c.hit(sim)).status).toBe(200); // no longer held
+      held.release(); // idempotent
+    });
+
+    it("'*' holds every route; a released request still gets its fault", async () => {
+      const otherStatus = (await c.other.hit(sim)).status;
+      const held = sim.hold('*');
+      sim.fault(c.route, { mode: 'error' }, { times: 1 });
+      const pending = [c.hit(sim), c.other.hit(sim)].map(watch);
+      await held.arrivals(2);
+      expect(pending.map((p) => p.settled)).toEqual([false, false]);
+      held.release();
+      expect((await Promise.all(pending.map((p) => p.promise))).map((r) => r.status)).toEqual([500, otherStatus]);
+      expect(() => sim.hold('GET /nope')).toThrow(RangeError);
+    });
+
+    it('close() ends held requests; `await using` closes the simulator', async () => {
+      let url: string;
+      let pending: Watched<Res>;
+      {
+        await using scoped = await c.start();
+        url = scoped.url;
+        const held = scoped.hold(c.route);
+        pending = watch(c.hit(scoped));
+        await held.arrived;
+      }
+      await expect(pending.promise).rejects.toThrow(TypeError);
+      await expect(fetch(url)).rejects.toThrow(TypeError); // no longer listening
     });
   });
 
@@ -1278,11 +1333,9 @@ describe.each(cases)('$name simulator control', (c) => {
       sim.fault(c.route, { mode: 'hang' });
       const pending = c.hit(sim);
       pending.catch(() => undefined); // asserted below
-      await vi.waitFor(() => expect(sim.requests(c.route)).toBe(1));
+      await until(() => sim.requests(c.route) === 1, 'the request to arrive');
 
-      const t0 = performance.now();
-      await sim.close();
-      expect(performance.now() - t0).toBeLessThan(1000);
+      await sim.close(); // would wait forever for the hanging request if it did not end it
       await expect(pending).rejects.toThrow(TypeError);
       await expect(c.hit(sim)).rejects.toThrow(TypeError); // refused
       await sim.close(); // idempotent
@@ -1292,7 +1345,7 @@ describe.each(cases)('$name simulator control', (c) => {
       sim.setLatency(60_000);
       const pending = c.hit(sim);
       pending.catch(() => undefined);
-      await vi.waitFor(() => expect(sim.requests(c.route)).toBe(1));
+      await until(() => sim.requests(c.route) === 1, 'the request to arrive');
       await sim.close();
       await expect(pending).rejects.toThrow(TypeError);
     });
@@ -1301,14 +1354,15 @@ describe.each(cases)('$name simulator control', (c) => {
 
 describe('simulator options', () => {
   it('starts with latencyMs and on an explicit host', async () => {
-    const sim = await startHyperstackSimulator({ host: '127.0.0.1', latencyMs: 80 });
-    try {
-      expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
-      const t0 = performance.now();
-      expect((await call(`${sim.url}/api-key`, { headers: { api_key: sim.credentials[0] ?? '' } })).status).toBe(200);
-      expect(performance.now() - t0).toBeGreaterThanOrEqual(70);
-    } finally {
-      await sim.close();
-    }
+    fakeClock();
+    await using sim = await startHyperstackSimulator({ host: '127.0.0.1', latencyMs: 80 });
+    expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    const pending = watch(call(`${sim.url}/api-key`, { headers: { api_key: sim.credentials[0] ?? '' } }));
+    await until(() => sim.requests('GET /v1/api-key') === 1, 'the request to arrive');
+    vi.advanceTimersByTime(79);
+    await sleep(20);
+    expect(pending.settled).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect((await pending.promise).status).toBe(200);
   });
 });

@@ -11,23 +11,19 @@ import {
   updateHyperstackKey,
   whenTokenNeeded,
 } from './api.js';
-import { hideSecret, showSecret } from './secret.js';
-import { el, keyRow } from './view.js';
+import { keyById, nextCursor, removeKey, replaceKey, setBusy, showPage, showUnavailable } from './list.js';
+import { hideSecrets, showSecret } from './secret.js';
+import { el, hint, time } from './view.js';
 
 const PAGE_SIZE = 100;
 const SEARCH_DELAY_MS = 250;
 
 const $ = (id) => document.getElementById(id);
 const tbody = $('keys').tBodies[0];
-const summary = $('summary');
 const notices = $('notices');
-const moreButton = $('more');
 const searchInput = $('search');
 const providerSelect = $('provider');
 
-/** The keys on screen, by global id, for the dialogs. */
-const shown = new Map();
-let endCursor = null;
 let listing; // the AbortController of the list request in flight
 let firstRender = true;
 
@@ -78,6 +74,22 @@ function describeListError(error, viewer) {
   return describeError(error);
 }
 
+/** Why a provider's keys are missing from the list, in a few words, for the summary under it. */
+function whyMissing(provider, errors, viewer) {
+  const name = PROVIDER_NAMES[provider];
+  if (viewer?.providers.find((s) => s.provider === provider)?.hasCredential === false) return `keygate has no ${name} credential`;
+  switch (errors.find((error) => error.extensions?.provider === provider)?.extensions.code) {
+    case 'UPSTREAM_TIMEOUT':
+      return `${name} did not answer in time`;
+    case 'UNAUTHENTICATED':
+      return `${name} did not accept keygate's credentials`;
+    case 'RATE_LIMITED':
+      return `${name} is limiting requests`;
+    default:
+      return `${name} is unavailable`;
+  }
+}
+
 // --- What the gateway serves, and as whom (viewer) -----------------------------------------------------
 
 /** Each provider's create form, its hint line, and the gateway setting that gives it a credential. */
@@ -86,29 +98,54 @@ const CREATE_FORMS = {
   HYPERSTACK: { form: $('create-hyperstack'), hint: $('hyperstack-unavailable'), setting: 'HYPERSTACK_API_KEY' },
 };
 
+/** What the last answer said about each provider (viewer.providers), and whether keygate wants a token. */
+let providerStatus = [];
+let tokenNeeded = false;
+
 /**
  * Fits the page to the gateway, so nobody fills in a form that can only fail: a provider it does not
  * serve disappears from the forms and the filter; one it has no credential for keeps its form in
- * sight, switched off, with the reason.
+ * sight, switched off, with the reason, and leaves the filter (it has no keys to list). True when
+ * that took the filter off a provider.
  */
 function showViewer(viewer) {
-  if (!viewer) return; // the request failed as a whole: keep what is on screen
+  if (!viewer) return false; // the request failed as a whole: keep what is on screen
+  providerStatus = viewer.providers;
+  tokenNeeded = false; // the request got through
+  let filterChanged = false;
   for (const { provider, configured, hasCredential } of viewer.providers) {
     const option = [...providerSelect.options].find((o) => o.value === provider);
-    if (option) {
-      option.hidden = !configured;
-      option.disabled = !configured;
+    if (!option) continue;
+    option.hidden = !configured || !hasCredential;
+    option.disabled = option.hidden;
+    if (option.disabled && option.selected) {
+      providerSelect.value = '';
+      filterChanged = true;
     }
-    const parts = CREATE_FORMS[provider];
-    if (!parts) continue; // a provider this console has no form for
-    parts.form.hidden = !configured;
-    switchForm(parts, provider, configured && !hasCredential);
   }
+  showForms();
   showOctopusUser(viewer.octopusUser);
+  // The intro names only the providers this keygate serves.
+  const served = viewer.providers.filter((s) => s.configured).map((s) => PROVIDER_NAMES[s.provider] ?? s.provider);
+  if (served.length > 0) $('lede-providers').textContent = served.join(' and ');
+  return filterChanged;
 }
 
-function switchForm({ form, hint, setting }, provider, off) {
-  hint.textContent = off ? `No ${PROVIDER_NAMES[provider]} credential: set ${setting} on the gateway.` : '';
+/** Each create form: hidden for a provider keygate does not serve, off (saying why) when it can only fail. */
+function showForms() {
+  for (const [provider, parts] of Object.entries(CREATE_FORMS)) {
+    const status = providerStatus.find((s) => s.provider === provider);
+    if (status) parts.form.hidden = !status.configured;
+    let reason = '';
+    if (tokenNeeded) reason = 'Enter the access token under “Access token” first.';
+    else if (status?.configured && !status.hasCredential) reason = `No ${PROVIDER_NAMES[provider]} credential: set ${parts.setting} on the gateway.`;
+    switchForm(parts, reason);
+  }
+}
+
+function switchForm({ form, hint }, reason) {
+  const off = Boolean(reason);
+  hint.textContent = reason;
   hint.hidden = !off;
   form.toggleAttribute('data-unavailable', off);
   for (const control of form.elements) {
@@ -134,38 +171,26 @@ async function loadKeys({ append = false, highlight } = {}) {
   listing?.abort();
   const controller = new AbortController();
   listing = controller;
-  $('keys').setAttribute('aria-busy', 'true');
+  setBusy(true);
   let result;
   try {
-    result = await listKeys({ first: PAGE_SIZE, after: append ? endCursor : null, filter: filter() }, controller.signal);
+    result = await listKeys({ first: PAGE_SIZE, after: append ? nextCursor() : null, filter: filter() }, controller.signal);
   } catch (error) {
     if (controller.signal.aborted) return;
     throw error;
   }
   if (listing !== controller) return;
-  $('keys').removeAttribute('aria-busy');
+  setBusy(false);
 
   const { data, errors } = result;
   showNotices(listProblems(data, errors));
-  showViewer(data?.viewer);
+  // The filter named a provider that can no longer be listed: it is back on all providers, so list again.
+  if (showViewer(data?.viewer)) return loadKeys({ highlight });
   const page = data?.apiKeys;
-  if (!page) {
-    summary.textContent = shown.size > 0 ? 'The list could not be refreshed; the keys below may be out of date.' : 'No keys could be loaded.';
-    return;
-  }
-  if (!append) shown.clear();
-  const now = Date.now();
-  const rows = page.nodes.map((key) => {
-    shown.set(key.id, key);
-    const row = keyRow(key, now);
-    if (key.id === highlight) row.classList.add('new');
-    return row;
-  });
-  if (append) tbody.append(...rows);
-  else tbody.replaceChildren(...rows);
-  endCursor = page.pageInfo.endCursor;
-  moreButton.hidden = !page.pageInfo.hasNextPage;
-  summary.textContent = summaryText(shown.size, page.totalCount);
+  if (!page) return showUnavailable();
+  const { search, providers } = filter();
+  const missing = (page.unavailableProviders ?? []).map((provider) => whyMissing(provider, errors, data.viewer));
+  showPage(page, { append, highlight, filtered: Boolean(search || providers), missing });
   if (firstRender) {
     firstRender = false;
     // For the browser test's timing: when the first rows were on screen.
@@ -173,17 +198,12 @@ async function loadKeys({ append = false, highlight } = {}) {
   }
 }
 
-function summaryText(count, total) {
-  const filtered = filter().search || filter().providers;
-  if (total === 0) return filtered ? 'No keys match the search or filter.' : 'No keys yet.';
-  const noun = total === 1 ? 'key' : 'keys';
-  return count < total ? `Showing ${count} of ${total} ${noun}, newest first.` : `${total} ${noun}, newest first.`;
-}
-
 // --- Access token (only when keygate's client authentication is on) ---------------------------------
 
 const tokenForm = $('token-form');
 whenTokenNeeded(() => {
+  tokenNeeded = true;
+  showForms();
   if (!tokenForm.hidden) return;
   tokenForm.hidden = false;
   $('access-token').focus();
@@ -207,29 +227,48 @@ searchInput.addEventListener('input', () => {
 });
 providerSelect.addEventListener('change', () => void loadKeys());
 $('refresh').addEventListener('click', () => void loadKeys());
-moreButton.addEventListener('click', () => void loadKeys({ append: true }));
+$('more').addEventListener('click', () => void loadKeys({ append: true }));
 
 // --- Forms: busy state and errors ------------------------------------------------------------------
 
-/** Runs `work` with the form's controls disabled, showing its errors in the form; its data on success. */
-async function submitting(form, work) {
+const FORMS = [...document.querySelectorAll('form')].filter((form) => form.querySelector('[data-error]'));
+
+/** An error is about one attempt: a new action anywhere, or an edit of the form, makes it old news. */
+function clearErrors() {
+  for (const form of FORMS) form.querySelector('[data-error]').textContent = '';
+}
+for (const form of FORMS) form.addEventListener('input', () => (form.querySelector('[data-error]').textContent = ''));
+for (const form of FORMS) form.addEventListener('submit', clearErrors, { capture: true });
+
+/**
+ * Runs `work` with the form's controls disabled, showing its errors in the form. Resolves to the
+ * result on success, or when `expected(errors)` says the errors are an outcome the caller handles.
+ */
+async function submitting(form, work, expected = () => false) {
   const error = form.querySelector('[data-error]');
   error.textContent = '';
   const controls = [...form.elements];
   const focused = document.activeElement;
   for (const control of controls) control.disabled = true;
   form.setAttribute('aria-busy', 'true');
+  // The button says what is happening ("Creating…"), not only looks dimmed.
+  const button = form.querySelector('button[type="submit"]');
+  const label = button.textContent;
+  button.textContent = button.dataset.busyLabel;
   try {
-    const { data, errors } = await work();
+    const result = await work();
+    const { data, errors } = result;
+    if (errors.length > 0 && expected(errors)) return result;
     if (errors.length > 0 || !data) {
       error.textContent = errors.map(describeError).join(' ');
       return undefined;
     }
-    return data;
+    return result;
   } finally {
     // Back on, unless the gateway said meanwhile that this form can only fail.
     for (const control of controls) control.disabled = form.hasAttribute('data-unavailable');
     form.removeAttribute('aria-busy');
+    button.textContent = label;
     // Disabling dropped the focus; give it back unless something else took it meanwhile.
     if (document.activeElement === document.body && focused instanceof HTMLElement) focused.focus();
   }
@@ -264,8 +303,8 @@ $('create-octopus').addEventListener('submit', async (event) => {
   const input = { purpose: purpose.value.trim() };
   const expires = form.elements.namedItem('expires').value;
   if (expires) input.expiresAt = endOfDay(expires);
-  const data = await submitting(form, () => createOctopusKey(input));
-  if (data) await created(form, data.createOctopusApiKey);
+  const result = await submitting(form, () => createOctopusKey(input));
+  if (result) await created(form, result.data.createOctopusApiKey);
 });
 
 $('create-hyperstack').addEventListener('submit', async (event) => {
@@ -275,8 +314,8 @@ $('create-hyperstack').addEventListener('submit', async (event) => {
   if (missing(form, name, 'a name')) return;
   const description = form.elements.namedItem('description').value.trim();
   const input = { name: name.value.trim(), ...(description ? { description } : {}) };
-  const data = await submitting(form, () => generateHyperstackKey(input));
-  if (data) await created(form, data.generateHyperstackApiKey);
+  const result = await submitting(form, () => generateHyperstackKey(input));
+  if (result) await created(form, result.data.generateHyperstackApiKey);
 });
 
 // The date picker starts at tomorrow (in the reader's time zone): Octopus refuses an expiry in the past.
@@ -302,7 +341,7 @@ function openDialog(dialog, key) {
 tbody.addEventListener('click', (event) => {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
-  const key = shown.get(button.closest('tr').dataset.id);
+  const key = keyById(button.closest('tr').dataset.id);
   if (!key) return;
   if (button.dataset.action === 'rename') {
     $('rename-name').value = key.name;
@@ -310,7 +349,10 @@ tbody.addEventListener('click', (event) => {
     openDialog(renameDialog, key);
   } else {
     revokeDialog.querySelector('[data-revoke-name]').textContent = key.name;
-    revokeDialog.querySelector('[data-revoke-provider]').textContent = PROVIDER_NAMES[key.provider];
+    for (const node of revokeDialog.querySelectorAll('[data-revoke-provider]')) node.textContent = PROVIDER_NAMES[key.provider];
+    // Names (Octopus purposes) need not be unique: show what tells this key from another.
+    revokeDialog.querySelector('[data-revoke-hint]').replaceChildren(hint(key));
+    revokeDialog.querySelector('[data-revoke-created]').replaceChildren(key.createdAt ? time(key.createdAt) : 'unknown');
     openDialog(revokeDialog, key);
     // The safe choice has the focus: Enter alone does not revoke.
     revokeDialog.querySelector('[data-close]').focus();
@@ -332,30 +374,37 @@ $('rename-form').addEventListener('submit', async (event) => {
   if (missing(form, name, 'a name')) return;
   const key = target;
   const description = form.elements.namedItem('description').value.trim();
-  const data = await submitting(form, () => updateHyperstackKey({ id: key.id, name: name.value.trim(), description }));
-  if (!data) return;
+  const result = await submitting(form, () => updateHyperstackKey({ id: key.id, name: name.value.trim(), description }));
+  if (!result) return;
   renameDialog.close();
-  await loadKeys({ highlight: key.id });
-  // The row was rebuilt: put the focus back where it was.
-  tbody.querySelector(`tr[data-id="${CSS.escape(key.id)}"] button[data-action="rename"]`)?.focus();
+  const renamed = result.data.updateHyperstackApiKey.apiKey;
+  const row = replaceKey(renamed, renamed.name === key.name ? 'Saved.' : `Renamed from “${key.name}”.`);
+  // The row was redrawn: put the focus back on its button, without moving the page.
+  row?.querySelector('button[data-action="rename"]').focus({ preventScroll: true });
 });
+
+/** A revoke of a key that is no longer there: the list was stale, and the key is gone all the same. */
+const alreadyGone = (errors) => errors.length === 1 && errors[0].extensions?.code === 'NOT_FOUND';
 
 $('revoke-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
   const key = target;
-  const data = await submitting(form, () => deleteKey(key.id));
-  if (!data) return;
+  const result = await submitting(form, () => deleteKey(key.id), alreadyGone);
+  if (!result) return;
   revokeDialog.close();
-  // Its row (and the focused button) is about to go: keep the focus on the list.
-  $('keys-heading').focus();
-  await loadKeys();
-  summary.textContent = `Revoked “${key.name}” at ${PROVIDER_NAMES[key.provider]}. ${summary.textContent}`;
+  const provider = PROVIDER_NAMES[key.provider];
+  removeKey(
+    key.id,
+    result.errors.length > 0
+      ? `“${key.name}” no longer exists at ${provider} (revoked elsewhere?), so it was removed from the list.`
+      : `Revoked “${key.name}” at ${provider}.`,
+  );
 });
 
 // Leaving the secret on screen after the page is restored from the back/forward cache would show it twice.
 window.addEventListener('pageshow', (event) => {
-  if (event.persisted) hideSecret();
+  if (event.persisted) hideSecrets();
 });
 
 void loadKeys();

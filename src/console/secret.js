@@ -1,11 +1,12 @@
-// The panel that shows a new key's secret, once. The secret lives only in this input's value: never
-// in storage, the URL or a log; "hide" and leaving the page are the end of it.
+// The panels that show new keys' secrets, once. Each create adds a panel, newest first, and each stays
+// until its reader dismisses it: a second create never replaces a secret nobody has copied yet.
+// A secret lives only in its panel's input: never in storage, the URL or a log; dismissing the panel
+// and leaving the page are the end of it.
 import { PROVIDER_NAMES } from './api.js';
 
-const panel = document.getElementById('secret');
-const input = document.getElementById('secret-value');
-const copyButton = document.getElementById('secret-copy');
-const status = panel.querySelector('[data-copy-status]');
+const container = document.getElementById('secrets');
+const template = document.getElementById('secret-template');
+let panels = 0; // for unique ids
 
 /** Asks before the page is left while a secret is on screen: it cannot be shown again. */
 function warnBeforeLeaving(event) {
@@ -13,27 +14,15 @@ function warnBeforeLeaving(event) {
   event.returnValue = '';
 }
 
-export function showSecret({ secret, apiKey }) {
-  panel.querySelector('[data-secret-name]').textContent = apiKey.name;
-  panel.querySelector('[data-secret-provider]').textContent = PROVIDER_NAMES[apiKey.provider] ?? apiKey.provider;
-  input.value = secret;
-  status.textContent = '';
-  panel.hidden = false;
-  window.addEventListener('beforeunload', warnBeforeLeaving);
-  copyButton.focus();
-}
-
-export function hideSecret() {
-  input.value = '';
-  status.textContent = '';
-  panel.hidden = true;
-  window.removeEventListener('beforeunload', warnBeforeLeaving);
+function watchLeaving() {
+  if (container.children.length > 0) window.addEventListener('beforeunload', warnBeforeLeaving);
+  else window.removeEventListener('beforeunload', warnBeforeLeaving);
 }
 
 /** The Clipboard API where allowed (secure contexts); else the old selection-based copy. */
-async function copy(text) {
+async function copy(input) {
   try {
-    await navigator.clipboard.writeText(text);
+    await navigator.clipboard.writeText(input.value);
     return true;
   } catch {
     input.select();
@@ -45,16 +34,58 @@ async function copy(text) {
   }
 }
 
-copyButton.addEventListener('click', async () => {
-  const copied = await copy(input.value);
-  status.textContent = copied ? 'Copied to the clipboard.' : 'Could not copy: select the secret and press Ctrl+C (⌘C on a Mac).';
-  if (!copied) input.select();
-});
+export function showSecret({ secret, apiKey }) {
+  const panel = template.content.firstElementChild.cloneNode(true);
+  const n = ++panels;
+  const heading = panel.querySelector('[data-heading]');
+  const input = panel.querySelector('[data-secret]');
+  const copyButton = panel.querySelector('[data-copy]');
+  const status = panel.querySelector('[data-copy-status]');
+  heading.id = `secret-heading-${n}`;
+  panel.setAttribute('aria-labelledby', heading.id);
+  input.id = `secret-value-${n}`;
+  panel.querySelector('[data-secret-label]').htmlFor = input.id;
+  panel.querySelector('[data-secret-name]').textContent = apiKey.name;
+  panel.querySelector('[data-secret-provider]').textContent = PROVIDER_NAMES[apiKey.provider] ?? apiKey.provider;
+  // With several panels, each button says whose secret it acts on.
+  const whose = ` the secret of ${apiKey.name}`;
+  copyButton.append(hidden(whose));
+  input.value = secret;
 
-document.getElementById('secret-done').addEventListener('click', () => {
-  hideSecret();
-  document.getElementById('create-heading').focus();
-});
+  copyButton.addEventListener('click', async () => {
+    const copied = await copy(input);
+    status.textContent = copied ? 'Copied to the clipboard.' : 'Could not copy: select the secret and press Ctrl+C (⌘C on a Mac).';
+    if (!copied) input.select();
+  });
+  // Selecting the field selects all of it, so a manual copy gets the whole secret.
+  input.addEventListener('focus', () => input.select());
+  panel.querySelector('[data-done]').addEventListener('click', () => dismiss(panel));
 
-// Selecting the field selects all of it, so a manual copy gets the whole secret.
-input.addEventListener('focus', () => input.select());
+  container.prepend(panel);
+  watchLeaving();
+  copyButton.focus();
+}
+
+function hidden(text) {
+  const span = document.createElement('span');
+  span.className = 'visually-hidden';
+  span.textContent = text;
+  return span;
+}
+
+/** Removes a panel (and its secret); the focus goes to the next secret, or back to the forms. */
+function dismiss(panel) {
+  panel.querySelector('[data-secret]').value = '';
+  const next = panel.nextElementSibling ?? panel.previousElementSibling;
+  panel.remove();
+  watchLeaving();
+  if (next) next.querySelector('[data-copy]').focus();
+  else document.getElementById('create-heading').focus();
+}
+
+/** Drops every secret (the page came back from the back/forward cache: they were shown already). */
+export function hideSecrets() {
+  for (const input of container.querySelectorAll('[data-secret]')) input.value = '';
+  container.replaceChildren();
+  watchLeaving();
+}

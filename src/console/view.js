@@ -19,7 +19,7 @@ export function el(tag, { className, text } = {}, ...children) {
 }
 
 /** A date in the reader's locale, with the exact ISO value on hover and for machines. */
-function time(iso) {
+export function time(iso) {
   const node = el('time', { text: dateFormat.format(new Date(iso)) });
   node.dateTime = iso;
   node.title = iso;
@@ -31,7 +31,12 @@ function muted(text) {
 }
 
 function expires(key, now) {
-  if (!key.expiresAt) return muted(key.provider === 'HYPERSTACK' ? 'Never' : '—');
+  // Every Hyperstack key, and a legacy Octopus key, never expires: a risk worth marking.
+  if (!key.expiresAt) {
+    const flag = el('span', { className: 'flag never', text: 'Never' });
+    flag.title = 'This key never expires';
+    return flag;
+  }
   const cell = el('span', {}, time(key.expiresAt));
   const days = Math.ceil((Date.parse(key.expiresAt) - now) / DAY_MS);
   if (days <= 0) cell.append(' ', el('span', { className: 'flag expired', text: 'expired' }));
@@ -40,7 +45,7 @@ function expires(key, now) {
 }
 
 /** Octopus reveals the start of a secret, Hyperstack the end: show which part the hint is. */
-function hint(key) {
+export function hint(key) {
   if (!key.keyHint) return muted('—');
   const text = key.provider === 'OCTOPUS' ? `${key.keyHint}…` : `…${key.keyHint}`;
   return el('code', { text });
@@ -55,6 +60,13 @@ function action(label, key, actionName) {
   return button;
 }
 
+/** A cell with the label that a card (the narrow layout, where the column headers are hidden) shows before it. */
+function cell(label, ...children) {
+  const td = el('td', {}, ...children);
+  td.dataset.label = label;
+  return td;
+}
+
 export function keyRow(key, now = Date.now()) {
   const row = el('tr');
   row.dataset.id = key.id;
@@ -63,15 +75,19 @@ export function keyRow(key, now = Date.now()) {
   const actions = el('td', { className: 'actions' });
   if (key.provider === 'HYPERSTACK') actions.append(action('Rename', key, 'rename'));
   actions.append(action('Revoke', key, 'revoke'));
+  const name = el('th', { className: 'name', text: key.name });
+  name.scope = 'row';
+  // An Octopus key has no description, only its purpose (the name): give a long purpose both columns.
+  const description = key.provider === 'OCTOPUS' && !key.description ? [] : [el('td', { className: 'description' }, key.description ? key.description : muted('—'))];
+  if (description.length === 0) name.colSpan = 2;
   row.append(
     el('td', {}, provider),
-    el('th', { className: 'name', text: key.name }),
-    el('td', {}, key.description ? key.description : muted('—')),
-    el('td', {}, key.createdAt ? time(key.createdAt) : muted('unknown')),
-    el('td', {}, expires(key, now)),
-    el('td', {}, hint(key)),
+    name,
+    ...description,
+    cell('Created', key.createdAt ? time(key.createdAt) : muted('unknown')),
+    cell('Expires', expires(key, now)),
+    cell('Hint', hint(key)),
     actions,
   );
-  row.cells[1].scope = 'row';
   return row;
 }

@@ -1,4 +1,4 @@
-import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
+import { Kind, responsePathAsArray, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.js';
 import type { ApiKeyRecord } from '../domain.js';
@@ -148,6 +148,23 @@ const ApiKeySummary = builder.objectRef<KeySummary>('ApiKeySummary').implement({
   }),
 });
 
+/**
+ * Whether the field's selection asks for a sub-field (through fragments too): a list that will need
+ * the whole list for its summary reads it once, up front, instead of a page and then the whole.
+ */
+function selects(info: GraphQLResolveInfo, name: string): boolean {
+  const seen = new Set<string>();
+  const within = (set: SelectionSetNode | undefined): boolean =>
+    set?.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === name;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return within(selection.selectionSet);
+      if (seen.has(selection.name.value)) return false;
+      seen.add(selection.name.value);
+      return within(info.fragments[selection.name.value]?.selectionSet);
+    }) ?? false;
+  return info.fieldNodes.some((node) => within(node.selectionSet));
+}
+
 /** Partial failures of a field that still answers, as errors beside the data. */
 function reporter(context: GatewayContext, info: GraphQLResolveInfo): FailureReport {
   const location = { nodes: info.fieldNodes, path: responsePathAsArray(info.path) };
@@ -204,6 +221,7 @@ builder.queryField('apiKeys', (t) =>
       filter: t.arg({ type: ApiKeyFilter, required: false, description: 'Which keys to list.' }),
       orderBy: t.arg({ type: ApiKeyOrder, required: false, description: 'The order (default: CREATED_AT DESC, newest first).' }),
     },
-    resolve: (_root, args, context, info) => context.apiKeys.list(args, reporter(context, info)),
+    resolve: (_root, args, context, info) =>
+      context.apiKeys.list({ ...args, wholeList: selects(info, 'summary') }, reporter(context, info)),
   }),
 );

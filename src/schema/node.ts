@@ -1,7 +1,6 @@
+import { MAX_LOOKUPS as MAX_NODES } from '../domain.js';
 import { badUserInput } from '../errors.js';
 import { builder } from './builder.js';
-
-export const MAX_NODES = 100;
 
 builder.queryFields((t) => ({
   node: t.field({

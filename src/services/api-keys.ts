@@ -17,7 +17,7 @@ import {
 } from '../domain.js';
 import { badUserInput, gatewayError, mayHaveCreated } from '../errors.js';
 import { UpstreamError } from '../upstream/errors.js';
-import { type HyperstackSession, type OctopusSession, type RequestLoaders } from '../upstream/loaders.js';
+import type { CallBudget, HyperstackSession, OctopusSession, RequestLoaders } from '../upstream/loaders.js';
 import { mapBounded } from '../upstream/octopus-walk.js';
 import type { AccountRuntime } from '../upstream/upstreams.js';
 import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
@@ -57,6 +57,8 @@ export interface ListInput {
   before?: string | null;
   filter?: ListFilterInput | null;
   orderBy?: KeyOrder | null;
+  /** The caller will need the whole list anyway (a summary): read it once rather than a page first. */
+  wholeList?: boolean;
 }
 
 export interface KeyPage {
@@ -122,9 +124,10 @@ export class ApiKeyService {
     const before = input.before ? cursorArg(input.before, order, 'before') : undefined;
     const filter = filterOf(input.filter);
     const sources = this.sources(input.filter ?? {});
-    const wholeKey = JSON.stringify([input.filter ?? {}]);
+    const wholeKey = JSON.stringify(input.filter ?? {});
 
     const lazy =
+      !input.wholeList &&
       order.field === DEFAULT_ORDER.field &&
       order.direction === DEFAULT_ORDER.direction &&
       !after &&
@@ -320,7 +323,7 @@ export class ApiKeyService {
     return runtimes.map((runtime) =>
       runtime.account.provider === 'OCTOPUS'
         ? filter.octopusUsers === 'ALL'
-          ? instanceSource(runtime, this.loaders.octopus(runtime))
+          ? instanceSource(runtime, this.loaders.octopus(runtime), this.loaders.budget)
           : userSource(runtime, this.loaders.octopus(runtime), filter.octopusUserId ?? undefined)
         : hyperstackSource(runtime, this.loaders.hyperstack(runtime)),
     );
@@ -439,12 +442,14 @@ function userSource(runtime: AccountRuntime, session: OctopusSession, userId: st
  * a bounded number of requests in flight. A user whose keys cannot be read is a failure naming that
  * user; the rest of the list stays.
  */
-function instanceSource(runtime: AccountRuntime, session: OctopusSession): Source {
+function instanceSource(runtime: AccountRuntime, session: OctopusSession, budget: CallBudget): Source {
   return {
     runtime,
     top: async () => 'whole',
     async all(needle, report) {
       const users = await session.allUsers();
+      // At least one call per user: known now, so refused before any key list is read.
+      budget.reserve(users.length, `the key lists of ${users.length} users of Octopus account "${runtime.account.name}"`);
       const lists = await mapBounded(users, INSTANCE_WALK_PARALLELISM, (user) =>
         session.allKeys(user.id, needle).catch((error: unknown) => {
           if (!(error instanceof UpstreamError)) throw error;

@@ -23,8 +23,30 @@ export interface SimulatorControl {
   clearFaults(): void;
   /** Delay before answering every request. */
   setLatency(ms: number): void;
-  /** Ends in-flight (also hanging) requests and stops listening. */
+  /**
+   * Holds requests on a route template (or '*' for every route) until `release()`: a request that
+   * is in flight for as long as a test needs, without racing a clock. Held requests are counted on
+   * arrival; once released they are answered as usual (latency and faults included).
+   */
+  hold(route: string): Hold;
+  /** Ends in-flight (also hanging and held) requests and stops listening. */
   close(): Promise<void>;
+  /** close(), for `await using sim = await startOctopusSimulator()`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Requests held by `hold()`. */
+export interface Hold {
+  /** Resolves when the first request is held. */
+  readonly arrived: Promise<void>;
+  /** Resolves once `n` requests have been held since `hold()`. */
+  arrivals(n: number): Promise<void>;
+  /** Requests held now. */
+  readonly waiting: number;
+  /** The most requests held at the same time. */
+  readonly maxWaiting: number;
+  /** Lets every held request through and stops holding new ones. Calling it again does nothing. */
+  release(): void;
 }
 
 export interface Reply {
@@ -190,6 +212,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   let latencyMs = checkLatency(options.latencyMs ?? 0);
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  const holds = new Map<string, HoldState>();
   let closing: Promise<void> | undefined;
 
   const assertTemplate = (route: string) => {
@@ -248,6 +271,9 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     total += 1;
     if (template) counts.set(template, (counts.get(template) ?? 0) + 1);
 
+    // Route-specific holds win over '*', as faults do.
+    const held = (template !== undefined ? holds.get(template) : undefined) ?? holds.get('*');
+    if (held) await held.enter();
     if (latencyMs > 0) await delay(latencyMs);
     const fault = takeFault(template);
     if (fault) return applyFault(fault, req, res);
@@ -298,7 +324,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
-  return {
+  const control: SimulatorServer = {
     origin: `http://${urlHost}:${port}`,
     requests(route) {
       if (route === undefined) return total;
@@ -326,16 +352,81 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     setLatency(ms) {
       latencyMs = checkLatency(ms);
     },
+    hold(route) {
+      if (route !== '*') assertTemplate(route);
+      const state = createHold(() => {
+        if (holds.get(route) === state) holds.delete(route);
+      });
+      holds.set(route, state);
+      return state.hold;
+    },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
+        // Let held handlers finish; their sockets are destroyed below, so nothing is sent.
+        for (const state of [...holds.values()]) state.hold.release();
         server.close((error) => (error ? reject(error) : resolve()));
         // Hanging and keep-alive connections would otherwise hold close() open.
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
       });
       return closing;
+    },
+    // Not `this`: the providers spread these methods into their own objects.
+    [Symbol.asyncDispose]: () => control.close(),
+  };
+  return control;
+}
+
+/** One hold(): the requests it keeps waiting, and who is waiting for how many to arrive. */
+interface HoldState {
+  hold: Hold;
+  /** For a request that arrives: resolves when it may go on (at once after release). */
+  enter(): Promise<void>;
+}
+
+function createHold(onRelease: () => void): HoldState {
+  let held = 0;
+  let waiting = 0;
+  let maxWaiting = 0;
+  let released = false;
+  const waiters: (() => void)[] = [];
+  const arrivalWaiters: { n: number; resolve: () => void }[] = [];
+  const arrivals = (n: number) =>
+    held >= n ? Promise.resolve() : new Promise<void>((resolve) => arrivalWaiters.push({ n, resolve }));
+  return {
+    hold: {
+      arrived: arrivals(1),
+      arrivals,
+      get waiting() {
+        return waiting;
+      },
+      get maxWaiting() {
+        return maxWaiting;
+      },
+      release() {
+        if (released) return;
+        released = true;
+        onRelease();
+        for (const go of waiters.splice(0)) go();
+      },
+    },
+    enter() {
+      if (released) return Promise.resolve();
+      held += 1;
+      waiting += 1;
+      maxWaiting = Math.max(maxWaiting, waiting);
+      for (const waiter of arrivalWaiters.filter((w) => w.n <= held)) {
+        arrivalWaiters.splice(arrivalWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+      return new Promise<void>((resolve) =>
+        waiters.push(() => {
+          waiting -= 1;
+          resolve();
+        }),
+      );
     },
   };
 }

@@ -36,9 +36,9 @@ export class CallBudget {
     this.spent += calls;
   }
 
-  /** Whether `calls` more would still fit (for checks made before a walk starts). */
-  fits(calls: number): boolean {
-    return this.spent + calls <= this.max;
+  /** Refuses, before any of them is made, `calls` that are known in advance not to fit. */
+  reserve(calls: number, what: string): void {
+    if (this.spent + calls > this.max) throw new CallBudgetExceeded(this.max, what);
   }
 }
 
@@ -107,6 +107,8 @@ export class OctopusSession {
   private readonly userLoader: DataLoader<string, OctopusUser | null>;
   /** What this request read of each user's keys (pages and whole lists): lookups are answered from it. */
   private readonly reads = new Map<string, Promise<{ keys: OctopusApiKey[]; whole: boolean }>[]>();
+  /** First pages read, by user and search text: one that held the whole list serves as the list. */
+  private readonly pagesRead = new Map<string, Promise<Page<OctopusApiKey>>[]>();
   /** Users this request is about to read (their ids may wait on `me`). */
   private readonly intents: Promise<unknown>[] = [];
   private readonly knownUsers = new Map<string, OctopusUser>();
@@ -166,6 +168,8 @@ export class OctopusSession {
   }
 
   private noteRead(userId: string, read: Promise<{ keys: OctopusApiKey[]; whole: boolean }>): void {
+    // Kept for lookups, which may never come: its failure is the caller's to report, not unhandled.
+    read.catch(() => undefined);
     const reads = this.reads.get(userId);
     if (reads) reads.push(read);
     else this.reads.set(userId, [read]);
@@ -175,6 +179,9 @@ export class OctopusSession {
   firstPage(userId: string, take: number, partialPurpose?: string): Promise<Page<OctopusApiKey>> {
     const variant = `page|${take}|${partialPurpose ?? ''}`;
     const page = this.pageOf(userId, take, partialPurpose, variant);
+    const pages = this.pagesRead.get(`${userId}|${partialPurpose ?? ''}`);
+    if (pages) pages.push(page);
+    else this.pagesRead.set(`${userId}|${partialPurpose ?? ''}`, [page]);
     if (!partialPurpose) this.noteRead(userId, page.then((p) => ({ keys: p.items, whole: p.items.length >= p.total })));
     return page;
   }
@@ -198,22 +205,31 @@ export class OctopusSession {
   }
 
   private wholeList(userId: string, partialPurpose: string | undefined): Promise<OctopusApiKey[]> {
-    return this.memo.get(`keys|${userId}|all|${partialPurpose ?? ''}`, () =>
-      attempt(() => {
-        const client = this.octopus;
-        return this.upstreams.lists.load(this.group(`keys ${userId}`), this.who, `all|${partialPurpose ?? ''}`, () =>
-          this.upstreams.heavy.run(() =>
-            walkNewestFirst((skip, take) => client.listKeys(userId, { skip, take, partialPurpose }), {
-              pageSize: this.options.pageSize,
-              parallel: WALK_PARALLELISM,
-              maxItems: this.options.maxKeys,
-              beforeFetch: (pages) => this.options.budget.spend(pages, `the API keys of ${userId}`),
-              what: `the API keys of ${userId}`,
-            }),
-          ),
-        );
-      }),
-    ) as Promise<OctopusApiKey[]>;
+    return this.memo.get(`keys|${userId}|all|${partialPurpose ?? ''}`, async () => {
+      // A page this request already read that held the whole list answers without another call.
+      const pages = this.pagesRead.get(`${userId}|${partialPurpose ?? ''}`) ?? [];
+      for (const page of await Promise.allSettled(pages)) {
+        if (page.status === 'fulfilled' && page.value.items.length >= page.value.total) return page.value.items;
+      }
+      return this.walk(userId, partialPurpose);
+    }) as Promise<OctopusApiKey[]>;
+  }
+
+  private walk(userId: string, partialPurpose: string | undefined): Promise<OctopusApiKey[]> {
+    return attempt(() => {
+      const client = this.octopus;
+      return this.upstreams.lists.load(this.group(`keys ${userId}`), this.who, `all|${partialPurpose ?? ''}`, () =>
+        this.upstreams.heavy.run(() =>
+          walkNewestFirst((skip, take) => client.listKeys(userId, { skip, take, partialPurpose }), {
+            pageSize: this.options.pageSize,
+            parallel: WALK_PARALLELISM,
+            maxItems: this.options.maxKeys,
+            beforeFetch: (pages) => this.options.budget.spend(pages, `the API keys of ${userId}`),
+            what: `the API keys of ${userId}`,
+          }),
+        ),
+      );
+    });
   }
 
   /** Every user and service account of the instance (needs permission to view users). */
@@ -252,6 +268,7 @@ export class OctopusSession {
   forget(userId: string): void {
     this.memo.deleteWhere((key) => key.startsWith(`keys|${userId}|`));
     this.reads.delete(userId);
+    for (const key of this.pagesRead.keys()) if (key.startsWith(`${userId}|`)) this.pagesRead.delete(key);
     this.keyLoader.clearAll();
     this.upstreams.lists.invalidate(this.group(`keys ${userId}`));
   }

@@ -14,6 +14,8 @@ export class SharedLists {
   private readonly cache?: LRUCache<string, { value: unknown }>;
   private readonly flights = new Map<string, Promise<unknown>>();
   private readonly generations = new Map<string, number>();
+  /** Loads answered from the cache, and loads that joined a flight already under way. */
+  readonly stats = { cached: 0, joined: 0 };
 
   constructor(private readonly options: { ttlMs: number; dedupe: boolean; maxEntriesSize: number }) {
     if (options.ttlMs > 0) {
@@ -29,10 +31,14 @@ export class SharedLists {
     const generation = this.generations.get(group) ?? 0;
     const key = `${group}\u0000${generation}\u0000${who}\u0000${variant}`;
     const cached = this.cache?.get(key);
-    if (cached) return cached.value as T;
+    if (cached) {
+      this.stats.cached++;
+      return cached.value as T;
+    }
     if (!this.options.dedupe) return this.remember(key, group, generation, await load(), options.cache);
     let flight = this.flights.get(key) as Promise<T> | undefined;
-    if (!flight) {
+    if (flight) this.stats.joined++;
+    else {
       flight = load().then((value) => this.remember(key, group, generation, value, options.cache));
       this.flights.set(key, flight);
       const settle = () => this.flights.delete(key);

@@ -36,6 +36,20 @@ const ARGS = [
   '--disable-sync',
 ];
 
+/** A screen to test on: the viewport, and whether it is a touch phone. */
+export interface Device {
+  name: string;
+  viewport: { width: number; height: number };
+  /** Touch events and `tap()` (a phone). */
+  hasTouch?: boolean;
+  /** Chromium's mobile mode: the meta viewport is honoured and the page can be zoomed out, as on a phone. */
+  isMobile?: boolean;
+  deviceScaleFactor?: number;
+}
+
+export const DESKTOP: Device = { name: 'desktop', viewport: { width: 1280, height: 800 } };
+export const PHONE: Device = { name: 'phone', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true };
+
 export interface Browser {
   context: BrowserContext;
   /** A new page whose console errors and uncaught exceptions are collected. */
@@ -44,13 +58,17 @@ export interface Browser {
 }
 
 /** Launches Chromium with a fresh profile (Playwright passes it as --user-data-dir). */
-export async function launchChromium(options: { locale?: string; timezoneId?: string } = {}): Promise<Browser> {
+export async function launchChromium(options: { locale?: string; timezoneId?: string; device?: Device } = {}): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'keygate-chromium-'));
+  const device = options.device ?? { name: 'default', viewport: { width: 1360, height: 900 } };
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: ARGS,
-    viewport: { width: 1360, height: 900 },
+    viewport: device.viewport,
+    hasTouch: device.hasTouch ?? false,
+    isMobile: device.isMobile ?? false,
+    deviceScaleFactor: device.deviceScaleFactor ?? 1,
     locale: options.locale ?? 'en-GB',
     timezoneId: options.timezoneId ?? 'Europe/Amsterdam',
   });

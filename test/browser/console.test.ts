@@ -1,10 +1,12 @@
 // The key console in headless Chromium, against the gateway over real HTTP and the simulators with
-// the demo's seed data. The tests run in order and share the data: each says what it changes.
+// the demo's seed data, once per device (a desktop, a touch phone). Within a device the tests run in
+// order and share the data: each says what it changes.
 import type { Dialog, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { listen, type Listening } from '../support/listen.js';
-import { launchChromium, noChromium, requestsOutside, screenshot, type Browser } from './chromium.js';
+import { axeViolations } from './axe.js';
+import { DESKTOP, PHONE, launchChromium, noChromium, requestsOutside, screenshot, type Browser, type Device } from './chromium.js';
 
 // The demo's keys of Maria (the credential's user), newest first: created 2, 12, 41, 64, 133, 172 days ago.
 const SEEDED = [
@@ -16,7 +18,9 @@ const SEEDED = [
   'Terraform provider (platform-infra)',
 ];
 
-describe.skipIf(noChromium)('key console in Chromium', () => {
+const DEVICES: Device[] = [DESKTOP, PHONE];
+
+describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', (device) => {
   let t: TestGateway;
   let server: Listening;
   let browser: Browser;
@@ -27,7 +31,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
   beforeAll(async () => {
     t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
     server = await listen(t.gateway);
-    browser = await launchChromium();
+    browser = await launchChromium({ device });
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     outside = requestsOutside(browser.context, 'http://127.0.0.1:');
     ({ page, errors } = await browser.newPage());
@@ -38,16 +42,82 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     await t?.close();
   });
 
-  const rows = () => page.locator('#keys tbody tr');
+  /** A tap on a touch screen, a click elsewhere. */
+  const press = (locator: Locator) => (device.hasTouch ? locator.tap() : locator.click());
+  /**
+   * A state worth keeping: saves test-artifacts/browser/console-<device>-<name>.png and checks it with
+   * axe in the light and the dark colour scheme.
+   */
+  async function state(name: string, options?: { fullPage?: boolean }): Promise<void> {
+    await screenshot(page, `console-${device.name}-${name}`, options);
+    expect(await axeViolations(page), `axe on ${name}`).toEqual([]);
+  }
+  const rows = () => page.locator('#keys tbody tr[data-id]');
   const names = () => page.locator('#keys tbody th').allTextContents();
   const row = (name: string): Locator => rows().filter({ has: page.getByRole('rowheader', { name, exact: true }) });
   const summary = () => page.locator('#summary');
-  const secretPanel = () => page.locator('#secret');
+  /** Every secret on screen (each create adds one, until it is dismissed). */
+  const secretPanel = () => page.locator('.secret');
+  const secretValue = () => secretPanel().locator('input');
   const notices = () => page.locator('#notices p').allTextContents();
   const octopusUser = () => page.locator('#octopus-user');
   /** The provider filter's choices people can see. */
   const providerChoices = () =>
     page.locator('#provider option').evaluateAll((options) => (options as HTMLOptionElement[]).filter((o) => !o.hidden).map((o) => o.value));
+
+  /** Elements reaching past the viewport's sides (none may: nothing should need sideways scrolling). */
+  const overflowing = () =>
+    page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const found: string[] = [];
+      if (document.documentElement.scrollWidth > width) found.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+      if (innerWidth !== width) found.push(`the page is zoomed out to ${innerWidth} px`);
+      for (const node of document.querySelectorAll('body *')) {
+        const box = node.getBoundingClientRect();
+        if (box.width === 0 && box.height === 0) continue;
+        if (box.left < -0.5 || box.right > width + 0.5) {
+          const name = `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ''}${node.className ? `.${String(node.className).replace(/ /g, '.')}` : ''}`;
+          found.push(`${name} “${node.textContent?.trim().slice(0, 30)}” spans ${Math.round(box.left)}–${Math.round(box.right)} px`);
+        }
+      }
+      return found;
+    });
+  /** Whether the whole element is inside the viewport. */
+  const inView = (locator: Locator) =>
+    locator.evaluate((node) => {
+      const box = node.getBoundingClientRect();
+      return box.left >= 0 && box.top >= 0 && box.right <= document.documentElement.clientWidth && box.bottom <= document.documentElement.clientHeight;
+    });
+
+  /**
+   * Holds the browser's request for GraphQL operation `name` (in flight, as far as the page can tell)
+   * until `release()`, then lets it go on to the gateway unchanged.
+   */
+  async function hold(name: string): Promise<{ arrived: Promise<void>; release(): Promise<void> }> {
+    let arrived!: () => void;
+    let release!: () => void;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let sent: Promise<void> | undefined; // the held request, on its way to the gateway after release
+    const pattern = `${server.url}/graphql`;
+    await page.route(pattern, async (route) => {
+      if (!sent && (route.request().postData() ?? '').includes(`mutation ${name}(`)) {
+        sent = released.then(() => route.continue());
+        arrived();
+        return sent;
+      }
+      return route.continue();
+    });
+    let done: Promise<void> | undefined;
+    const letGo = () =>
+      (done ??= (async () => {
+        release();
+        await sent;
+        await page.unroute(pattern);
+      })());
+    onTestFinished(letGo); // a failing test lets go too, so the next test finds the page free
+    return { arrived: arrival, release: letGo };
+  }
 
   /** Opens the console and waits until the list has been drawn. */
   async function open(): Promise<void> {
@@ -70,19 +140,57 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     expect(await octopusUser().textContent()).toBe('Octopus keys of Maria Okafor (Users-1)');
 
     // Locale text on screen, the exact ISO value in title and datetime.
-    const created = row('terraform').locator('td').nth(2).locator('time');
+    const created = row('terraform').locator('td[data-label="Created"] time');
     const iso = await created.getAttribute('datetime');
     expect(iso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(await created.getAttribute('title')).toBe(iso);
     expect(await created.textContent()).not.toContain('T');
-    expect(await row('terraform').locator('td').nth(3).textContent()).toBe('Never');
+    expect(await row('terraform').locator('td[data-label="Expires"]').textContent()).toBe('Never');
     expect(await row('Terraform provider (platform-infra)').locator('.flag.soon').textContent()).toMatch(/^in \d+ days$/);
     expect(await row('Octopus CLI on laptop').locator('code').textContent()).toMatch(/^API-\w{4}…$/);
     expect(await row('terraform').locator('code').textContent()).toMatch(/^…\w{4}$/);
 
     const firstRowsMs = await page.evaluate(() => performance.getEntriesByName('keygate:first-rows')[0]?.startTime);
     console.log(`console: first rows on screen ${firstRowsMs?.toFixed(0)} ms after navigation started`);
-    await screenshot(page, 'console-01-list');
+    await state('01-list');
+  });
+
+  it('fits the screen: nothing wider than the viewport, each key\'s actions in sight, dialogs on screen', async () => {
+    await open();
+    expect(await overflowing()).toEqual([]);
+    // Below 700 px each key is a card, one above the other, with its actions at hand.
+    const layout = await rows().first().evaluate((tr) => getComputedStyle(tr).display);
+    expect(layout).toBe(device.viewport.width < 700 ? 'grid' : 'table-row');
+    for (const name of SEEDED) {
+      const revoke = row(name).getByRole('button', { name: `Revoke ${name}`, exact: true });
+      await revoke.scrollIntoViewIfNeeded();
+      expect(await inView(revoke)).toBe(true);
+      // Big enough for a finger (WCAG 2.2 asks 24 px; phones get 44).
+      expect((await revoke.boundingBox())!.height).toBeGreaterThanOrEqual(device.hasTouch ? 44 : 24);
+    }
+    // The name is still the row's header in Chromium's own accessibility tree (what a screen reader
+    // gets), although the cards are no longer laid out as a table.
+    const cdp = await page.context().newCDPSession(page);
+    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { role?: { value: string }; name?: { value: string } }[] };
+    await cdp.detach();
+    expect(nodes.filter((n) => n.role?.value === 'rowheader').map((n) => n.name?.value)).toEqual(SEEDED);
+    await state('01b-fits');
+    if (!device.isMobile) {
+      // Between the phone and the full table, the table scrolls in its own box; the page does not.
+      await page.setViewportSize({ width: 820, height: device.viewport.height });
+      expect(await page.evaluate(() => [document.documentElement.scrollWidth, document.querySelector('.table-scroll')!.scrollWidth > 820])).toEqual([820, true]);
+      await page.setViewportSize(device.viewport);
+    }
+
+    for (const [action, name] of [['Rename', 'terraform'], ['Revoke', 'training-cluster']] as const) {
+      await press(page.getByRole('button', { name: `${action} ${name}`, exact: true }));
+      const dialog = page.locator('dialog[open]');
+      expect(await inView(dialog)).toBe(true);
+      expect(await overflowing()).toEqual([]);
+      await state(`01c-${action.toLowerCase()}-dialog`, { fullPage: false });
+      await press(dialog.getByRole('button', { name: 'Cancel' }));
+      await expect.poll(() => dialog.count()).toBe(0);
+    }
   });
 
   it('narrows the list by search and by provider', async () => {
@@ -90,12 +198,38 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     await expect.poll(names).toEqual(['terraform', 'Terraform provider (platform-infra)']);
     await page.getByLabel('Provider').selectOption('HYPERSTACK');
     await expect.poll(names).toEqual(['terraform']);
-    await screenshot(page, 'console-02-filtered');
+    await state('02-filtered');
     await page.getByLabel('Search').fill('no such key');
     await expect.poll(() => summary().textContent()).toBe('No keys match the search or filter.');
     await page.getByLabel('Search').fill('');
     await page.getByLabel('Provider').selectOption('');
     await expect.poll(names).toEqual(SEEDED);
+  });
+
+  it('shows the whole search placeholder', async () => {
+    await open();
+    // Measured as Chromium lays it out: the placeholder's words as a value (the search field's clear
+    // button then takes its room too, as it does while someone types).
+    const overflow = await page.getByLabel('Search').evaluate((input: HTMLInputElement) => {
+      input.value = input.placeholder;
+      const over = input.scrollWidth - input.clientWidth;
+      input.value = '';
+      return over;
+    });
+    expect(overflow).toBe(0);
+  });
+
+  it('lets the keyboard skip the create forms: a skip link first, to the keys', async () => {
+    await open();
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to the keys' });
+    expect(await skip.evaluate((link) => link === document.activeElement)).toBe(true);
+    expect(await inView(skip)).toBe(true);
+    await state('02b-skip-link', { fullPage: false });
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.id === 'keys-heading');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('search');
   });
 
   it('creates an Octopus key and shows its secret once, with a copy button and a warning', async () => {
@@ -104,10 +238,20 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     // Expires at the end of the chosen day, in the reader's time zone.
     const expiresOn = await page.evaluate(() => new Date(Date.now() + 30 * 86_400_000).toLocaleDateString('en-CA'));
     await page.getByLabel('Expires on').fill(expiresOn);
-    await page.getByRole('button', { name: 'Create Octopus key' }).click();
+    const request = await hold('ConsoleCreateOctopusKey');
+    await press(page.getByRole('button', { name: 'Create Octopus key' }));
+    // While it runs, the button says so (not only dimmed), and the form is busy.
+    await request.arrived;
+    const form = page.locator('#create-octopus');
+    expect(await form.locator('button[type="submit"]').textContent()).toBe('Creating…');
+    expect(await form.getAttribute('aria-busy')).toBe('true');
+    await state('03a-creating');
+    await request.release();
+    await expect.poll(() => form.getAttribute('aria-busy')).toBeNull();
+    expect(await form.locator('button[type="submit"]').textContent()).toBe('Create Octopus key');
 
     await expect.poll(() => secretPanel().isVisible()).toBe(true);
-    const secret = await page.locator('#secret-value').inputValue();
+    const secret = await secretValue().inputValue();
     expect(secret).toMatch(/^API-[A-Z0-9]{20,}$/);
     expect(await secretPanel().textContent()).toContain('it will not be shown again');
     expect(await secretPanel().textContent()).toContain('Octopus Deploy can show this secret later');
@@ -115,14 +259,14 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     await expect.poll(names).toEqual(['Browser test key', ...SEEDED]);
     expect(await row('Browser test key').locator('code').textContent()).toBe(`${secret.slice(0, 8)}…`);
     expect(await row('Browser test key').getAttribute('class')).toBe('new');
-    const expiresAt = await row('Browser test key').locator('td').nth(3).locator('time').getAttribute('datetime');
+    const expiresAt = await row('Browser test key').locator('td[data-label="Expires"] time').getAttribute('datetime');
     expect(await page.evaluate((iso) => new Date(iso!).toLocaleString('en-CA', { hour12: false }), expiresAt)).toBe(`${expiresOn}, 23:59:59`);
     expect(await page.locator('#keys').textContent()).not.toContain(secret);
 
-    await page.getByRole('button', { name: 'Copy' }).click();
+    await press(page.getByRole('button', { name: /^Copy/ }));
     await expect.poll(() => page.locator('[data-copy-status]').textContent()).toBe('Copied to the clipboard.');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
-    await screenshot(page, 'console-03-octopus-secret');
+    await state('03-octopus-secret');
 
     // Never kept anywhere but on screen.
     const kept = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, location.href, document.cookie]));
@@ -140,10 +284,10 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     expect(dialogs).toEqual(['beforeunload']);
     await expect.poll(() => summary().textContent()).toBe('7 keys, newest first.');
     expect(await secretPanel().isHidden()).toBe(true);
-    expect(await page.locator('#secret-value').inputValue()).toBe('');
+    expect(await secretPanel().count()).toBe(0);
     expect(await page.content()).not.toContain(secret);
     expect(await row('Browser test key').locator('code').textContent()).toBe(`${secret.slice(0, 8)}…`);
-    await screenshot(page, 'console-04-after-reload');
+    await state('04-after-reload');
   });
 
   it('generates a Hyperstack key, hides the secret on request, and says why a duplicate name fails', async () => {
@@ -151,42 +295,96 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     const form = page.locator('#create-hyperstack');
     await form.getByLabel('Name').fill('browser-test');
     await form.getByLabel('Description').fill('Made by the browser test');
-    await form.getByRole('button', { name: 'Generate Hyperstack key' }).click();
+    await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
 
     await expect.poll(() => secretPanel().isVisible()).toBe(true);
-    const secret = await page.locator('#secret-value').inputValue();
+    const secret = await secretValue().inputValue();
     expect(secret.length).toBeGreaterThan(8);
     expect(await secretPanel().textContent()).toContain('Hyperstack can show this secret later');
     await expect.poll(() => row('browser-test').count()).toBe(1);
     expect(await row('browser-test').locator('code').textContent()).toBe(`…${secret.slice(-4)}`);
-    expect(await row('browser-test').locator('td').nth(1).textContent()).toBe('Made by the browser test');
-    await screenshot(page, 'console-05-hyperstack-secret');
+    expect(await row('browser-test').locator('td.description').textContent()).toBe('Made by the browser test');
+    await state('05-hyperstack-secret');
 
-    await page.getByRole('button', { name: /I have stored it/ }).click();
+    await press(page.getByRole('button', { name: /I have stored it/ }));
     expect(await secretPanel().isHidden()).toBe(true);
-    expect(await page.locator('#secret-value').inputValue()).toBe('');
+    expect(await secretPanel().count()).toBe(0);
 
     await form.getByLabel('Name').fill('browser-test');
-    await form.getByRole('button', { name: 'Generate Hyperstack key' }).click();
+    await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
     const error = form.locator('[data-error]');
     await expect.poll(() => error.textContent()).toBe("Hyperstack refused: An API key named 'browser-test' already exists");
     expect(await secretPanel().isHidden()).toBe(true);
-    await screenshot(page, 'console-06-duplicate-name');
+    await state('06-duplicate-name');
+
+    // The error is about that attempt: editing the form, or a later action elsewhere, clears it.
+    await form.getByLabel('Name').fill('browser-test-2');
+    expect(await error.textContent()).toBe('');
+    await form.getByLabel('Name').fill('browser-test');
+    await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
+    await expect.poll(() => error.textContent()).toMatch(/already exists/);
+    await press(page.getByRole('button', { name: 'Create Octopus key' })); // with no purpose: its own error
+    await expect.poll(() => page.locator('#create-octopus [data-error]').textContent()).toBe('Please enter what the key is for.');
+    expect(await error.textContent()).toBe('');
+    await page.getByLabel('Purpose').fill('');
+  });
+
+  it('keeps each secret until it is dismissed: a second create does not replace a first secret', async () => {
+    await open();
+    await page.getByLabel('Purpose').fill('First, not yet copied');
+    await press(page.getByRole('button', { name: 'Create Octopus key' }));
+    await expect.poll(() => secretPanel().count()).toBe(1);
+    const form = page.locator('#create-hyperstack');
+    await form.getByLabel('Name').fill('second-secret');
+    await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
+    await expect.poll(() => secretPanel().count()).toBe(2);
+
+    const octopus = page.getByRole('region', { name: 'Secret of First, not yet copied' });
+    const hyperstack = page.getByRole('region', { name: 'Secret of second-secret' });
+    const octopusSecret = await octopus.locator('input').inputValue();
+    const hyperstackSecret = await hyperstack.locator('input').inputValue();
+    expect(octopusSecret).toMatch(/^API-[A-Z0-9]{20,}$/);
+    expect(hyperstackSecret).not.toBe(octopusSecret);
+    // The newest on top, with the focus on its Copy button.
+    expect(await secretPanel().first().getAttribute('aria-labelledby')).toBe(await hyperstack.getAttribute('aria-labelledby'));
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Copy the secret of second-secret');
+    await state('06b-two-secrets');
+
+    // Each Copy copies its own secret.
+    await press(octopus.getByRole('button', { name: /^Copy/ }));
+    await expect.poll(() => octopus.locator('[data-copy-status]').textContent()).toBe('Copied to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(octopusSecret);
+    expect(await hyperstack.locator('[data-copy-status]').textContent()).toBe('');
+
+    // Dismissing one keeps the other, and leaving the page still asks while one is left.
+    await press(hyperstack.getByRole('button', { name: /I have stored it/ }));
+    expect(await secretPanel().count()).toBe(1);
+    expect(await octopus.locator('input').inputValue()).toBe(octopusSecret);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Copy the secret of First, not yet copied');
+    await press(octopus.getByRole('button', { name: /I have stored it/ }));
+    expect(await secretPanel().count()).toBe(0);
+
+    // Back to the list the next test expects.
+    const csrf = { 'x-graphql-yoga-csrf': 'test' };
+    for (const name of ['First, not yet copied', 'second-secret']) {
+      const id = await row(name).getAttribute('data-id');
+      expect((await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id }, csrf)).body.errors).toBeUndefined();
+    }
   });
 
   it('renames a Hyperstack key in a dialog (Escape cancels)', async () => {
     await open();
     const dialog = page.locator('#rename-dialog');
-    await page.getByRole('button', { name: 'Rename terraform', exact: true }).click();
+    await press(page.getByRole('button', { name: 'Rename terraform', exact: true }));
     expect(await dialog.isVisible()).toBe(true);
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible()).toBe(false);
 
-    await page.getByRole('button', { name: 'Rename terraform', exact: true }).click();
+    await press(page.getByRole('button', { name: 'Rename terraform', exact: true }));
     expect(await dialog.getByLabel('Name').inputValue()).toBe('terraform');
     await dialog.getByLabel('Name').fill('terraform-ci');
-    await screenshot(page, 'console-07-rename', { fullPage: false });
-    await dialog.getByRole('button', { name: 'Save' }).click();
+    await state('07-rename', { fullPage: false });
+    await press(dialog.getByRole('button', { name: 'Save' }));
     await expect.poll(() => dialog.isVisible()).toBe(false);
     await expect.poll(() => row('terraform-ci').count()).toBe(1);
     expect(await row('terraform').count()).toBe(0);
@@ -198,18 +396,33 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     await open();
     const name = 'GitHub Actions: deploy web-storefront';
     const dialog = page.locator('#revoke-dialog');
-    await page.getByRole('button', { name: `Revoke ${name}`, exact: true }).click();
+    await press(page.getByRole('button', { name: `Revoke ${name}`, exact: true }));
     expect(await dialog.textContent()).toContain(`${name} at Octopus Deploy stops working`);
+    // Octopus purposes are not unique: the dialog also shows what tells two keys apart.
+    const facts = await dialog.locator('dl > div:visible').evaluateAll((groups) =>
+      groups.map((group) => [group.querySelector('dt')!.textContent, group.querySelector('dd')!.textContent]),
+    );
+    expect(facts).toEqual([
+      ['Provider', 'Octopus Deploy'],
+      ['Hint', await row(name).locator('code').textContent()],
+      ['Created', await row(name).locator('td[data-label="Created"]').textContent()],
+    ]);
     // The focus starts on Cancel, so Enter alone does not revoke.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await press(dialog.getByRole('button', { name: 'Cancel' }));
     expect(await row(name).count()).toBe(1);
 
-    await page.getByRole('button', { name: `Revoke ${name}`, exact: true }).click();
-    await screenshot(page, 'console-08-revoke-confirm', { fullPage: false });
-    await dialog.getByRole('button', { name: 'Revoke key' }).click();
+    await press(page.getByRole('button', { name: `Revoke ${name}`, exact: true }));
+    await state('08-revoke-confirm', { fullPage: false });
+    const request = await hold('ConsoleDeleteKey');
+    await press(dialog.getByRole('button', { name: 'Revoke key' }));
+    await request.arrived;
+    expect(await dialog.locator('button[type="submit"]').textContent()).toBe('Revoking…');
+    expect(await dialog.locator('form').getAttribute('aria-busy')).toBe('true');
+    await request.release();
     await expect.poll(() => row(name).count()).toBe(0);
-    expect(await summary().textContent()).toMatch(/^Revoked “GitHub Actions: deploy web-storefront” at Octopus Deploy\./);
+    expect(await page.locator('#keys tr.gone').textContent()).toBe('Revoked “GitHub Actions: deploy web-storefront” at Octopus Deploy.');
+    expect(await summary().textContent()).toBe('7 keys, newest first.');
   });
 
   it('shows names and descriptions as text, never as markup', async () => {
@@ -224,7 +437,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     await open();
     expect(await row(name).count()).toBe(1);
     expect(await row(name).locator('img, b').count()).toBe(0);
-    expect(await row(name).locator('td').nth(1).textContent()).toBe('<b>bold</b>');
+    expect(await row(name).locator('td.description').textContent()).toBe('<b>bold</b>');
     // Back to the list the next test expects.
     const id = made.body.data!.generateHyperstackApiKey.apiKey.id;
     expect((await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id }, csrf)).body.errors).toBeUndefined();
@@ -239,11 +452,17 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       expect(await rows().count()).toBeGreaterThan(0);
       expect(new Set(await rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.provider)))).toEqual(new Set(['OCTOPUS']));
       expect(await names()).toEqual(['Browser test key', 'Octopus CLI on laptop', 'Terraform provider (platform-infra)']);
-      await screenshot(page, 'console-09-hyperstack-outage');
+      await state('09-hyperstack-outage');
+      // Filtered to the provider that is down, the list says why it is empty, not that nothing matches.
+      await page.getByLabel('Provider').selectOption('HYPERSTACK');
+      await expect.poll(() => rows().count()).toBe(0);
+      await expect.poll(() => summary().textContent()).toBe('No keys shown: Hyperstack is unavailable.');
+      await state('09b-hyperstack-outage-filtered');
+      await page.getByLabel('Provider').selectOption('');
     } finally {
       t.hyperstack.clearFaults();
     }
-    await page.getByRole('button', { name: 'Refresh' }).click();
+    await press(page.getByRole('button', { name: 'Refresh' }));
     await expect.poll(() => row('terraform-ci').count()).toBe(1);
     expect(await page.locator('#notices').textContent()).toBe('');
   });
@@ -256,16 +475,22 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       await page.goto(`${guardedServer.url}/`);
       const notice = page.locator('#notices');
       await expect.poll(() => notice.textContent()).toBe('keygate asks for an access token: enter it under “Access token”.');
-      await screenshot(page, 'console-10-access-token');
+      // Nothing can be created before a token is entered: the forms say so instead of failing.
+      for (const button of ['Create Octopus key', 'Generate Hyperstack key']) expect(await page.getByRole('button', { name: button }).isDisabled()).toBe(true);
+      expect(await page.getByLabel('Purpose').isDisabled()).toBe(true);
+      expect(await page.locator('#octopus-unavailable').textContent()).toBe('Enter the access token under “Access token” first.');
+      await state('10-access-token');
       const field = page.getByLabel('Access token');
       await page.waitForFunction(() => document.activeElement?.id === 'access-token');
       await field.fill('wrong-token-wrong-token-wrong');
-      await page.getByRole('button', { name: 'Use token' }).click();
+      await press(page.getByRole('button', { name: 'Use token' }));
       await expect.poll(() => notice.textContent()).toBe('keygate did not accept the access token. Check it and enter it again.');
       await field.fill(token);
-      await page.getByRole('button', { name: 'Use token' }).click();
+      await press(page.getByRole('button', { name: 'Use token' }));
       await expect.poll(() => summary().textContent()).toMatch(/keys, newest first/);
       expect(await page.locator('#token-form').isHidden()).toBe(true);
+      for (const button of ['Create Octopus key', 'Generate Hyperstack key']) expect(await page.getByRole('button', { name: button }).isEnabled()).toBe(true);
+      expect(await page.locator('#octopus-unavailable').isHidden()).toBe(true);
       expect(await notice.textContent()).toBe('');
       const kept = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, location.href, document.cookie]));
       expect(kept).not.toContain(token);
@@ -292,7 +517,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       ]);
       expect(await octopusUser().isHidden()).toBe(true);
       partial.octopus.clearFaults();
-      await page.getByRole('button', { name: 'Refresh' }).click();
+      await press(page.getByRole('button', { name: 'Refresh' }));
       await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
       expect(await notices()).toEqual(['Hyperstack keys are not shown: keygate has no Hyperstack credential.']);
       expect(await octopusUser().textContent()).toBe('Octopus keys of Maria Okafor (Users-1)');
@@ -308,18 +533,18 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
         expect(await control.evaluate((node) => (node as HTMLInputElement | HTMLButtonElement).disabled)).toBe(true);
         expect(await control.getAttribute('aria-describedby')).toBe('hyperstack-unavailable');
       }
-      // Its keys can still be asked for (the notice says why there are none).
-      expect(await providerChoices()).toEqual(['', 'OCTOPUS', 'HYPERSTACK']);
+      // Its keys cannot be listed, so the filter does not offer them.
+      expect(await providerChoices()).toEqual(['', 'OCTOPUS']);
       expect(await page.locator('#octopus-unavailable').isHidden()).toBe(true);
-      await screenshot(page, 'console-11-no-hyperstack-credential');
+      await state('11-no-hyperstack-credential');
 
       // The Octopus form works as ever, and the Hyperstack one stays off afterwards.
       await page.getByLabel('Purpose').fill('Made without Hyperstack');
-      await page.getByRole('button', { name: 'Create Octopus key' }).click();
+      await press(page.getByRole('button', { name: 'Create Octopus key' }));
       await expect.poll(() => secretPanel().isVisible()).toBe(true);
-      expect(await page.locator('#secret-value').inputValue()).toMatch(/^API-[A-Z0-9]{20,}$/);
+      expect(await secretValue().inputValue()).toMatch(/^API-[A-Z0-9]{20,}$/);
       await expect.poll(names).toEqual(['Made without Hyperstack', 'Octopus CLI on laptop', 'GitHub Actions: deploy web-storefront', 'Terraform provider (platform-infra)']);
-      await page.getByRole('button', { name: /I have stored it/ }).click();
+      await press(page.getByRole('button', { name: /I have stored it/ }));
       expect(await page.getByLabel('Purpose').isEnabled()).toBe(true);
       expect(await page.getByLabel('Purpose').getAttribute('aria-describedby')).toBeNull();
       for (const control of controls) expect(await control.isDisabled()).toBe(true);
@@ -335,6 +560,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
     try {
       await page.goto(`${hyperstackOnlyServer.url}/`);
       await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
+      expect(await page.locator('.lede').textContent()).toBe('Every key you hold at Hyperstack, in one list. Create, rename and revoke them here.');
       expect(await names()).toEqual(['ci-gpu-smoke-tests', 'terraform', 'training-cluster']);
       expect(await notices()).toEqual([]);
       expect(await page.locator('#create-octopus').isHidden()).toBe(true);
@@ -346,7 +572,7 @@ describe.skipIf(noChromium)('key console in Chromium', () => {
       expect(await hyperstack.getByLabel('Name').isEnabled()).toBe(true);
       expect(await hyperstack.getByRole('button', { name: 'Generate Hyperstack key' }).isEnabled()).toBe(true);
       expect(await page.locator('#hyperstack-unavailable').isHidden()).toBe(true);
-      await screenshot(page, 'console-12-no-octopus');
+      await state('12-no-octopus');
     } finally {
       await hyperstackOnlyServer.close();
       await hyperstackOnly.close();

@@ -48,8 +48,8 @@ export interface TestGatewayOptions {
   noOctopus?: boolean;
   /** Start without Hyperstack configured at all. */
   noHyperstack?: boolean;
-  /** More accounts beside the two `default` ones (other simulators, other credentials). */
-  accounts?: AccountConfig[];
+  /** More accounts beside the two `default` ones (other simulators, other credentials of these). */
+  accounts?: AccountConfig[] | ((sims: { octopus: OctopusSimulator; hyperstack: HyperstackSimulator }) => AccountConfig[]);
   env?: Record<string, string>;
   upstream?: Partial<Config['upstream']>;
   /** Log at info level into memory, readable through `logs()`. */
@@ -61,7 +61,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     startOctopusSimulator(options.octopus),
     startHyperstackSimulator(options.hyperstack),
   ]);
-  const base = loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ...options.env });
+  // The background inventory would add upstream calls at unknown moments: on only where a test asks.
+  const base = loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', INVENTORY_REFRESH_S: '0', ...options.env });
   const config: Config = {
     ...base,
     accounts: [
@@ -85,7 +86,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
               apiKey: options.credentials?.hyperstack === false ? undefined : hyperstack.credentials[0],
             },
           ]),
-      ...(options.accounts ?? []),
+      ...(typeof options.accounts === 'function' ? options.accounts({ octopus, hyperstack }) : (options.accounts ?? [])),
     ],
     upstream: { ...base.upstream, ...TEST_UPSTREAM, ...options.upstream },
     // Each request reads afresh, and counts its own calls, unless a test is about sharing across requests.

@@ -21,6 +21,8 @@ export function upstreamEnv(octopus: OctopusSimulator, hyperstack: HyperstackSim
     OCTOPUS_API_KEY: octopus.credentials['Users-1']!,
     HYPERSTACK_URL: hyperstack.url,
     HYPERSTACK_API_KEY: hyperstack.credentials[0]!,
+    // The background inventory would add upstream calls at unknown moments to the counts tests read.
+    INVENTORY_REFRESH_S: '0',
   };
 }
 

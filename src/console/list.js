@@ -1,0 +1,107 @@
+// The table of keys: the pages shown so far, the summary under them, and the changes made in place
+// after a rename or a revoke, so that the reader keeps the page, the scroll position and the focus.
+import { el, keyRow } from './view.js';
+
+const table = document.getElementById('keys');
+const tbody = table.tBodies[0];
+const summary = document.getElementById('summary');
+const moreButton = document.getElementById('more');
+
+/** The keys on screen, by global id, for the dialogs. */
+const shown = new Map();
+let total = 0;
+let endCursor = null;
+/** What the summary needs to know about the last list request. */
+let context = { filtered: false, missing: [] };
+
+export function keyById(id) {
+  return shown.get(id);
+}
+
+/** Where the next page starts (after the last key shown). */
+export function nextCursor() {
+  return endCursor;
+}
+
+export function setBusy(busy) {
+  if (busy) table.setAttribute('aria-busy', 'true');
+  else table.removeAttribute('aria-busy');
+}
+
+/**
+ * Draws a page of keys: the first (replacing what is shown) or, with `append`, the next one, which
+ * takes the focus to its first row so the keyboard goes on from there (the button may be gone).
+ * `filtered`: a search or filter is on. `missing`: why some provider's keys could not be listed.
+ */
+export function showPage(page, { append = false, highlight, filtered = false, missing = [] } = {}) {
+  if (!append) shown.clear();
+  const now = Date.now();
+  const rows = page.nodes.map((key) => {
+    shown.set(key.id, key);
+    const row = keyRow(key, now);
+    if (key.id === highlight) row.classList.add('new');
+    return row;
+  });
+  if (append) tbody.append(...rows);
+  else tbody.replaceChildren(...rows);
+  total = page.totalCount;
+  endCursor = page.pageInfo.endCursor;
+  moreButton.hidden = !page.pageInfo.hasNextPage;
+  context = { filtered, missing };
+  summary.textContent = summaryText();
+  if (append && rows[0]) focusQuietly(rows[0].cells[1]);
+}
+
+/** The list request failed as a whole: keep the rows, and say that they may be stale. */
+export function showUnavailable() {
+  summary.textContent = shown.size > 0 ? 'The list could not be refreshed; the keys below may be out of date.' : 'No keys could be loaded.';
+}
+
+function summaryText() {
+  if (total === 0) {
+    // Say why (a provider is down, or has no credential), not that nothing matched.
+    if (context.missing.length > 0) return `No keys shown: ${context.missing.join('; ')}.`;
+    return context.filtered ? 'No keys match the search or filter.' : 'No keys yet.';
+  }
+  const count = shown.size;
+  const noun = total === 1 ? 'key' : 'keys';
+  return count < total ? `Showing ${count} of ${total} ${noun}, newest first.` : `${total} ${noun}, newest first.`;
+}
+
+function rowOf(id) {
+  return tbody.querySelector(`tr[data-id="${CSS.escape(id)}"]`);
+}
+
+/** Focuses a row's cell (focusable by script only) without moving the page. */
+function focusQuietly(cell) {
+  cell.tabIndex = -1;
+  cell.focus({ preventScroll: true });
+}
+
+/** A renamed key: its row is redrawn where it is, with the confirmation beside its buttons. */
+export function replaceKey(key, confirmation) {
+  const old = rowOf(key.id);
+  if (!old) return undefined;
+  shown.set(key.id, key);
+  const row = keyRow(key);
+  row.classList.add('new');
+  row.querySelector('td.actions').prepend(el('p', { className: 'done', text: confirmation }));
+  old.replaceWith(row);
+  return row;
+}
+
+/**
+ * A revoked (or already gone) key: its row gives way to the confirmation, which takes the focus,
+ * so nothing moves and the reader sees what happened where they acted.
+ */
+export function removeKey(id, confirmation) {
+  const old = rowOf(id);
+  if (!shown.delete(id) || !old) return;
+  total -= 1;
+  const cell = el('td', { text: confirmation });
+  cell.colSpan = table.tHead.rows[0].cells.length;
+  const row = el('tr', { className: 'gone' }, cell);
+  old.replaceWith(row);
+  focusQuietly(cell);
+  summary.textContent = summaryText();
+}

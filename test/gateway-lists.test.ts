@@ -1,0 +1,176 @@
+// Lists that scale: what a list reads upstream as accounts grow, and what is shared across requests.
+// Every count is exact, at the simulators.
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startTestGateway, type TestGatewayOptions } from './support/gateway.js';
+import { hyperstackUsers, octopusUsers } from './support/seeds.js';
+
+const KEYS_ROUTE = 'GET /api/users/{userId}/apikeys';
+
+/** Users-1 (the credential's user) with `bulk` more keys. */
+async function gateway(bulk: number, options: TestGatewayOptions = {}) {
+  const users = octopusUsers();
+  users[0] = { ...users[0]!, bulkKeys: bulk };
+  const t = await startTestGateway({ octopus: { users }, hyperstack: { users: hyperstackUsers() }, ...options });
+  onTestFinished(() => t.close());
+  return t;
+}
+
+interface Page {
+  apiKeys: { totalCount: number; nodes: { id: string; name: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+}
+
+describe('a page from the top', () => {
+  it('apiKeys(first: 20) reads one Octopus page, one Hyperstack list and /users/me, whatever the account size', async () => {
+    for (const bulk of [10, 10_000]) {
+      const t = await gateway(bulk);
+      const response = await t.query<Page>('{ apiKeys(first: 20) { totalCount nodes { id name } pageInfo { hasNextPage } } }');
+      expect(response.body.errors).toBeUndefined();
+      expect(t.counts()).toEqual({ 'GET /api/users/me': 1, [KEYS_ROUTE]: 1, 'GET /v1/api-key': 1 });
+      // The count comes from TotalResults: every key, not just the page.
+      const total = t.octopus.keysOf('Users-1').length + 3;
+      expect(response.body.data!.apiKeys.totalCount).toBe(total);
+      expect(response.body.data!.apiKeys.nodes).toHaveLength(Math.min(20, total));
+      expect(response.body.data!.apiKeys.pageInfo.hasNextPage).toBe(total > 20);
+    }
+  });
+
+  it('totalCount alone, and a search, cost one Octopus page too', async () => {
+    const t = await gateway(10_000);
+    await t.query('{ viewer { octopusUser { id } } }'); // remember /users/me
+    t.resetCounts();
+    const count = await t.query<Page>('{ apiKeys { totalCount } }');
+    expect(count.body.data!.apiKeys.totalCount).toBe(10_006);
+    const search = await t.query<Page>('{ apiKeys(first: 5, filter: { search: "bulk key 12" }) { totalCount nodes { name } } }');
+    const names = search.body.data!.apiKeys.nodes.map((k) => k.name);
+    expect(names).toHaveLength(5);
+    for (const name of names) expect(name.toLowerCase()).toContain('bulk key 12');
+    // partialPurpose filtered at the server: its TotalResults is the count.
+    expect(search.body.data!.apiKeys.totalCount).toBe(t.octopus.keysOf('Users-1').filter((k) => /bulk key 12/i.test(k.purpose)).length);
+    expect(t.counts()).toEqual({ [KEYS_ROUTE]: 2, 'GET /v1/api-key': 2 });
+  });
+
+  it('falls back to the whole list when the server ignores partialPurpose (older servers)', async () => {
+    const users = octopusUsers();
+    const t = await startTestGateway({ octopus: { users, listFilters: [] }, hyperstack: { users: hyperstackUsers() } });
+    onTestFinished(() => t.close());
+    const response = await t.query<Page>('{ apiKeys(filter: { search: "pipeline", providers: [OCTOPUS] }) { totalCount nodes { name } } }');
+    expect(response.body.data!.apiKeys).toEqual({ totalCount: 1, nodes: [{ name: 'Deploy pipeline' }] });
+  });
+});
+
+describe('whole lists', () => {
+  it('are walked in pages of OCTOPUS_PAGE_SIZE, in parallel once the total is known', async () => {
+    const t = await gateway(10_000, { env: { OCTOPUS_PAGE_SIZE: '1000' } });
+    const response = await t.query<Page>('{ apiKeys(first: 1, orderBy: { field: NAME, direction: ASC }) { totalCount } }');
+    expect(response.body.data!.apiKeys.totalCount).toBe(10_006);
+    // 10,003 keys: a first page of 1,000, then 10 more (each starting one key early).
+    expect(t.counts()).toEqual({ 'GET /api/users/me': 1, [KEYS_ROUTE]: 11, 'GET /v1/api-key': 1 });
+  });
+
+  it('paging through 10,000 keys with first: 500 costs at most keys / 500 + 2 calls with the cache on, each key once', async () => {
+    const t = await gateway(10_000, { env: { LIST_CACHE_TTL_MS: '600000' } });
+    const seen = new Set<string>();
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const response: { body: { data?: Page | null } } = await t.query<Page>(
+        'query($after: String) { apiKeys(first: 500, after: $after, filter: { providers: [OCTOPUS] }) { nodes { id } pageInfo { hasNextPage endCursor } } }',
+        { after },
+      );
+      const page = response.body.data!.apiKeys;
+      for (const node of page.nodes) {
+        expect(seen.has(node.id)).toBe(false);
+        seen.add(node.id);
+      }
+      pages++;
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    expect(seen.size).toBe(10_003);
+    expect(pages).toBe(21);
+    const calls = Object.values(t.counts()).reduce((a, b) => a + b, 0);
+    expect(calls).toBeLessThanOrEqual(10_003 / 500 + 2);
+  });
+});
+
+describe('sharing across requests', () => {
+  it('identical list loads in flight at the same time share one upstream call', async () => {
+    const t = await gateway(10, { env: { UPSTREAM_DEDUPE: '1' } });
+    await t.query('{ viewer { octopusUser { id } } }'); // remember /users/me
+    t.resetCounts();
+    const held = t.octopus.hold(KEYS_ROUTE);
+    const query = '{ apiKeys(filter: { providers: [OCTOPUS] }) { totalCount } }';
+    const pending = Array.from({ length: 5 }, () => t.query<Page>(query));
+    await held.arrived;
+    const shared = t.gateway.upstreams.lists.stats;
+    await expect.poll(() => shared.joined, { timeout: 10_000 }).toBe(4);
+    held.release();
+    const responses = await Promise.all(pending);
+    for (const response of responses) expect(response.body.data!.apiKeys.totalCount).toBe(13);
+    expect(t.counts()).toEqual({ [KEYS_ROUTE]: 1 });
+  });
+
+  it('UPSTREAM_DEDUPE=0: each request makes its own call', async () => {
+    const t = await gateway(10, { env: { UPSTREAM_DEDUPE: '0' } });
+    await t.query('{ viewer { octopusUser { id } } }');
+    t.resetCounts();
+    const held = t.octopus.hold(KEYS_ROUTE);
+    const pending = Array.from({ length: 3 }, () => t.query('{ apiKeys(filter: { providers: [OCTOPUS] }) { totalCount } }'));
+    await held.arrivals(3);
+    held.release();
+    await Promise.all(pending);
+    expect(t.counts()).toEqual({ [KEYS_ROUTE]: 3 });
+  });
+
+  it('the cache answers a repeated list, and every mutation invalidates what it changed', async () => {
+    const t = await gateway(0, { env: { LIST_CACHE_TTL_MS: '600000' } });
+    const LIST = '{ apiKeys(first: 100, orderBy: { field: NAME, direction: ASC }) { nodes { id name } } }';
+    const names = async () => (await t.query<Page>(LIST)).body.data!.apiKeys.nodes.map((k) => k.name);
+    const before = await names();
+    t.resetCounts();
+    expect(await names()).toEqual(before);
+    expect(t.counts()).toEqual({});
+
+    const mutations: [string, (names: string[]) => void, string][] = [
+      ['mutation { createOctopusApiKey(input: { purpose: "cached-octopus" }) { secret } }', (n) => expect(n).toContain('cached-octopus'), KEYS_ROUTE],
+      ['mutation { generateHyperstackApiKey(input: { name: "cached-hyperstack" }) { secret } }', (n) => expect(n).toContain('cached-hyperstack'), 'GET /v1/api-key'],
+    ];
+    for (const [mutation, check, route] of mutations) {
+      expect((await t.query(mutation)).body.errors).toBeUndefined();
+      t.resetCounts();
+      check(await names());
+      expect(t.counts()).toEqual({ [route]: 1 }); // only the changed list is read again
+    }
+
+    const ids = Object.fromEntries((await t.query<Page>(LIST)).body.data!.apiKeys.nodes.map((k) => [k.name, k.id]));
+    await t.query('mutation($id: ID!) { updateHyperstackApiKey(input: { id: $id, name: "renamed-hyperstack" }) { apiKey { id } } }', {
+      id: ids['cached-hyperstack'],
+    });
+    expect(await names()).toContain('renamed-hyperstack');
+    for (const name of ['renamed-hyperstack', 'cached-octopus']) {
+      const response = await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id: ids[name === 'renamed-hyperstack' ? 'cached-hyperstack' : name] });
+      expect(response.body.errors).toBeUndefined();
+      expect(await names()).not.toContain(name);
+    }
+  });
+});
+
+describe('memory pressure', () => {
+  it('past HEAVY_LIST_CONCURRENCY a whole-list read waits briefly, then gets a coded 503 with Retry-After', async () => {
+    const t = await gateway(10, {
+      env: { HEAVY_LIST_CONCURRENCY: '1', HEAVY_LIST_WAIT_MS: '50' },
+      upstream: { timeoutMs: 60_000 },
+    });
+    await t.query('{ viewer { octopusUser { id } } }');
+    const held = t.octopus.hold(KEYS_ROUTE);
+    const ordered = (user: string) =>
+      t.query<Page>(`{ apiKeys(filter: { octopusUserId: "${user}", providers: [OCTOPUS] }, orderBy: { field: NAME, direction: ASC }) { totalCount } }`);
+    const first = ordered('Users-1');
+    await held.arrived; // the first walk holds the only slot
+    const refused = await ordered('Users-2');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
+    held.release();
+    expect((await first).body.data!.apiKeys.totalCount).toBe(13);
+  });
+});

@@ -1,0 +1,115 @@
+// Never lose a secret: a key that exists at a provider while its secret reached no one is the worst
+// bug keygate can have. And never let keygate lock itself out by revoking its own key.
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startTestGateway } from './support/gateway.js';
+import { hyperstackUsers, octopusUsers } from './support/seeds.js';
+
+async function gateway() {
+  const t = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() } });
+  onTestFinished(() => t.close());
+  return t;
+}
+
+interface Created {
+  secret: string;
+  apiKey: { id: string; name: string };
+}
+
+describe('several creates in one operation', () => {
+  it('delivers every secret that was minted when a sibling fails, in either order', async () => {
+    const t = await gateway();
+    // "training" is taken at Hyperstack: 409.
+    for (const mutation of [
+      'mutation { a: createOctopusApiKey(input: { purpose: "first ok" }) { secret apiKey { id name } } b: generateHyperstackApiKey(input: { name: "training" }) { secret } }',
+      'mutation { b: generateHyperstackApiKey(input: { name: "training" }) { secret } a: createOctopusApiKey(input: { purpose: "second ok" }) { secret apiKey { id name } } }',
+    ]) {
+      const response = await t.query<{ a: Created | null; b: Created | null }>(mutation);
+      expect(response.body.data!.b).toBeNull();
+      expect(response.body.errors).toEqual([expect.objectContaining({ path: ['b'], extensions: expect.objectContaining({ code: 'CONFLICT' }) })]);
+      const created = response.body.data!.a!;
+      expect(created.secret).toMatch(/^API-[A-Z0-9]+$/);
+      // The secret delivered is the key that exists.
+      expect(t.octopus.keysOf('Users-1').map((k) => k.id)).toContain(Buffer.from(created.apiKey.id, 'base64').toString().split('/').pop());
+    }
+  });
+
+  it('runs mutation fields one after another, as graphql-js does: the second starts only when the first is answered', async () => {
+    const t = await gateway();
+    const held = t.octopus.hold('POST /api/users/{userId}/apikeys');
+    const pending = t.query<{ a: Created; b: Created }>(
+      'mutation { a: createOctopusApiKey(input: { purpose: "serial one" }) { secret } b: generateHyperstackApiKey(input: { name: "serial-two" }) { secret } }',
+    );
+    await held.arrived;
+    expect(t.hyperstack.requests('POST /v1/api-key/generate')).toBe(0);
+    held.release();
+    const response = await pending;
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.a.secret).toBeTruthy();
+    expect(response.body.data!.b.secret).toBeTruthy();
+    expect(t.hyperstack.requests('POST /v1/api-key/generate')).toBe(1);
+  });
+
+  it('goes on after a failed field, as graphql-js does with nullable fields', async () => {
+    const t = await gateway();
+    const response = await t.query<{ a: Created | null; b: Created | null; c: Created | null }>(
+      'mutation { a: generateHyperstackApiKey(input: { name: "training" }) { secret } b: generateHyperstackApiKey(input: { name: "after-a-failure" }) { secret } c: createOctopusApiKey(input: { purpose: "and another" }) { secret } }',
+    );
+    expect(response.body.data!.a).toBeNull();
+    expect(response.body.data!.b!.secret).toBeTruthy();
+    expect(response.body.data!.c!.secret).toBeTruthy();
+  });
+});
+
+describe('the key keygate itself uses', () => {
+  const USED = '{ apiKeys(first: 100) { nodes { id name provider usedByGateway } } }';
+
+  it('is marked usedByGateway, at each provider, and no other key is', async () => {
+    const t = await gateway();
+    const response = await t.query<{ apiKeys: { nodes: { name: string; provider: string; usedByGateway: boolean }[] } }>(USED);
+    const used = response.body.data!.apiKeys.nodes.filter((k) => k.usedByGateway).map((k) => `${k.provider}:${k.name}`);
+    // The admin's credential is "Admin CLI"; Hyperstack's credential[0] is alice's first key, "gateway".
+    expect(used.sort()).toEqual(['HYPERSTACK:gateway', 'OCTOPUS:Admin CLI']);
+  });
+
+  it('is not marked for a request that forwards its own credential (that is not keygate\'s key)', async () => {
+    const t = await gateway();
+    const response = await t.query<{ apiKeys: { nodes: { name: string; usedByGateway: boolean }[] } }>(
+      '{ apiKeys(first: 100, filter: { providers: [OCTOPUS] }) { nodes { name usedByGateway } } }',
+      undefined,
+      { 'X-Octopus-ApiKey': t.octopus.credentials['Users-2']! },
+    );
+    expect(response.body.data!.apiKeys.nodes.every((k) => !k.usedByGateway)).toBe(true);
+  });
+
+  it('deleteApiKey refuses it with FORBIDDEN and an explanation, calling no DELETE, unless confirmed', async () => {
+    const t = await gateway();
+    const keys = (await t.query<{ apiKeys: { nodes: { id: string; provider: string; usedByGateway: boolean }[] } }>(USED)).body.data!.apiKeys.nodes;
+    for (const key of keys.filter((k) => k.usedByGateway)) {
+      t.resetCounts();
+      const refused = await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id: key.id });
+      expect(refused.body.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/keygate itself uses.*confirmRevokeGatewayCredential/),
+        extensions: { code: 'FORBIDDEN', provider: key.provider },
+      });
+      expect(Object.keys(t.counts()).some((route) => route.startsWith('DELETE'))).toBe(false);
+    }
+    // Confirmed: revoked (Hyperstack here; keygate is then locked out of it, as asked).
+    const hyperstack = keys.find((k) => k.usedByGateway && k.provider === 'HYPERSTACK')!;
+    const confirmed = await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id, confirmRevokeGatewayCredential: true }) { deletedId } }', {
+      id: hyperstack.id,
+    });
+    expect(confirmed.body.errors).toBeUndefined();
+    const after = await t.query('{ apiKeys { totalCount } }');
+    expect(after.body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', provider: 'HYPERSTACK' });
+  });
+
+  it('other keys of the gateway\'s own user are revoked as before, with one read to tell them apart', async () => {
+    const t = await gateway();
+    const keys = (await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>(USED)).body.data!.apiKeys.nodes;
+    t.resetCounts();
+    const other = keys.find((k) => k.name === 'Deploy pipeline')!;
+    const deleted = await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id: other.id });
+    expect(deleted.body.errors).toBeUndefined();
+    expect(t.counts()).toEqual({ 'GET /api/users/{userId}/apikeys/{id}': 1, 'DELETE /api/users/{userId}/apikeys/{id}': 1 });
+  });
+});
