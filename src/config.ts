@@ -12,9 +12,25 @@ export interface GatewayToken {
   token: string;
 }
 
+/** A name the gateway answers to (ALLOWED_HOSTS): `example.com`, `example.com:8443`, or `.example.com` for it and its subdomains. */
+export interface AllowedHost {
+  /** Lower case; an IPv6 address in brackets. */
+  name: string;
+  /** Only this port when given; any port (or none) otherwise. */
+  port?: number;
+  /** `.example.com`: the name itself and every subdomain. */
+  subdomains: boolean;
+}
+
 export interface Config {
   port: number;
   host: string;
+  /**
+   * Names the gateway answers to besides the loopback names (which it always answers to on its
+   * own port): a request for any other Host is refused, so a page on another site cannot reach the
+   * gateway by pointing its own name at the gateway's address (DNS rebinding).
+   */
+  allowedHosts: AllowedHost[];
   /** Start the built-in simulators and point the providers at them. */
   demo: boolean;
   production: boolean;
@@ -78,7 +94,10 @@ export interface Config {
   createRateLimit: { points: number; windowSeconds: number; redisUrl?: string };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
-  /** After SIGTERM, how long in-flight requests may take before their connections are cut. */
+  /**
+   * After SIGTERM, how long in-flight requests may take before their connections are cut. At least
+   * twice UPSTREAM_TIMEOUT_MS: a create may wait that long for a connection, then that long for the provider.
+   */
   shutdownGraceMs: number;
   /** The background inventory behind the key gauges on /metrics (configured credentials only). */
   inventory: {
@@ -95,13 +114,19 @@ export class ConfigError extends Error {
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+// A user name or password in a provider URL would travel with every request and show up wherever
+// the URL is printed: credentials have their own variables.
+const url = z
+  .url({ protocol: /^https?$/ })
+  .refine((u) => !hasUserinfo(u), 'must not carry a user name or password (use the API key variables for credentials)')
+  .transform((u) => u.replace(/\/+$/, ''));
 const secret = z.string().trim().min(1);
 const list = z.string().transform((s) => s.split(',').map((item) => item.trim()).filter(Boolean));
 
 const Env = z.object({
   PORT: int(0, 65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  ALLOWED_HOSTS: list.optional(),
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEMO: flag.optional(),
@@ -148,7 +173,7 @@ const Env = z.object({
   CREATE_RATE_LIMIT_WINDOW_S: int(1, 86_400).default(600),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   TRUST_PROXY: flag.default(false),
-  SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  SHUTDOWN_GRACE_MS: int(0, 1_200_000).optional(),
   INVENTORY_REFRESH_S: int(0, 86_400).default(300),
   INVENTORY_MAX_EXPIRY_SERIES: int(0, 100_000).default(1_000),
 });
@@ -174,9 +199,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const accounts = loadAccounts(e, env);
   const demo = e.DEMO ?? accounts.length === 0;
+  if (demo && e.DEMO === undefined && !isLoopback(e.HOST)) {
+    throw new ConfigError(
+      `HOST=${e.HOST}: with no provider configured keygate would start demo mode (simulators, no client authentication) ` +
+        'on an address other machines can reach. Configure providers (OCTOPUS_URL, HYPERSTACK_API_KEY, KEYGATE_CONFIG), listen on loopback, ' +
+        'or set DEMO=1 to serve the demo there on purpose.',
+    );
+  }
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
+    allowedHosts: parseAllowedHosts(e.HOST, e.ALLOWED_HOSTS),
     demo,
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
@@ -216,7 +249,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     graphiql: e.GRAPHIQL,
     createRateLimit: { points: e.CREATE_RATE_LIMIT, windowSeconds: e.CREATE_RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL },
     trustProxy: e.TRUST_PROXY,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    shutdownGraceMs: shutdownGrace(e.SHUTDOWN_GRACE_MS, e.UPSTREAM_TIMEOUT_MS),
     inventory: { refreshMs: e.INVENTORY_REFRESH_S * 1000, maxExpirySeries: e.INVENTORY_MAX_EXPIRY_SERIES },
   };
   assertSafeExposure(config, e.ALLOW_UNAUTHENTICATED);
@@ -256,6 +289,53 @@ function loadAccounts(e: Env, env: Record<string, string | undefined>): AccountC
 /** The accounts of one provider. */
 export function accountsOf(config: Pick<Config, 'accounts'>, provider: Provider): AccountConfig[] {
   return config.accounts.filter((account) => account.provider === provider);
+}
+
+/**
+ * ALLOWED_HOSTS entries, as Vite's `server.allowedHosts` and webpack-dev-server's `allowedHosts`
+ * write them: `keygate.example.com`, `.example.com` (the name and every subdomain), an IP address,
+ * each optionally with `:port` (without one, any port matches: behind a proxy the port clients use
+ * is not the one the gateway listens on). `*` and `*.example.com` are refused: the first would
+ * undo the protection, and the second is written `.example.com` here.
+ */
+function parseAllowedHosts(host: string, entries: string[] | undefined): AllowedHost[] {
+  if (!entries?.length) {
+    if (isLoopback(host)) return [];
+    throw new ConfigError(
+      `HOST=${host}: set ALLOWED_HOSTS to the names clients use to reach keygate (for example ALLOWED_HOSTS=keygate.example.com), ` +
+        'comma-separated. keygate refuses requests for any other Host, so that a web page on another site cannot reach it ' +
+        'by pointing its own name at this address (DNS rebinding).',
+    );
+  }
+  return entries.map((entry) => {
+    const match = /^(\.)?((?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i.exec(entry);
+    const port = match?.[3] === undefined ? undefined : Number(match[3]);
+    if (!match || (port !== undefined && (port < 1 || port > 65535)) || (match[1] && match[2]!.startsWith('['))) {
+      const hint = entry.startsWith('*') ? ` Write ${entry === '*' ? 'each name' : `"${entry.slice(1)}"`} instead: a leading dot allows a name and its subdomains.` : '';
+      throw new ConfigError(
+        `ALLOWED_HOSTS: "${entry.slice(0, 80)}" is not a host name, IP address or .domain, with an optional :port.${hint}`,
+      );
+    }
+    return { name: match[2]!.toLowerCase(), port, subdomains: match[1] === '.' };
+  });
+}
+
+/**
+ * A create in flight at SIGTERM may wait UPSTREAM_TIMEOUT_MS for a connection and as long again
+ * for the provider; a shorter grace period would cut it after the key exists and before its secret
+ * reaches anyone.
+ */
+function shutdownGrace(graceMs: number | undefined, upstreamTimeoutMs: number): number {
+  const needed = 2 * upstreamTimeoutMs;
+  if (graceMs === undefined) return Math.max(10_000, needed);
+  if (graceMs < needed) {
+    throw new ConfigError(
+      `SHUTDOWN_GRACE_MS=${graceMs} is shorter than twice UPSTREAM_TIMEOUT_MS (${needed} ms): a key being created at ` +
+        'shutdown could be cut off after the provider made it and before its secret reached anyone. Raise SHUTDOWN_GRACE_MS ' +
+        'or lower UPSTREAM_TIMEOUT_MS.',
+    );
+  }
+  return graceMs;
 }
 
 /** `name:token` pairs, or bare tokens (named token-1, token-2, …). Short tokens are refused. */
@@ -329,9 +409,28 @@ function assertSafeExposure(config: Config, allowUnauthenticated: boolean): void
   }
 }
 
-/** Shows what was given, except for secrets: their value never reaches a message. */
+/**
+ * Shows what was given, except for secrets: their value never reaches a message, and neither does
+ * the user name, password or query string of a URL.
+ */
 function describeValue(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
   if (/KEY|TOKEN|SECRET|PASSWORD|REDIS_URL/.test(name)) return 'a value (hidden)';
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  const shown = withoutUrlSecrets(value);
+  return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown);
+}
+
+function withoutUrlSecrets(value: string): string {
+  const url = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*@)?([^?#]*)(.*)$/is.exec(value);
+  if (!url) return value;
+  return `${url[1]}${url[2] ? '[hidden]@' : ''}${url[3]}${url[4] ? '?[hidden]' : ''}`;
+}
+
+function hasUserinfo(value: string): boolean {
+  try {
+    const parsed = new URL(value);
+    return parsed.username !== '' || parsed.password !== '';
+  } catch {
+    return false;
+  }
 }

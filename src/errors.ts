@@ -74,10 +74,7 @@ export function maskError(error: unknown, fallbackMessage: string): Error {
   if (original instanceof UpstreamError) {
     return upstreamToGraphQLError(original, error instanceof GraphQLError ? error : undefined);
   }
-  if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
-    ensureCode(error);
-    return error;
-  }
+  if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return withCode(error);
   return new GraphQLError(fallbackMessage, {
     nodes: error instanceof GraphQLError ? error.nodes : undefined,
     path: error instanceof GraphQLError ? error.path : undefined,
@@ -95,13 +92,21 @@ const CODE_FOR_HTTP_STATUS: Record<number, string> = {
 };
 
 /**
- * Some errors raised by plugins (CSRF prevention, for one) carry only an HTTP status. Every error a
- * client sees carries a code, so one is added from the status. The error is amended in place, not
- * replaced: yoga logs a replaced error as unexpected.
+ * Every error a client sees carries a code. Some errors raised by plugins (CSRF prevention, for one)
+ * carry only an HTTP status: a code is added from it, in place (yoga logs a replaced error as
+ * unexpected). graphql-jit reports bad variables with a GraphQLError of its own whose `extensions`
+ * is undefined and read-only: that one is a refusal of the client's input, and is copied.
  */
-function ensureCode(error: GraphQLError): void {
-  if (error.extensions.code !== undefined) return;
-  const status = (error.extensions.http as { status?: number } | undefined)?.status;
+export function withCode(error: GraphQLError): GraphQLError {
+  // Typed as always present, but graphql-jit's errors leave it undefined.
+  const extensions = error.extensions as GraphQLError['extensions'] | undefined;
+  if (extensions === undefined) {
+    const copy = new GraphQLError(error.message, { path: error.path, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode } });
+    return Object.assign(copy, { locations: error.locations });
+  }
+  if (extensions.code !== undefined) return error;
+  const status = (extensions.http as { status?: number } | undefined)?.status;
   // Without a status it is a refusal of the operation itself (GraphQL Armor's limits, for one).
-  (error.extensions as Record<string, unknown>).code = (status && CODE_FOR_HTTP_STATUS[status]) ?? 'BAD_USER_INPUT';
+  (extensions as Record<string, unknown>).code = (status && CODE_FOR_HTTP_STATUS[status]) ?? 'BAD_USER_INPUT';
+  return error;
 }

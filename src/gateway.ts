@@ -1,23 +1,29 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { hasClientAuth, type Config } from './config.js';
 import { CREDENTIAL_HEADERS, createContextFactory, type RequestContext } from './context.js';
 import { maskError } from './errors.js';
-import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
+import { graphiqlOptions } from './graphiql.js';
+import { GRAPHIQL_PREFIX, GraphiQLAssets } from './graphiql-assets.js';
 import { Inventory, type InventoryOptions } from './inventory/inventory.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { AllowedHosts, useAllowedHosts } from './plugins/allowed-hosts.js';
 import { useBodyLimit } from './plugins/body-limit.js';
 import { useClientAuth } from './plugins/client-auth.js';
-import { CONSOLE_PREFIX, useConsole } from './plugins/console.js';
+import { loadConsoleAssets, useConsole } from './plugins/console.js';
+import { useCors } from './plugins/cors.js';
+import { useCsrf } from './plugins/csrf.js';
 import { createRateLimiter, useCreateRateLimit } from './plugins/create-rate-limit.js';
-import { useMetricsEndpoint, useReadiness } from './plugins/health.js';
+import { Drain, useDrain } from './plugins/drain.js';
+import { useGraphiQL } from './plugins/graphiql.js';
+import { useHealth, useMetricsEndpoint, useReadiness } from './plugins/health.js';
 import { useKnownRoutes } from './plugins/known-routes.js';
 import { useLookupLimit } from './plugins/lookup-limit.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { requestRecord, useRequestLog } from './plugins/request-log.js';
+import { useResponseHeaders } from './plugins/response-headers.js';
 import { useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useResultErrors } from './plugins/result-errors.js';
 import { ReadinessProbe } from './readiness.js';
@@ -33,6 +39,10 @@ export interface Gateway {
   logger: Logger;
   /** The background key inventory behind the gauges; absent when INVENTORY_REFRESH_S is 0. */
   inventory?: Inventory;
+  /** The hosts it answers to; the HTTP server tells it the port it listens on. */
+  hosts: AllowedHosts;
+  /** Shutdown has begun: refuse new key creations from now on, let those running finish. */
+  drain(): void;
   /** Stops the inventory, closes the upstream pools and the rate limiter's store (after the HTTP server has stopped). */
   close(): Promise<void>;
   /** Cuts upstream requests still in flight, so a pending close() completes: the end of the grace period. */
@@ -62,24 +72,52 @@ export function createGateway(
   inventory?.start();
   const rateLimiter = config.createRateLimit.points > 0 ? createRateLimiter(config.createRateLimit, logger) : undefined;
   const trusted = config.persistedOperations;
+  const hosts = new AllowedHosts(config);
+  const drain = new Drain();
+  // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
+  const consoleAssets = trusted ? undefined : loadConsoleAssets();
+  // GraphiQL needs arbitrary documents and introspection; in trusted-documents mode it has neither.
+  const graphiql = config.graphiql && !trusted;
 
-  // Order matters: endpoints that answer on their own first, then the request log (so refusals
-  // are logged too), then who may call, then what a call may be, and only then execution.
+  // Order matters: the host check before anything, then the paths that exist, then endpoints that
+  // answer on their own, then the request log (so refusals are logged too), then who may call,
+  // then what a call may be, and only then execution. Yoga's own health check, CORS and GraphiQL
+  // would answer before any plugin of ours, so they are off and ours stand in for them.
   const plugins: Plugin[] = [
-    // /healthz, CORS preflights and the GraphiQL page are answered by yoga before these.
-    useKnownRoutes({ paths: [ENDPOINT, '/readyz', '/metrics', ...(trusted ? [] : ['/'])], prefixes: trusted ? [] : [CONSOLE_PREFIX] }),
+    useAllowedHosts(hosts),
+    useKnownRoutes({
+      endpoint: ENDPOINT,
+      paths: ['/healthz', '/readyz', '/metrics', ...(consoleAssets?.keys() ?? [])],
+      prefixes: graphiql ? [GRAPHIQL_PREFIX] : [],
+    }),
+    useResponseHeaders(ENDPOINT),
+    ...(config.corsOrigins.length > 0
+      ? [
+          useCors({
+            endpoint: ENDPOINT,
+            origins: config.corsOrigins,
+            allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf', 'x-request-id', ...Object.values(CREDENTIAL_HEADERS)],
+            exposedHeaders: ['x-request-id'],
+          }),
+        ]
+      : []),
+    useHealth(),
     useMetricsEndpoint(metrics),
     useReadiness(new ReadinessProbe(upstreams, { httpEveryMs: 5_000, credentialsEveryMs: config.readinessCredentialCheckMs })),
-    // The console sends its own documents, which trusted-documents mode refuses: off there, like GraphiQL.
-    ...(trusted ? [] : [useConsole()]),
+    ...(consoleAssets ? [useConsole(consoleAssets)] : []),
+    ...(graphiql
+      ? [useGraphiQL({ endpoint: ENDPOINT, options: graphiqlOptions({ clientAuth: hasClientAuth(config) }), assets: new GraphiQLAssets(), logger })]
+      : []),
     useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
     ...(hasClientAuth(config) ? [useClientAuth(config.auth)] : []),
     useBodyLimit(config.limits.maxBodyBytes),
-    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+    ...useCsrf(),
     ...(trusted ? [useTrustedDocuments(trusted)] : []),
     ...useOperationLimits(config.limits),
     useLookupLimit(),
     ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),
+    // Before the rate limit: a create refused at shutdown costs no budget.
+    useDrain(drain),
     ...(rateLimiter
       ? [useCreateRateLimit({ limiter: rateLimiter.limiter, settings: config.createRateLimit, trustProxy: config.trustProxy, metrics })]
       : []),
@@ -95,10 +133,10 @@ export function createGateway(
       return record ? (call) => record.upstream.push(call) : undefined;
     }),
     graphqlEndpoint: ENDPOINT,
-    healthCheckEndpoint: '/healthz',
-    // GraphiQL needs arbitrary documents and introspection; in trusted-documents mode it has neither.
-    graphiql: config.graphiql && !trusted ? graphiqlOptions : false,
-    renderGraphiQL,
+    // Yoga's built-in check answers any URL that ends in this, before every plugin: given a string
+    // no URL can end in (URLs percent-encode NUL), it never answers. useHealth serves /healthz.
+    healthCheckEndpoint: '\u0000',
+    graphiql: false, // useGraphiQL
     landingPage: false,
     logging: yogaLogger(logger),
     // Unexpected errors are masked in every mode: no stack or internal message reaches a client.
@@ -108,7 +146,7 @@ export function createGateway(
     multipart: false,
     // useBodyLimit enforces MAX_BODY_BYTES; yoga's own limit would wrap every body in a counting stream.
     maxRequestBodySize: false,
-    cors: config.corsOrigins.length > 0 ? corsFor(config.corsOrigins) : false,
+    cors: false, // useCors
     plugins,
   });
 
@@ -118,26 +156,14 @@ export function createGateway(
     metrics,
     logger,
     inventory,
+    hosts,
+    drain: () => {
+      drain.draining = true;
+    },
     close: async () => {
       await Promise.all([inventory?.close(), upstreams.close(), rateLimiter?.close()]);
     },
     destroy: () => upstreams.destroy(),
-  };
-}
-
-/** CORS headers for the configured origins only; any other origin gets none, so browsers refuse it. */
-function corsFor(origins: string[]) {
-  const allowed = new Set(origins);
-  const options = {
-    credentials: false,
-    methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf', 'x-request-id', ...Object.values(CREDENTIAL_HEADERS)],
-    exposedHeaders: ['x-request-id'],
-    maxAge: 600,
-  };
-  return (request: Request) => {
-    const origin = request.headers.get('origin');
-    return origin !== null && (allowed.has(origin) || allowed.has('*')) ? { ...options, origin } : false;
   };
 }
 

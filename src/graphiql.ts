@@ -39,15 +39,30 @@ query ApiKeys {
 }
 `;
 
-/** Shown in the headers editor of every tab: how to pass your own credentials, commented out. */
-export const HEADERS_NOTE = `{
-  // keygate uses the credentials it is configured with.
+/**
+ * Shown in the headers editor of every tab, commented out: the token a gateway with client
+ * authentication requires, and how to pass your own provider credentials.
+ */
+export function headersNote(clientAuth: boolean): string {
+  const token = clientAuth
+    ? [
+        '  // keygate requires a token: remove the // in front',
+        '  // of the next line and put in yours.',
+        '  // "Authorization": "Bearer <token>",',
+      ]
+    : [];
+  return `{
+${[...token, ''].join('\n')}  // keygate uses the credentials it is configured with.
   // To use your own for a request, remove the // in
   // front of a line and put in your key:
   // "X-Octopus-ApiKey": "API-YOURKEY",
   // "X-Hyperstack-Api-Key": "your-hyperstack-key"
 }
 `;
+}
+
+/** The note of a gateway without client authentication. */
+export const HEADERS_NOTE = headersNote(false);
 
 interface Example {
   query: string;
@@ -277,34 +292,20 @@ const KEY_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32" width="28" height="28"><circle cx="10" cy="16" r="7" fill="none" stroke="#0f766e" stroke-width="4"/><path d="M17 16h13M25 16v6M29 16v5" fill="none" stroke="#0f766e" stroke-width="4"/></svg>';
 const FAVICON = `data:image/svg+xml,${encodeURIComponent(KEY_SVG)}`;
 
-export const graphiqlOptions: GraphiQLOptions = {
-  title: 'keygate',
-  favicon: FAVICON,
-  logo: KEY_SVG,
-  // Used only when a tab has no query; the first tab below is the same list.
-  defaultQuery: DEFAULT_QUERY,
-  defaultTabs: EXAMPLES.map((example) => ({ query: example.query, variables: example.variables ?? null, headers: HEADERS_NOTE })),
-  // For tabs the reader opens: the same note.
-  headers: HEADERS_NOTE,
-  defaultHeaders: HEADERS_NOTE,
-  // Headers may hold a provider key: never write them to the browser's localStorage.
-  shouldPersistHeaders: false,
-};
-
-let page: Promise<string> | undefined;
-
-/**
- * GraphiQL with its scripts inlined (no CDN: works with no internet access). The bundle is ~9 MB:
- * it is loaded on the first visit rather than at startup (~40 MB of memory a gateway that never
- * serves GraphiQL does not need), and the page is rendered once, since the options are static.
- */
-export function renderGraphiQL(options: GraphiQLOptions): Promise<string> {
-  page ??= import('@graphql-yoga/render-graphiql').then(
-    ({ renderGraphiQL: render }) => render(options),
-    (error: unknown) => {
-      page = undefined; // a failed load is tried again on the next visit, not remembered
-      throw error;
-    },
-  );
-  return page;
+/** GraphiQL's options: title, logo, a tab per example, and the headers note for this gateway. */
+export function graphiqlOptions(settings: { clientAuth: boolean }): GraphiQLOptions {
+  const note = headersNote(settings.clientAuth);
+  return {
+    title: 'keygate',
+    favicon: FAVICON,
+    logo: KEY_SVG,
+    // Used only when a tab has no query; the first tab below is the same list.
+    defaultQuery: DEFAULT_QUERY,
+    defaultTabs: EXAMPLES.map((example) => ({ query: example.query, variables: example.variables ?? null, headers: note })),
+    // For tabs the reader opens: the same note.
+    headers: note,
+    defaultHeaders: note,
+    // Headers may hold a provider key or a token: never write them to the browser's localStorage.
+    shouldPersistHeaders: false,
+  };
 }

@@ -1,102 +1,13 @@
+// The process entry. keygate's dependencies need a recent Node.js from their first import on
+// (undici uses the global File, which Node 18 lacks: "ReferenceError: File is not defined"), and
+// static imports run before any code in a module. So this one imports only the version check, and
+// loads the gateway once the version is known to be enough.
 import './v8-flags.js'; // first: V8 flags before anything allocates
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import { ConfigError, hasClientAuth, loadConfig, type Config } from './config.js';
-import type { Demo } from './demo.js';
-import { createGateway } from './gateway.js';
-import { createLogger } from './logger.js';
+import { unsupportedNode } from './node-version.js';
 
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const logger = createLogger(config);
-
-  let demo: Demo | undefined;
-  if (config.demo) {
-    // Loaded only in demo mode: a production gateway never carries the simulators in memory.
-    const { startDemo } = await import('./demo.js');
-    demo = await startDemo(config);
-    config = demo.config;
-  }
-
-  const gateway = createGateway(config, { logger });
-  const server = createServer(gateway.yoga);
-  // Slow clients must not hold sockets forever (slowloris): bound headers and whole requests.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = Math.max(30_000, config.upstream.timeoutMs * 3);
-  server.listen(config.port, config.host);
-  await once(server, 'listening');
-
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
-  logger.info(
-    {
-      url,
-      graphiql: config.graphiql && !config.persistedOperations ? `${url}/graphql` : undefined,
-      console: `${url}/`,
-      demo: demo ? { octopus: demo.octopusUrl, hyperstack: demo.hyperstackUrl } : undefined,
-      accounts: config.accounts.map((a) => `${a.provider.toLowerCase()}/${a.name}`),
-      clientAuth: hasClientAuth(config),
-      trustedDocuments: config.persistedOperations?.size,
-    },
-    `keygate listening on ${url}`,
-  );
-  // Where it listens is worth saying even when info lines are filtered out.
-  if (!logger.isLevelEnabled('info')) process.stdout.write(`keygate listening on ${url}\n`);
-  if (demo) {
-    // People read this one: plain words, once, in demo mode only.
-    process.stdout.write(
-      [
-        '',
-        `  keygate is running: GraphiQL ${url}/graphql, key console ${url}/`,
-        '  DEMO MODE: talking to the built-in simulators with seed data, not to real providers.',
-        `  Octopus simulator ${demo.octopusUrl}, Hyperstack simulator ${demo.hyperstackUrl}`,
-        '  Set OCTOPUS_URL / OCTOPUS_API_KEY / HYPERSTACK_API_KEY to use real providers.',
-        '',
-      ].join('\n') + '\n',
-    );
-  }
-
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'no longer accepting connections; letting in-flight requests finish');
-    // close() stops accepting and resolves once every connection has ended.
-    server.close(() => {
-      // Settled, not all-or-nothing: after the grace period the pools are destroyed under a pending
-      // close(), which then rejects; stopping is still what was asked for.
-      void Promise.allSettled([gateway.close(), demo?.close()]).then(() => {
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      });
-    });
-    // Keep-alive connections would otherwise hold close() open for their idle timeout: close the
-    // idle ones now, and each busy one as soon as its response is done.
-    server.keepAliveTimeout = 1;
-    server.closeIdleConnections();
-    setTimeout(() => {
-      logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still running after the grace period; closing their connections');
-      server.closeAllConnections();
-      gateway.destroy().catch(() => {}); // upstream calls still waiting would otherwise hold the pools' close() open
-    }, config.shutdownGraceMs).unref();
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
-}
-
-main().catch((error: unknown) => {
-  console.error('keygate failed to start:', error instanceof Error ? error.message : error);
+const problem = unsupportedNode(process.versions.node);
+if (problem) {
+  console.error(problem);
   process.exit(1);
-});
+}
+void import('./start.js');

@@ -1,7 +1,15 @@
-// GraphiQL as served: offline, titled keygate, and every example tab valid and runnable in the demo.
+// GraphiQL as served: offline, titled keygate, every example tab valid and runnable in the demo, and
+// its bundle as static files.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { parse, validate, type OperationDefinitionNode } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUERY, EXAMPLES, HEADERS_NOTE } from '../src/graphiql.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { DEFAULT_QUERY, EXAMPLES, HEADERS_NOTE, headersNote } from '../src/graphiql.js';
+import { GraphiQLAssets, readGraphiQLManifest } from '../src/graphiql-assets.js';
 import { buildSchema } from '../src/schema/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -32,6 +40,13 @@ function parseJsonc(text: string): unknown {
   return JSON.parse(stripped) as unknown;
 }
 
+/** What the page hands GraphiQL: its options, as JSON data the bootstrap script reads. */
+function pageData(page: string): { options: PageOptions; workers: Record<string, string> } {
+  const embedded = /<script type="application\/json" id="graphiql-options">(.*?)<\/script>/s.exec(page);
+  if (!embedded) throw new Error('GraphiQL options not found in the page');
+  return JSON.parse(embedded[1]!) as { options: PageOptions; workers: Record<string, string> };
+}
+
 const schema = buildSchema();
 let t: TestGateway;
 let html: string;
@@ -43,10 +58,7 @@ beforeAll(async () => {
   t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
   response = await t.gateway.yoga.fetch('http://keygate.test/graphql', { headers: { accept: 'text/html' } });
   html = await response.text();
-  // The options as the browser gets them: the JSON yoga writes into the page's script.
-  const embedded = /renderYogaGraphiQL\(\s*window\.document\.querySelector\('#root'\),\s*(\{[\s\S]*\}),\s*\);\s*<\/script>/.exec(html);
-  if (!embedded) throw new Error('GraphiQL options not found in the page');
-  options = JSON.parse(embedded[1]!) as PageOptions;
+  options = pageData(html).options;
 });
 afterAll(() => t.close());
 
@@ -59,7 +71,9 @@ describe('the GraphiQL page', () => {
   });
 
   it('needs nothing from the internet: no external script, stylesheet, font or icon', () => {
-    expect(html).not.toMatch(/<script[^>]*\ssrc=/i); // every script is inline
+    const sources = [...html.matchAll(/<script[^>]*\ssrc="([^"]*)"/gi)].map((m) => m[1]);
+    expect(sources).toHaveLength(2);
+    for (const source of sources) expect(source).toMatch(/^\/graphiql\/[\w.-]+\.js$/); // our own files
     expect(html).not.toMatch(/<link[^>]*\shref=["']?(https?:)?\/\//i);
     expect(html).not.toMatch(/@import\s+(url\()?["']?(https?:)?\/\//i);
     expect(html).not.toMatch(/url\(\s*["']?(https?:)?\/\//i);
@@ -97,6 +111,7 @@ describe('the GraphiQL page', () => {
     }
     expect(HEADERS_NOTE).toContain('"X-Octopus-ApiKey"');
     expect(HEADERS_NOTE).toContain('"X-Hyperstack-Api-Key"');
+    expect(HEADERS_NOTE).not.toContain('Authorization'); // this gateway needs no token
     expect(parseJsonc(HEADERS_NOTE)).toEqual({}); // all commented out: no header is sent as is
   });
 
@@ -125,5 +140,96 @@ describe('the example tabs, run in order against the demo data', () => {
     expect(results.GenerateHyperstackApiKey!.generateHyperstackApiKey).toMatchObject({ secret: expect.any(String) });
     expect(results.UpdateHyperstackApiKey!.updateHyperstackApiKey).toMatchObject({ apiKey: { name: 'terraform-ci' } });
     expect(results.DeleteApiKey!.deleteApiKey).toMatchObject({ provider: 'OCTOPUS' });
+  });
+});
+
+describe('GraphiQL served as static files', () => {
+  const get = (path: string, headers: Record<string, string> = {}) => t.gateway.yoga.fetch(`http://keygate.test${path}`, { headers });
+  const assetUrls = () => [...html.matchAll(/(?:src|href)="(\/graphiql\/[^"]+)"/g)].map((m) => m[1]!).concat(Object.values(pageData(html).workers));
+
+  it('the page is small, runs no inline script, and may not be framed', () => {
+    expect(Buffer.byteLength(html)).toBeLessThan(30_000); // the bundle (~9 MB) is no longer in it
+    for (const [tag] of html.matchAll(/<script\b[^>]*>/g)) expect(tag).toMatch(/\ssrc="\/graphiql\/|type="application\/json"/);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('every asset has its content hash in the URL, and is compressed by Accept-Encoding and cacheable for good', async () => {
+    const urls = assetUrls();
+    expect(urls).toHaveLength(6); // stylesheet, bundle, bootstrap and three editor workers
+    const total = { identity: 0, br: 0 };
+    for (const url of urls) {
+      const plain = await get(url);
+      const body = Buffer.from(await plain.arrayBuffer());
+      expect(url).toContain(createHash('sha256').update(body).digest('base64url').slice(0, 16));
+      expect(plain.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(plain.headers.get('vary')).toBe('Accept-Encoding');
+      expect(plain.headers.get('content-encoding')).toBeNull();
+      expect(Number(plain.headers.get('content-length'))).toBe(body.length);
+
+      const br = await get(url, { 'accept-encoding': 'gzip, deflate, br' });
+      expect(br.headers.get('content-encoding')).toBe('br');
+      const brBody = Buffer.from(await br.arrayBuffer());
+      expect(brotliDecompressSync(brBody).equals(body)).toBe(true);
+      total.identity += body.length;
+      total.br += brBody.length;
+
+      const gz = await get(url, { 'accept-encoding': 'gzip;q=1, br;q=0' });
+      expect(gz.headers.get('content-encoding')).toBe('gzip');
+      expect(gunzipSync(Buffer.from(await gz.arrayBuffer())).equals(body)).toBe(true);
+    }
+    console.log(`GraphiQL: ${(total.identity / 1e6).toFixed(1)} MB, ${(total.br / 1e6).toFixed(1)} MB with brotli`);
+    expect(total.br).toBeLessThan(total.identity / 3);
+  });
+
+  it('nothing else below /graphiql/ is served, and nothing there reaches GraphQL', async () => {
+    t.resetCounts();
+    expect((await get('/graphiql/nope.js')).status).toBe(404);
+    expect((await get('/graphiql/')).status).toBe(404);
+    const post = await t.gateway.yoga.fetch(`http://keygate.test/graphiql/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation { generateHyperstackApiKey(input: { name: "x" }) { secret } }' }),
+    });
+    expect(post.status).toBe(404);
+    expect((await t.gateway.yoga.fetch(`http://keygate.test${assetUrls()[0]}`, { method: 'POST' })).status).toBe(405);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('is built once, to disk, and the bundle does not stay in memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-graphiql-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const manifest = await new GraphiQLAssets(dir).get();
+    const built = statSync(join(dir, 'manifest.json')).mtimeMs;
+    // Loaded with require and dropped from its cache: the ~9 MB of strings can be collected.
+    const require = createRequire(import.meta.url);
+    expect(require.cache[require.resolve('@graphql-yoga/render-graphiql/graphiql')]).toBeUndefined();
+    // Another gateway (a restart) reads what is there.
+    expect(await new GraphiQLAssets(dir).get()).toEqual(manifest);
+    expect(statSync(join(dir, 'manifest.json')).mtimeMs).toBe(built);
+    // Files from another version of the bundle are not used.
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, source: 'render-graphiql@0.0.1+old' }));
+    expect(readGraphiQLManifest(dir)).toBeUndefined();
+  });
+});
+
+describe('GraphiQL with client authentication on', () => {
+  it('the page and its files need no token; GraphQL does, and the headers note says how to send it', async () => {
+    const guarded = await startTestGateway({ env: { GATEWAY_TOKENS: 'ci:ci-token-0123456789abcdef' } });
+    onTestFinished(() => guarded.close());
+    const page = await guarded.gateway.yoga.fetch('http://keygate.test/graphql', { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const { options: guardedOptions, workers } = pageData(await page.text());
+    expect((await guarded.gateway.yoga.fetch(`http://keygate.test${workers.graphql}`)).status).toBe(200);
+    expect(guardedOptions.defaultHeaders).toBe(headersNote(true));
+    expect(headersNote(true)).toContain('// "Authorization": "Bearer <token>",');
+    expect(parseJsonc(headersNote(true))).toEqual({});
+    expect(parseJsonc(headersNote(true).replace('// "Authorization"', '"Authorization"'))).toEqual({ Authorization: 'Bearer <token>' });
+    expect((await guarded.query('{ apiKeys { totalCount } }')).status).toBe(401);
   });
 });

@@ -81,7 +81,7 @@ describe('with GraphiQL off', () => {
 describe('JWTs verified against a JWKS', () => {
   let jwks: Server;
   let t: TestGateway;
-  let sign: (claims: { iss?: string; aud?: string; exp?: number; sub?: string }) => Promise<string>;
+  let sign: (claims: { iss?: string; aud?: string; exp?: number | null; sub?: string }) => Promise<string>;
   let foreign: (claims: { iss: string; aud: string }) => Promise<string>;
 
   beforeAll(async () => {
@@ -95,8 +95,10 @@ describe('JWTs verified against a JWKS', () => {
     jwks.listen(0, '127.0.0.1');
     await once(jwks, 'listening');
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
-    sign = ({ iss = 'https://idp.test', aud = 'keygate', exp = Math.floor(Date.now() / 1000) + 300, sub = 'user-7' }) =>
-      new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setAudience(aud).setSubject(sub).setExpirationTime(exp).sign(privateKey);
+    sign = ({ iss = 'https://idp.test', aud = 'keygate', exp = Math.floor(Date.now() / 1000) + 300, sub = 'user-7' }) => {
+      const jwt = new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setAudience(aud).setSubject(sub);
+      return (exp === null ? jwt : jwt.setExpirationTime(exp)).sign(privateKey);
+    };
     foreign = ({ iss, aud }) =>
       new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setAudience(aud).setExpirationTime('5m').sign(other.privateKey);
     t = await startTestGateway({ env: { JWT_JWKS_URL: url, JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'keygate' } });
@@ -110,6 +112,18 @@ describe('JWTs verified against a JWKS', () => {
     const response = await t.query(LIST, undefined, { authorization: `Bearer ${await sign({})}` });
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
+  });
+
+  it('refuses a token without an expiry: it would be valid forever', async () => {
+    t.resetCounts();
+    expect((await t.query(LIST, undefined, { authorization: `Bearer ${await sign({ exp: null })}` })).status).toBe(401);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('tolerates 30 s of clock skew on the expiry, and no more', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await t.query(LIST, undefined, { authorization: `Bearer ${await sign({ exp: now - 5 })}` })).status).toBe(200);
+    expect((await t.query(LIST, undefined, { authorization: `Bearer ${await sign({ exp: now - 60 })}` })).status).toBe(401);
   });
 
   it('refuses expired tokens, other audiences, other issuers and other keys with 401', async () => {
@@ -128,7 +142,7 @@ describe('JWTs verified against a JWKS', () => {
 });
 
 describe('exposure without client authentication', () => {
-  const held = { OCTOPUS_URL: 'https://octopus.example', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' };
+  const held = { OCTOPUS_URL: 'https://octopus.example', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX', ALLOWED_HOSTS: 'keygate.example' };
 
   it('refuses a non-loopback HOST when the gateway holds provider credentials, and says why', () => {
     expect(() => loadConfig({ ...held, HOST: '0.0.0.0' })).toThrow(ConfigError);
@@ -141,8 +155,10 @@ describe('exposure without client authentication', () => {
     expect(() => loadConfig({ ...held, HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: '1' })).not.toThrow();
     expect(() => loadConfig({ ...held, HOST: '127.0.0.1' })).not.toThrow();
     expect(() => loadConfig({ ...held, HOST: '::1' })).not.toThrow();
-    expect(() => loadConfig({ HOST: '0.0.0.0' })).not.toThrow(); // demo mode: simulator credentials only
-    expect(() => loadConfig({ OCTOPUS_URL: 'https://octopus.example', HOST: '0.0.0.0' })).not.toThrow(); // callers bring their own
+    // demo mode, asked for: simulator credentials only
+    expect(() => loadConfig({ HOST: '0.0.0.0', DEMO: '1', ALLOWED_HOSTS: 'keygate.example' })).not.toThrow();
+    // callers bring their own
+    expect(() => loadConfig({ OCTOPUS_URL: 'https://octopus.example', HOST: '0.0.0.0', ALLOWED_HOSTS: 'keygate.example' })).not.toThrow();
   });
 
   it('refuses an Octopus key without the server it is for', () => {

@@ -1,4 +1,7 @@
+import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countKeyCreations, createLimitedFields } from '../src/plugins/create-limit.js';
+import { buildSchema } from '../src/schema/index.js';
 import { REDIS_SERVER, startRedis, type RedisServer } from './support/redis.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -40,6 +43,41 @@ describe('create rate limit (in memory)', () => {
   it('does not limit reads, renames or revokes', async () => {
     const list = await t.query('query { apiKeys { totalCount } }', undefined, as('ci'));
     expect(list.body.errors).toBeUndefined();
+  });
+});
+
+describe('create rate limit: what counts', () => {
+  it('an operation over the budget is refused whole and costs nothing: the budget is still there', async () => {
+    const t = await startTestGateway({ env: { CREATE_RATE_LIMIT: '3', CREATE_RATE_LIMIT_WINDOW_S: '3600' }, hyperstack: { keyQuota: 100 } });
+    try {
+      const four = `mutation { ${[0, 1, 2, 3].map((i) => `k${i}: generateHyperstackApiKey(input: { name: "four-${i}" }) { secret }`).join(' ')} }`;
+      const refused = await t.query(four);
+      expect(refused.status).toBe(429);
+      expect(t.hyperstack.requests('POST /v1/api-key/generate')).toBe(0);
+      for (let i = 0; i < 3; i++) {
+        const single = await t.query(GENERATE(`after-${i}`));
+        expect({ i, status: single.status, errors: single.body.errors }).toEqual({ i, status: 200, errors: undefined });
+      }
+      expect((await t.query(GENERATE('after-3'))).status).toBe(429);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('counts the fields the schema marks with createLimit, not a list of names', () => {
+    expect(createLimitedFields(buildSchema())).toEqual(new Set(['createOctopusApiKey', 'generateHyperstackApiKey']));
+    // Any mutation carrying the mark counts, whatever its name.
+    const mutation = new GraphQLObjectType({
+      name: 'Mutation',
+      fields: {
+        mintThing: { type: GraphQLString, extensions: { createLimit: true } },
+        renameThing: { type: GraphQLString },
+      },
+    });
+    const schema = new GraphQLSchema({ query: new GraphQLObjectType({ name: 'Query', fields: { x: { type: GraphQLString } } }), mutation });
+    const document = parse('mutation { a: mintThing b: mintThing renameThing ...F } fragment F on Mutation { c: mintThing }');
+    expect(countKeyCreations(schema, document)).toBe(3);
+    expect(countKeyCreations(schema, parse('{ x }'))).toBe(0);
   });
 });
 

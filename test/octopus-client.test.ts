@@ -170,11 +170,11 @@ describe('Octopus error table', () => {
     expect(await failure(walk(client(), 'Users-99'))).toMatchObject({ code: 'NOT_FOUND', status: 404 });
   });
 
-  it('500 is UPSTREAM_ERROR with the server message and no stack', async () => {
+  it('500 is UPSTREAM_ERROR with a fixed message: a 5xx body is never shown', async () => {
     sim.fault('GET /api/users/{userId}/apikeys', { mode: 'error' });
     const error = await failure(walk(client(), 'Users-1'));
     expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', status: 500 });
-    expect(error.message).toBe('Object reference not set to an instance of an object.');
+    expect(error.message).toBe('Octopus Deploy failed with HTTP 500.');
   });
 
   it('a body that is not JSON is UPSTREAM_ERROR', async () => {

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MINIMUM_NODE, unsupportedNode } from '../src/node-version.js';
 import { startHyperstackSimulator, startOctopusSimulator, type HyperstackSimulator, type OctopusSimulator } from '../src/simulators/index.js';
 import { runToExit, startGatewayProcess, upstreamEnv } from './support/process.js';
 
@@ -77,5 +79,38 @@ describe('configuration errors', () => {
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/UPSTREAM_TIMEOUT_MS/);
     expect(result.output).toMatch(/OCTOPUS_URL/);
+  });
+});
+
+describe('an older Node.js', () => {
+  it('is named, with the version needed, instead of failing somewhere inside a dependency', () => {
+    expect(unsupportedNode('18.20.4')).toBe(
+      'keygate needs Node.js 20.19.0 or later; this is Node.js 18.20.4. Install a current LTS release, or run the container image.',
+    );
+    expect(unsupportedNode('v20.18.3')).toMatch(/needs Node\.js 20\.19\.0 or later; this is Node\.js 20\.18\.3/);
+    for (const version of ['20.19.0', '20.20.1', '22.0.0', '24.11.1', '100.0.0']) expect(unsupportedNode(version)).toBeUndefined();
+  });
+
+  it('the version needed is the one package.json states, and the entry checks it before importing anything else', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
+    expect(pkg.engines.node).toBe(`>=${MINIMUM_NODE}`);
+    // ESM imports run before the module's code: any other static import would run on an old Node first.
+    const entry = readFileSync(new URL('../src/main.ts', import.meta.url), 'utf8');
+    expect([...entry.matchAll(/^import\b.*?from\s+'([^']+)'/gms)].map((m) => m[1])).toEqual(['./node-version.js']);
+    expect(readFileSync(new URL('../src/node-version.ts', import.meta.url), 'utf8')).not.toMatch(/^import\b/m);
+  });
+});
+
+describe('listening on every interface', () => {
+  it('prints an address that works in a browser (loopback), not 0.0.0.0, which the host check would refuse', async () => {
+    const gateway = await startGatewayProcess({ HOST: '0.0.0.0', DEMO: '1', ALLOWED_HOSTS: 'keygate.example' });
+    try {
+      expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(gateway.output()).not.toContain('0.0.0.0');
+      const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+    } finally {
+      await gateway.stop();
+    }
   });
 });

@@ -14,7 +14,7 @@ let demo: Demo;
 let gateway: Gateway;
 
 beforeAll(async () => {
-  demo = await startDemo(loadConfig({ LOG_LEVEL: 'silent' }));
+  demo = await startDemo(loadConfig({ LOG_LEVEL: 'silent', ALLOWED_HOSTS: 'keygate.test' }));
   gateway = createGateway(demo.config);
 });
 afterAll(async () => {

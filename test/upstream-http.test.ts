@@ -1,8 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startOctopusSimulator, type OctopusSimulator } from '../src/simulators/index.js';
 import { UpstreamHttp, parseRetryAfter, type UpstreamCall } from '../src/upstream/http.js';
+import { describeHyperstackError } from '../src/upstream/hyperstack.js';
 import { OctopusClient, describeOctopusError } from '../src/upstream/octopus.js';
 import { failure } from './support/failure.js';
+import { answer, startRawProvider, type RawProvider, type RawRequest } from './support/raw-provider.js';
 
 let sim: OctopusSimulator;
 const pools: UpstreamHttp[] = [];
@@ -102,5 +104,146 @@ describe('UpstreamHttp', () => {
     expect(parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(30);
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+});
+
+describe('what a provider error shows a client', () => {
+  const CREDENTIAL = 'API-GATEWAYSOWNCREDENTIAL0000000';
+  const raw = async (respond: (request: RawRequest) => void) => {
+    const provider = await startRawProvider(respond);
+    onTestFinished(() => provider.close());
+    return provider;
+  };
+  const client = (provider: RawProvider, options: Partial<ConstructorParameters<typeof UpstreamHttp>[0]> = {}) =>
+    http({ baseUrl: `${provider.url}/api`, retries: 0, ...options });
+  const post = (pool: UpstreamHttp, redact?: string[]) =>
+    failure(pool.request({ method: 'POST', route: '/x', path: '/x', headers: { 'X-Octopus-ApiKey': CREDENTIAL }, body: {}, retry: false, redact }));
+
+  it('a 5xx body never: stack traces, passwords and our own credential stay out of the message', async () => {
+    const body = {
+      ErrorMessage: `NullReferenceException at Octopus.Server.Web.Api.ApiKeys (C:\\Octopus\\Server.dll) for ${CREDENTIAL}`,
+      FullException: 'System.NullReferenceException\n   at Octopus.Server.Orchestration ... line 42',
+      Details: { password: 'db-password-123', connectionString: 'Server=sql;Password=db-password-123' },
+    };
+    const provider = await raw(({ res }) => answer(res, 500, body));
+    const error = await post(client(provider));
+    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', status: 500, message: 'Octopus Deploy failed with HTTP 500.' });
+  });
+
+  it('a 4xx shows only the documented fields (Octopus ErrorMessage and Errors[]), shortened to 300 characters', async () => {
+    const long = `The purpose is invalid: ${'very '.repeat(100)}long.`;
+    const bodies = [
+      { ErrorMessage: 'There was a problem with your request.', Errors: ['Purpose is required.'], FullException: 'at Octopus.Core.Validation line 9' },
+      { ErrorMessage: long },
+    ];
+    const provider = await raw(({ res }) => answer(res, 400, bodies.shift()));
+    expect((await post(client(provider))).message).toBe('There was a problem with your request. Purpose is required.');
+    const shortened = (await post(client(provider))).message;
+    expect(shortened).toHaveLength(300);
+    expect(shortened).toBe(`${long.slice(0, 299)}…`);
+  });
+
+  it('a Hyperstack 4xx shows its message and nothing else', async () => {
+    const provider = await raw(({ res }) => answer(res, 409, { status: false, message: 'Name already taken.', error_reason: 'IntegrityError at db.py:88' }));
+    const pool = http({ provider: 'HYPERSTACK', baseUrl: provider.url, retries: 0, describeError: describeHyperstackError });
+    const error = await failure(pool.request({ method: 'POST', route: '/api-key/generate', path: '/api-key/generate', headers: { api_key: 'hs-key' }, body: {}, retry: false }));
+    expect(error).toMatchObject({ code: 'CONFLICT', message: 'Name already taken.' });
+  });
+
+  it('a message holding a credential of the request (a header value, or one in `redact`) is never shown, in any case', async () => {
+    const messages = [
+      `Key ${CREDENTIAL} is not valid for this user.`,
+      `Key ${CREDENTIAL.toLowerCase()} is not valid for this user.`,
+      'The other credential hs-SECRET-of-the-same-request is suspended.',
+    ];
+    const provider = await raw(({ res }) => answer(res, 401, { ErrorMessage: messages.shift() }));
+    const pool = client(provider);
+    for (const redact of [undefined, undefined, ['hs-SECRET-of-the-same-request']]) {
+      const error = await post(pool, redact);
+      expect(error).toMatchObject({ code: 'UNAUTHENTICATED', message: 'Octopus Deploy refused the request with HTTP 401.' });
+    }
+  });
+});
+
+describe('waiting for a connection is not the provider timing out', () => {
+  const get = (pool: UpstreamHttp) => pool.request({ method: 'GET', route: '/x', path: '/x', headers: {}, retry: false });
+
+  it('a request that finds every connection busy is refused with SERVICE_UNAVAILABLE, unsent, and the breaker stays closed', async () => {
+    const provider = await startRawProvider();
+    onTestFinished(() => provider.close());
+    const pool = http({ baseUrl: `${provider.url}/api`, connections: 1, timeoutMs: 10_000, queueTimeoutMs: 100, breakerThreshold: 1, retries: 0 });
+
+    const first = get(pool);
+    const held = await provider.request(1); // the only connection is now busy, for as long as the test likes
+    const queued = await failure(pool.request({ method: 'POST', route: '/x', path: '/x', headers: {}, body: {}, retry: false }));
+    expect(queued).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1, mayHaveReachedProvider: false, status: undefined });
+    expect(queued.message).toMatch(/no free connection.*not sent/);
+    expect(provider.requests).toHaveLength(1);
+
+    answer(held.res, 200, {});
+    await first;
+    // Breaker threshold 1: had the wait counted as a failure, this call would be refused without being sent.
+    const next = get(pool);
+    answer((await provider.request(2)).res, 200, { ok: true });
+    expect(await next).toEqual({ status: 200, body: { ok: true } });
+  });
+
+  it('a waiting request gets the connection as soon as one is free, and the provider then has its whole timeout', async () => {
+    const provider = await startRawProvider();
+    onTestFinished(() => provider.close());
+    const pool = http({ baseUrl: `${provider.url}/api`, connections: 1, timeoutMs: 10_000, queueTimeoutMs: 10_000, retries: 0 });
+    const first = get(pool);
+    const second = get(pool);
+    answer((await provider.request(1)).res, 200, { n: 1 });
+    answer((await provider.request(2)).res, 200, { n: 2 });
+    expect([(await first).body, (await second).body]).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+});
+
+describe('the circuit breaker counts provider failures, not refusals', () => {
+  it('400, 404, 405 and 409 answers never open it; 5xx answers do', async () => {
+    const statuses = [400, 404, 405, 409, 400, 404, 500, 503];
+    const provider = await startRawProvider(({ res }) => answer(res, statuses.shift() ?? 200, { ErrorMessage: 'no' }));
+    onTestFinished(() => provider.close());
+    const pool = http({ baseUrl: `${provider.url}/api`, breakerThreshold: 2, retries: 0 });
+    const get = () => failure(pool.request({ method: 'GET', route: '/x', path: '/x', headers: {}, retry: false }));
+    for (let i = 0; i < 6; i++) expect((await get()).status).toBeDefined(); // six refusals, every one sent
+    expect(provider.requests).toHaveLength(6);
+    await get(); // 500
+    await get(); // 503: two failures in a row open the circuit
+    const open = await get();
+    expect(open).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: undefined, mayHaveReachedProvider: false });
+    expect(provider.requests).toHaveLength(8);
+  });
+});
+
+describe('mayHaveReachedProvider: whether a failed write may have taken effect', () => {
+  const write = (pool: UpstreamHttp) => failure(pool.request({ method: 'POST', route: '/x', path: '/x', headers: {}, body: {}, retry: false }));
+
+  it('true when the provider had it: a timeout after sending, a connection dropped after sending, any HTTP answer', async () => {
+    const provider = await startRawProvider(({ res, url }) => {
+      if (url.endsWith('/drop')) res.socket?.destroy();
+      if (url.endsWith('/fail')) answer(res, 500, {});
+      if (url.endsWith('/refuse')) answer(res, 400, {});
+      // anything else is never answered
+    });
+    onTestFinished(() => provider.close());
+    const pool = http({ baseUrl: `${provider.url}/api`, timeoutMs: 200, retries: 0 });
+    const to = (path: string) => failure(pool.request({ method: 'POST', route: path, path, headers: {}, body: {}, retry: false }));
+    expect(await to('/hang')).toMatchObject({ code: 'UPSTREAM_TIMEOUT', mayHaveReachedProvider: true });
+    expect(await to('/drop')).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', mayHaveReachedProvider: true });
+    expect(await to('/fail')).toMatchObject({ code: 'UPSTREAM_ERROR', mayHaveReachedProvider: true });
+    expect(await to('/refuse')).toMatchObject({ code: 'BAD_USER_INPUT', mayHaveReachedProvider: true });
+  });
+
+  it('false when it certainly never left keygate (connection refused), and for every read', async () => {
+    const gone = await startRawProvider();
+    await gone.close();
+    expect(await write(http({ baseUrl: `${gone.url}/api`, retries: 0 }))).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', mayHaveReachedProvider: false });
+
+    const provider = await startRawProvider(); // never answers
+    onTestFinished(() => provider.close());
+    const read = await failure(http({ baseUrl: `${provider.url}/api`, timeoutMs: 200, retries: 0 }).request({ method: 'GET', route: '/x', path: '/x', headers: {}, retry: false }));
+    expect(read).toMatchObject({ code: 'UPSTREAM_TIMEOUT', mayHaveReachedProvider: false });
   });
 });

@@ -15,6 +15,8 @@ export function clientIdentity(request: Request): ClientIdentity | undefined {
   return identities.get(request);
 }
 
+const JWT_CLOCK_TOLERANCE_S = 30;
+
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
@@ -38,7 +40,14 @@ export function useClientAuth(auth: Config['auth']): Plugin {
     if (match) return { name: match };
     if (jwks && auth.jwt && token.split('.').length === 3) {
       try {
-        const { payload } = await jwtVerify(token, jwks, { issuer: auth.jwt.issuer, audience: auth.jwt.audience });
+        const { payload } = await jwtVerify(token, jwks, {
+          issuer: auth.jwt.issuer,
+          audience: auth.jwt.audience,
+          // A token without an expiry would be valid forever; a little clock skew between the
+          // issuer and us is normal.
+          requiredClaims: ['exp'],
+          clockTolerance: JWT_CLOCK_TOLERANCE_S,
+        });
         return { name: `jwt:${payload.sub ?? 'unknown'}` };
       } catch {
         return undefined;

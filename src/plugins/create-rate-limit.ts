@@ -1,13 +1,11 @@
-import { GraphQLError, Kind, getOperationAST, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { clientIdentity } from './client-auth.js';
-
-/** The root fields that mint a key: each one in an operation (aliases included) costs a point. */
-const KEY_CREATING_FIELDS = new Set(['createOctopusApiKey', 'generateHyperstackApiKey']);
+import { countKeyCreations } from './create-limit.js';
 
 export interface CreateRateLimiter {
   limiter: Promise<RateLimiterAbstract>;
@@ -48,39 +46,6 @@ export function createRateLimiter(settings: Config['createRateLimit'], logger: L
   };
 }
 
-// Yoga reuses parsed documents, so each document (and operation in it) is counted once.
-const counted = new WeakMap<DocumentNode, Map<string, number>>();
-
-/** How many key-creating fields the executed operation selects at its root (through fragments too). */
-function countKeyCreations(document: DocumentNode, operationName?: string | null): number {
-  let byOperation = counted.get(document);
-  if (!byOperation) counted.set(document, (byOperation = new Map()));
-  const key = operationName ?? '';
-  let count = byOperation.get(key);
-  if (count === undefined) byOperation.set(key, (count = countIn(document, operationName)));
-  return count;
-}
-
-function countIn(document: DocumentNode, operationName?: string | null): number {
-  const operation = getOperationAST(document, operationName);
-  if (operation?.operation !== 'mutation') return 0;
-  const fragments = new Map(
-    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
-  );
-  const seen = new Set<string>();
-  const count = (set: SelectionSetNode): number =>
-    set.selections.reduce((sum, selection) => {
-      if (selection.kind === Kind.FIELD) return sum + (KEY_CREATING_FIELDS.has(selection.name.value) ? 1 : 0);
-      if (selection.kind === Kind.INLINE_FRAGMENT) return sum + count(selection.selectionSet);
-      const name = selection.name.value;
-      if (seen.has(name)) return sum;
-      seen.add(name);
-      const fragment = fragments.get(name);
-      return sum + (fragment ? count(fragment) : 0);
-    }, 0);
-  return count(operation.selectionSet);
-}
-
 /**
  * Who a request counts against: its authenticated client, else its address. Behind a proxy
  * (TRUST_PROXY=1), the address the proxy appended last to X-Forwarded-For: earlier entries are
@@ -98,7 +63,8 @@ function clientKey(context: { request: Request; req?: { socket?: { remoteAddress
 
 /**
  * Checks the budget before a key-creating mutation executes, so a refused one calls no provider.
- * All or nothing: an operation creating more keys than are left is refused whole.
+ * Every field marked `createLimit` in the schema costs a point. All or nothing: an operation
+ * creating more keys than are left is refused whole, and costs nothing (only creates that run count).
  */
 export function useCreateRateLimit(options: {
   limiter: Promise<RateLimiterAbstract>;
@@ -109,13 +75,17 @@ export function useCreateRateLimit(options: {
   const { limiter, settings, trustProxy, metrics } = options;
   return {
     async onExecute({ args, setResultAndStopExecution }) {
-      const creations = countKeyCreations(args.document, args.operationName);
+      const creations = countKeyCreations(args.schema, args.document, args.operationName);
       if (creations === 0) return;
       const key = clientKey(args.contextValue as Parameters<typeof clientKey>[0], trustProxy);
+      const store = await limiter;
       try {
-        await (await limiter).consume(key, creations);
+        await store.consume(key, creations);
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        // consume() counted the refused points too: give them back, or one over-budget operation
+        // would block every create for the rest of the window.
+        await store.reward(key, creations);
         metrics.createRateLimited.inc();
         const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
         setResultAndStopExecution({

@@ -27,6 +27,12 @@ export function requestRecord(request: Request): RequestRecord | undefined {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Operation names and client names are chosen by clients: a 90 KB name must not become a 90 KB log line. */
+const MAX_LOGGED_STRING = 100;
+
+function clip(value: string | undefined): string | undefined {
+  return value !== undefined && value.length > MAX_LOGGED_STRING ? `${value.slice(0, MAX_LOGGED_STRING)}…` : value;
+}
 
 /**
  * One structured log line and one set of metrics per GraphQL request: request id (taken from
@@ -54,14 +60,14 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
     },
     onParams({ params, request }) {
       const record = records.get(request);
-      if (record && typeof params.operationName === 'string') record.operation = params.operationName;
+      if (record && typeof params.operationName === 'string') record.operation = clip(params.operationName);
     },
     onExecute({ args }) {
       const record = records.get((args.contextValue as { request: Request }).request);
       if (!record) return;
       const operation = getOperationAST(args.document, args.operationName);
       record.type = operation?.operation;
-      record.operation ??= operation?.name?.value;
+      record.operation ??= clip(operation?.name?.value);
       record.executed = true;
     },
     // The final result, after every plugin has shaped it (partial-provider errors included).
@@ -90,7 +96,7 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
         reqId: record.id,
         operation: record.operation,
         type: record.type,
-        client: record.client,
+        client: clip(record.client),
         status: response.status,
         outcome,
         durationMs: Math.round(seconds * 1000 * 10) / 10,

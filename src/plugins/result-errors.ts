@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../context.js';
-import { limitToGraphQLError, upstreamToGraphQLError } from '../errors.js';
+import { limitToGraphQLError, upstreamToGraphQLError, withCode } from '../errors.js';
 import { UpstreamError } from '../upstream/errors.js';
 
 /**
@@ -9,6 +9,8 @@ import { UpstreamError } from '../upstream/errors.js';
  * - an upstream failure thrown by a resolver becomes its GraphQL error (code, provider, status),
  *   so masking sees an ordinary GraphQL error and does not log it as a crash; so do keygate's own
  *   limits met below the schema (the call budget, the heavy-list queue);
+ * - a variable graphql-jit refused (its errors have no extensions and no cause) becomes a
+ *   BAD_USER_INPUT error here, for the same reason;
  * - a variable our own scalar refused keeps our explanation: graphql-jit reports it as
  *   "…; Expected type DateTime." and holds the reason (a missing zone, say) only as the cause;
  * - errors of fields that still answered (one provider down, the other's keys shown) are appended:
@@ -31,6 +33,7 @@ export function useResultErrors(): Plugin {
 
 function shape(error: GraphQLError): GraphQLError {
   const cause = error.originalError;
+  if (!cause) return withCode(error);
   if (cause instanceof UpstreamError) return upstreamToGraphQLError(cause, error);
   const limit = limitToGraphQLError(cause);
   if (limit) return new GraphQLError(limit.message, { nodes: error.nodes, path: error.path, extensions: limit.extensions });

@@ -548,7 +548,10 @@ async function creating(name: string, create: () => Promise<CreatedKey>): Promis
   try {
     return await create();
   } catch (error) {
-    if (error instanceof UpstreamError && error.mayHaveReachedProvider) throw mayHaveCreated(error, name);
+    // A 4xx is the provider refusing: nothing was made. A 5xx, an unreadable 2xx, or no answer after
+    // the request left keygate: the key may exist.
+    const refused = error instanceof UpstreamError && error.status !== undefined && error.status >= 400 && error.status < 500;
+    if (error instanceof UpstreamError && error.mayHaveReachedProvider && !refused) throw mayHaveCreated(error, name);
     throw error;
   }
 }

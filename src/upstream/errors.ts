@@ -9,11 +9,6 @@ export { PROVIDERS, codeForStatus, providerNames, type ErrorCode, type Provider 
  */
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
-  /**
-   * A write that failed after its request may have reached the provider (a timeout after dispatch,
-   * a reset after writing): the provider may have acted. False when it certainly did not.
-   */
-  mayHaveReachedProvider = false;
 
   constructor(
     readonly provider: Provider,
@@ -21,6 +16,14 @@ export class UpstreamError extends Error {
     message: string,
     readonly status?: number,
     readonly retryAfterSeconds?: number,
+    /**
+     * For a write (POST/PUT/DELETE): true when the request may have reached the provider, so it
+     * may have taken effect there: a timeout or a dropped connection after it was sent, a body that
+     * could not be read, and every HTTP answer (a 4xx says the provider refused it, a 5xx leaves the
+     * outcome unknown: tell them apart by `status`). False when it certainly never left keygate
+     * (connection refused, no free connection in time, circuit open), and always false for reads.
+     */
+    readonly mayHaveReachedProvider = false,
   ) {
     super(message);
   }

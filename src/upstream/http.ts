@@ -13,7 +13,6 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { UpstreamError, codeForStatus, providerNames, type ErrorCode, type Provider } from './errors.js';
 
-
 /** One attempt at an upstream call, as reported to logs and metrics (never holds a credential). */
 export interface UpstreamCall {
   provider: Provider;
@@ -36,6 +35,12 @@ export interface UpstreamHttpOptions {
   baseUrl: string;
   /** Per attempt: a provider that has not answered by then is cut off with `UPSTREAM_TIMEOUT`. */
   timeoutMs: number;
+  /**
+   * How long an attempt may wait for a free connection before it is refused with
+   * `SERVICE_UNAVAILABLE` without being sent (default: `timeoutMs`). The provider's own timeout
+   * starts once the request has a connection.
+   */
+  queueTimeoutMs?: number;
   /** Extra attempts for reads (writes are never repeated). */
   retries?: number;
   /** First backoff step; doubles per retry, with jitter. */
@@ -50,7 +55,10 @@ export interface UpstreamHttpOptions {
   breakerHalfOpenAfterMs?: number;
   /** Larger response bodies are refused, so a misbehaving upstream cannot exhaust memory. */
   maxResponseBytes?: number;
-  /** Turns a provider's error body into its human message (provider-specific, so supplied by the client). */
+  /**
+   * The provider's documented human message in a 4xx error body (provider-specific, so supplied by
+   * the client). It is shortened, and dropped if it holds a credential; 5xx bodies are never read.
+   */
   describeError?: (body: unknown) => string | undefined;
   /** Called for every attempt (metrics). */
   observer?: UpstreamObserver;
@@ -74,7 +82,10 @@ export interface UpstreamRequest {
   expect?: 'json' | 'none';
   /** Called for every attempt of this request (request-scoped logging). */
   observer?: UpstreamObserver;
-  /** Every credential the GraphQL request holds: no provider message containing one reaches a client. */
+  /**
+   * Credentials held by the whole GraphQL request. A provider message that contains any of them
+   * (or any value of `headers`) is never shown.
+   */
   redact?: readonly string[];
 }
 
@@ -97,13 +108,25 @@ const DEFAULTS: Required<Pick<UpstreamHttpOptions, Tunables>> = {
 
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 
-/** Failures that say the upstream is unhealthy (as opposed to rejecting this particular request). */
+/** A provider's own message is shown at most this long. */
+export const MAX_PROVIDER_MESSAGE = 300;
+
+/**
+ * Failures that say the upstream is unhealthy. Not: its refusals of this particular request (any
+ * 4xx: an unknown user, a bad id), which show it answering well, nor a request that waited for a
+ * connection and was never sent (`SERVICE_UNAVAILABLE`), which says nothing about the provider.
+ */
 function isHealthFailure(error: unknown): boolean {
-  return (
-    error instanceof UpstreamError &&
-    (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_ERROR')
-  );
+  if (!(error instanceof UpstreamError)) return false;
+  if (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_UNAVAILABLE') return true;
+  return error.code === 'UPSTREAM_ERROR' && !(error.status !== undefined && error.status >= 400 && error.status < 500);
 }
+
+/**
+ * System errors after which a request certainly never reached the provider: no connection was made
+ * (refused, unresolvable, unreachable, connect timeout, TLS handshake failed) or the pool was closed.
+ */
+const NEVER_SENT = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT|UND_ERR_CLOSED)$|CERT|ERR_TLS|ERR_SSL/;
 
 /**
  * JSON over a keep-alive undici pool to one upstream origin, with a timeout per attempt, bounded
@@ -118,6 +141,7 @@ export class UpstreamHttp {
   private readonly options: UpstreamHttpOptions & typeof DEFAULTS;
   private readonly retryPolicy: RetryPolicy;
   private readonly breaker?: CircuitBreakerPolicy;
+  private readonly slots: ConnectionSlots;
 
   constructor(options: UpstreamHttpOptions) {
     this.options = { ...DEFAULTS, ...stripUndefined(options) };
@@ -133,6 +157,7 @@ export class UpstreamHttp {
       bodyTimeout: options.timeoutMs + 1_000,
       connectTimeout: Math.min(options.timeoutMs, 10_000),
     });
+    this.slots = new ConnectionSlots(this.options.connections);
 
     const { retryBaseDelayMs, maxRetryAfterMs } = this.options;
     this.retryPolicy = retry(
@@ -190,6 +215,9 @@ export class UpstreamHttp {
           this.provider,
           'UPSTREAM_UNAVAILABLE',
           `${providerNames[this.provider]} has been failing, so keygate is not calling it for a few seconds. Try again shortly.`,
+          undefined,
+          undefined,
+          false,
         );
       }
       throw error;
@@ -225,6 +253,21 @@ export class UpstreamHttp {
   }
 
   private async attempt(req: UpstreamRequest, attempt: number): Promise<UpstreamResponse> {
+    const queued = performance.now();
+    const queueTimeoutMs = this.options.queueTimeoutMs ?? this.options.timeoutMs;
+    if (!(await this.slots.acquire(queueTimeoutMs))) {
+      const failure = new UpstreamError(
+        this.provider,
+        'SERVICE_UNAVAILABLE',
+        `keygate has no free connection to ${providerNames[this.provider]} (all ${this.options.connections} are busy); the request waited ${queueTimeoutMs} ms and was not sent. Try again shortly.`,
+        undefined,
+        1,
+        false,
+      );
+      this.report(req, { code: failure.code, durationMs: performance.now() - queued, attempt });
+      throw failure;
+    }
+    // From here on the time is the provider's.
     const started = performance.now();
     let status: number | undefined;
     try {
@@ -232,9 +275,11 @@ export class UpstreamHttp {
       this.report(req, { status, durationMs: performance.now() - started, attempt });
       return response;
     } catch (error) {
-      const failure = this.toUpstreamError(error);
+      const failure = this.toUpstreamError(error, req);
       this.report(req, { status, code: failure.code, durationMs: performance.now() - started, attempt });
       throw failure;
+    } finally {
+      this.slots.release();
     }
   }
 
@@ -270,6 +315,9 @@ export class UpstreamHttp {
           this.provider,
           'UPSTREAM_TIMEOUT',
           `${providerNames[this.provider]} did not answer within ${this.options.timeoutMs} ms.`,
+          undefined,
+          undefined,
+          isWrite(req),
         );
       }
       throw error;
@@ -281,23 +329,37 @@ export class UpstreamHttp {
   private interpret(req: UpstreamRequest, response: Dispatcher.ResponseData, text: string): UpstreamResponse {
     const status = response.statusCode;
     const name = providerNames[this.provider];
+    const write = isWrite(req);
     if (status >= 200 && status < 300) {
       if (req.expect === 'none') return { status, body: undefined };
       const body = parseJson(text);
       if (body === undefined) {
-        throw new UpstreamError(this.provider, 'UPSTREAM_ERROR', `${name} answered with a body that is not JSON.`, status);
+        throw new UpstreamError(this.provider, 'UPSTREAM_ERROR', `${name} answered with a body that is not JSON.`, status, undefined, write);
       }
       return { status, body };
     }
     const code = codeForStatus(status);
-    const described = this.options.describeError?.(parseJson(text));
+    // A 5xx body is whatever the provider's failure left there (stack traces, configuration, our
+    // own credential): never shown. A 4xx shows only the documented message fields.
     const message =
-      described ?? (status >= 500 ? `${name} failed with HTTP ${status}.` : `${name} refused the request with HTTP ${status}.`);
+      status >= 500
+        ? `${name} failed with HTTP ${status}.`
+        : (this.providerMessage(req, text) ?? `${name} refused the request with HTTP ${status}.`);
     const retryAfter = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
-    throw new UpstreamError(this.provider, code, message, status, retryAfter);
+    throw new UpstreamError(this.provider, code, message, status, retryAfter, write);
   }
 
-  private toUpstreamError(error: unknown): UpstreamError {
+  /** The provider's documented message, shortened; none when it holds a credential of this request. */
+  private providerMessage(req: UpstreamRequest, text: string): string | undefined {
+    const described = this.options.describeError?.(parseJson(text))?.trim();
+    if (!described) return undefined;
+    const secrets = [...(req.redact ?? []), ...Object.values(req.headers)].filter((s) => s.length > 0).map((s) => s.toLowerCase());
+    const lower = described.toLowerCase();
+    if (secrets.some((secret) => lower.includes(secret))) return undefined;
+    return described.length > MAX_PROVIDER_MESSAGE ? `${described.slice(0, MAX_PROVIDER_MESSAGE - 1)}…` : described;
+  }
+
+  private toUpstreamError(error: unknown, req: UpstreamRequest): UpstreamError {
     if (error instanceof UpstreamError) return error;
     const name = providerNames[this.provider];
     if (error instanceof BodyTooLarge) {
@@ -305,6 +367,9 @@ export class UpstreamHttp {
         this.provider,
         'UPSTREAM_ERROR',
         `${name} answered with more than ${this.options.maxResponseBytes} bytes; keygate refused to read it.`,
+        undefined,
+        undefined,
+        isWrite(req),
       );
     }
     const code = networkErrorCode(error);
@@ -312,7 +377,54 @@ export class UpstreamHttp {
       this.provider,
       'UPSTREAM_UNAVAILABLE',
       code ? `Could not reach ${name} (${code}).` : `Could not reach ${name}.`,
+      undefined,
+      undefined,
+      isWrite(req) && !(code !== undefined && NEVER_SENT.test(code)),
     );
+  }
+}
+
+const isWrite = (req: UpstreamRequest) => req.method !== 'GET';
+
+/**
+ * At most `size` requests in flight to the provider (the pool's connections); the rest wait, each
+ * for a bounded time. undici would queue them too, but then time spent waiting for a connection
+ * could not be told apart from time the provider had the request.
+ */
+class ConnectionSlots {
+  private free: number;
+  /** Waiters in arrival order (a Set keeps insertion order). */
+  private readonly waiting = new Set<() => void>();
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  /** Resolves true with a slot, or false when none came free within `waitMs`. */
+  acquire(waitMs: number): Promise<boolean> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const grant = () => {
+        clearTimeout(timer);
+        this.waiting.delete(grant);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(grant);
+        resolve(false);
+      }, waitMs);
+      this.waiting.add(grant);
+    });
+  }
+
+  /** Hands the slot to the longest waiter, or frees it. */
+  release(): void {
+    const next = this.waiting.values().next();
+    if (next.done) this.free++;
+    else next.value();
   }
 }
 

@@ -1,7 +1,7 @@
 import type { HyperstackApiKey } from '../domain.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
-import { field, list, object, optionalDateUtcDefault, optionalString, nonEmptyString, readWire, safeInteger, segment } from './wire.js';
+import { field, list, nonEmptyString, object, optionalDateUtcDefault, optionalString, readCreated, readWire, safeInteger, segment } from './wire.js';
 
 /**
  * What a Hyperstack account authenticates with: an API key (header `api_key`), a login access token
@@ -85,12 +85,14 @@ export class HyperstackClient {
    * result only.
    */
   async generateKey(fields: HyperstackKeyFields): Promise<{ apiKey: HyperstackApiKey; secret: string }> {
-    const { body } = await this.send(
+    const { status, body } = await this.send(
       { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false },
       'access-token-first',
     );
-    const apiKey = readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, key, true)), body, 'the new API key');
-    return { apiKey, secret: ((body as { api_key: { key: string } }).api_key).key };
+    const apiKey = readCreated('HYPERSTACK', status, () =>
+      readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, key, true)), body, 'the new API key'),
+    );
+    return { apiKey, secret: (body as { api_key: { key: string } }).api_key.key };
   }
 
   /** Renames a key. Both fields are always sent: whether an absent description clears it is undocumented. */

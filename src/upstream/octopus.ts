@@ -11,6 +11,7 @@ import {
   optionalDate,
   optionalString,
   optionalStringRecord,
+  readCreated,
   readWire,
   segment,
   type WireObject,
@@ -216,7 +217,9 @@ export class OctopusClient {
       body,
       retry: false,
     });
-    const apiKey = readWire('OCTOPUS', (b) => readApiKey(this.account, b, createdHint), response.body, 'the new API key');
+    const apiKey = readCreated('OCTOPUS', response.status, () =>
+      readWire('OCTOPUS', (b) => readApiKey(this.account, b, createdHint), response.body, 'the new API key'),
+    );
     return { apiKey, secret: (response.body as WireObject).ApiKey as string };
   }
 

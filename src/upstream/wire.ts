@@ -29,6 +29,20 @@ export function readWire<T>(provider: Provider, read: (body: unknown) => T, body
   }
 }
 
+/**
+ * Reads the answer to a create. The provider said yes (2xx) but a body of another shape holds no
+ * secret keygate can hand on: the key may exist with its secret lost, so the error says the
+ * request reached the provider.
+ */
+export function readCreated<T>(provider: Provider, status: number, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    throw new UpstreamError(provider, error.code, error.message, status, undefined, true);
+  }
+}
+
 const isObject = (value: unknown): value is WireObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A JSON object (not an array, not null). */

@@ -80,6 +80,25 @@ describe.skipIf(noChromium)('GraphiQL in Chromium', () => {
     expect(tabState.tabs.map((tab) => tab.headers)).toEqual(tabState.tabs.map(() => null));
   });
 
+  it('does not fill the editor from a link: ?query= is dropped before GraphiQL starts', async () => {
+    const link = `${server.url}/graphql?query=${encodeURIComponent('mutation FromALink { generateHyperstackApiKey(input: { name: "clicked" }) { secret } }')}`;
+    const fresh = await launchChromium(); // a first visit: no tabs remembered from the tests above
+    try {
+      const { page: linked, errors: linkedErrors } = await fresh.newPage();
+      await linked.goto(link);
+      await linked.getByRole('button', { name: /^Execute query/ }).waitFor();
+      // The query editor is the first Monaco editor; it draws its lines with no-break spaces.
+      const editor = async () => (await linked.locator('.graphiql-editor .view-lines').first().textContent())?.replace(/\u00a0/g, ' ') ?? '';
+      await expect.poll(editor, { timeout: 10_000 }).toMatch(/\w/);
+      expect(await editor()).toContain('Every API key you hold'); // the first example, as on any first visit
+      expect(await editor()).not.toContain('FromALink');
+      expect(new URL(linked.url()).searchParams.has('query')).toBe(false);
+      expect(linkedErrors).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('ran with no script error and no request outside the gateway', () => {
     expect(errors).toEqual([]);
     expect(outside).toEqual([]);

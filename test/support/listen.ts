@@ -1,8 +1,8 @@
-// Serves a gateway over real HTTP on a free loopback port, for clients that need a URL (browsers).
+// Serves a gateway over real HTTP on a free loopback port, for clients that need a URL (browsers),
+// with the server main.ts runs (its timeouts and request checks).
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Gateway } from '../../src/gateway.js';
+import { createHttpServer, listen as listenOn, type ServerTimeouts } from '../../src/server.js';
 
 export interface Listening {
   /** e.g. http://127.0.0.1:40123 (no trailing slash) */
@@ -12,13 +12,11 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export async function listen(gateway: Gateway): Promise<Listening> {
-  const server = createServer(gateway.yoga);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+export async function listen(gateway: Gateway, timeouts: Partial<ServerTimeouts> = {}): Promise<Listening> {
+  const server = createHttpServer(gateway, timeouts);
+  const { url } = await listenOn(server, gateway, 0, '127.0.0.1');
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     closeIdle: () => server.closeIdleConnections(),
     close: async () => {
       const closed = once(server, 'close');

@@ -1,0 +1,87 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Gateway } from './gateway.js';
+import { parseHost } from './plugins/allowed-hosts.js';
+
+/** How long a client may take, or stall, before its connection is closed. */
+export interface ServerTimeouts {
+  /** To send the request headers (slowloris). */
+  headersMs: number;
+  /** To send the whole request, headers and body. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+  /** While a response is being written, the longest the client may read nothing (a client that never reads). */
+  writeStallMs: number;
+  /** How often the server looks for connections past the header and request timeouts. */
+  checkIntervalMs: number;
+}
+
+export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 5_000,
+  writeStallMs: 30_000,
+  checkIntervalMs: 1_000,
+};
+
+/**
+ * The gateway's HTTP server, as main.ts runs it and as tests listen with it: bounded client
+ * timeouts, and requests yoga could not turn into a URL refused first (see `malformedRequest`).
+ */
+export function createHttpServer(gateway: Gateway, timeouts: Partial<ServerTimeouts> = {}): Server {
+  const t = { ...SERVER_TIMEOUTS, ...timeouts };
+  const server = createServer(
+    { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: t.checkIntervalMs },
+    (req, res) => {
+      const problem = malformedRequest(req);
+      if (problem) {
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', connection: 'close' });
+        res.end(problem);
+        return;
+      }
+      closeWhenWritesStall(res, t.writeStallMs);
+      void gateway.yoga(req, res);
+    },
+  );
+  server.keepAliveTimeout = t.keepAliveMs;
+  return server;
+}
+
+/** Listens, and tells the gateway the port (PORT=0 picks one only now). */
+export async function listen(server: Server, gateway: Gateway, port: number, host: string): Promise<{ port: number; url: string }> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  const actual = (server.address() as AddressInfo).port;
+  gateway.hosts.listeningOn(actual);
+  // All interfaces is not an address to browse to: name loopback, which the host check always answers.
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return { port: actual, url: `http://${shown}:${actual}` };
+}
+
+/**
+ * Yoga builds a URL from the Host header and the request target; from `Host: a b`, `Host: [zz`
+ * or a full URL as the target it fails with an error whose stack names install paths, answered
+ * as a 500. Such requests get a plain 400 here instead, before any of that.
+ */
+function malformedRequest(req: IncomingMessage): string | undefined {
+  if (!req.url?.startsWith('/')) return 'Send the request target as a path, such as POST /graphql (not a full URL).\n';
+  if (!parseHost(req.headers.host)) return 'Send a Host header naming the gateway, such as Host: localhost:4000.\n';
+  return undefined;
+}
+
+/**
+ * A client that stops reading would keep its socket, and the response buffered for it, forever:
+ * while a response is being written, the socket may be idle at most `ms`. Set on the first write,
+ * after the adapter has cleared the socket's timeout for streamed bodies; once the response is
+ * done, Node's keep-alive timeout takes over.
+ */
+function closeWhenWritesStall(res: ServerResponse, ms: number): void {
+  const write = res.write;
+  res.write = function (this: ServerResponse, ...args: Parameters<ServerResponse['write']>) {
+    res.write = write;
+    res.setTimeout(ms);
+    return write.apply(this, args);
+  } as ServerResponse['write'];
+}

@@ -1,0 +1,157 @@
+// Requests at the edge: what a client gets for bad variables, and what a request leaves in the log.
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createGateway } from '../src/gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { answer, startRawProvider } from './support/raw-provider.js';
+
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway({ captureLogs: true });
+});
+afterAll(() => t.close());
+
+const errorLines = () => t.logs().filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+
+describe('variables graphql-jit refuses', () => {
+  it.each([
+    ['a string for an Int', 'query ($first: Int) { apiKeys(first: $first) { totalCount } }', { first: 'abc' }],
+    ['an unknown enum value', 'query ($f: ApiKeyFilter) { apiKeys(first: 1, filter: $f) { totalCount } }', { f: { providers: ['NOPE'] } }],
+    ['a missing required variable', 'query ($id: ID!) { apiKey(id: $id) { id } }', {}],
+  ])('%s is BAD_USER_INPUT with the reason, before any upstream call, and no error is logged', async (_, query, variables) => {
+    t.resetCounts();
+    const before = errorLines().length;
+    const { body } = await t.query(query, variables);
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(body.errors![0]!.message).toMatch(/^Variable "\$\w+"/);
+    expect(t.counts()).toEqual({});
+    expect(errorLines().slice(before)).toEqual([]);
+  });
+});
+
+describe('client-chosen strings in the request log', () => {
+  it('a 90 KB operationName leaves a short log line', async () => {
+    const before = t.logs().length;
+    const name = `Op${'x'.repeat(90_000)}`;
+    const response = await t.gateway.yoga.fetch('http://keygate.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ apiKeys { totalCount } }', operationName: name }),
+    });
+    await response.text();
+    const lines = t.logs().slice(before).filter((line) => line.includes('graphql request'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.length).toBeLessThan(1_000);
+    expect(lines[0]).toContain(`"operation":"Op${'x'.repeat(98)}…"`);
+  });
+});
+
+describe('provider error bodies, through the gateway', () => {
+  const GATEWAY_KEY = 'hs-gateway-own-credential-0001';
+  const CLIENT_KEY = 'hs-client-credential-0002';
+
+  it('a 5xx stack trace, a password or a credential never reaches the client', async () => {
+    const bodies = [
+      { message: `Traceback (most recent call last): File "/srv/api/keys.py", line 88; db password=hunter2; api_key=${GATEWAY_KEY}` },
+      { message: `The key ${CLIENT_KEY} may not create keys.` },
+    ];
+    const statuses = [500, 403];
+    const provider = await startRawProvider(({ res }) => answer(res, statuses.shift()!, bodies.shift()));
+    onTestFinished(() => provider.close());
+    const gateway = createGateway(
+      loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ALLOWED_HOSTS: 'keygate.test', HYPERSTACK_URL: provider.url, HYPERSTACK_API_KEY: GATEWAY_KEY, UPSTREAM_RETRIES: '0' }),
+    );
+    onTestFinished(() => gateway.close());
+    const generate = async (headers: Record<string, string> = {}) => {
+      const response = await gateway.yoga.fetch('http://keygate.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: 'mutation { generateHyperstackApiKey(input: { name: "x" }) { secret } }' }),
+      });
+      return response.text();
+    };
+
+    const failed = await generate();
+    expect(failed).toContain('"message":"Hyperstack failed with HTTP 500."');
+    expect(failed).not.toMatch(/Traceback|hunter2|keys\.py/);
+    expect(failed).not.toContain(GATEWAY_KEY);
+
+    const refused = await generate({ 'x-hyperstack-api-key': CLIENT_KEY });
+    expect(refused).toContain('"message":"Hyperstack refused the request with HTTP 403."');
+    expect(refused).not.toContain(CLIENT_KEY);
+    expect(provider.requests.map((r) => r.headers.api_key)).toEqual([GATEWAY_KEY, CLIENT_KEY]);
+  });
+});
+
+describe('response headers of the GraphQL endpoint', () => {
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    t.gateway.yoga.fetch('http://keygate.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  it('every answer says Cache-Control: no-store (secrets travel in them), refusals included', async () => {
+    const responses = [
+      await post(JSON.stringify({ query: '{ apiKeys { totalCount } }' })),
+      await post(JSON.stringify({ query: 'mutation { generateHyperstackApiKey(input: { name: "no-store" }) { secret } }' })),
+      await post(JSON.stringify({ query: '{ apiKeys {' })),
+      await post(JSON.stringify({ query: `{ apiKeys { totalCount } } # ${'x'.repeat(200_000)}` })),
+      await t.gateway.yoga.fetch('http://keygate.test/graphql?query=%7BapiKeys%7BtotalCount%7D%7D', { headers: { accept: 'application/json' } }),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 413, 403]); // a parse error is 200 for application/json
+    for (const response of responses) {
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
+  it('CORS: wherever the answer depends on Origin it says Vary: Origin', async () => {
+    const cors = await startTestGateway({ env: { CORS_ORIGINS: 'https://console.example' } });
+    onTestFinished(() => cors.close());
+    const fetchWith = (origin: string, init: RequestInit = {}) =>
+      cors.gateway.yoga.fetch('http://keygate.test/graphql', { ...init, headers: { origin, ...(init.headers as Record<string, string>) } });
+    const preflight = { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } };
+    const request = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ apiKeys { totalCount } }' }) };
+
+    const allowedPreflight = await fetchWith('https://console.example', preflight);
+    expect(allowedPreflight.status).toBe(204);
+    expect(allowedPreflight.headers.get('access-control-allow-origin')).toBe('https://console.example');
+    expect(allowedPreflight.headers.get('vary')).toMatch(/\bOrigin\b/);
+    const refusedPreflight = await fetchWith('https://evil.example', preflight);
+    expect(refusedPreflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect(refusedPreflight.headers.get('vary')).toMatch(/\bOrigin\b/);
+
+    const allowed = await fetchWith('https://console.example', request);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://console.example');
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('x-request-id');
+    expect(allowed.headers.get('vary')).toMatch(/\bOrigin\b/);
+    const refused = await fetchWith('https://evil.example', request);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    expect(refused.headers.get('vary')).toMatch(/\bOrigin\b/);
+  });
+});
+
+describe('a first request with curl', () => {
+  const curl = (init: RequestInit) => t.gateway.yoga.fetch('http://keygate.test/graphql', init);
+  const body = JSON.stringify({ query: '{ apiKeys { totalCount } }' });
+  const errorOf = async (response: Response) => ((await response.json()) as { errors: { message: string; extensions: { code: string } }[] }).errors[0]!;
+
+  it('without a Content-Type (or with the form type curl -d sends) is told to send application/json', async () => {
+    t.resetCounts();
+    const bare = await curl({ method: 'POST', body: new TextEncoder().encode(body) }); // bytes: fetch adds no content type
+    expect(bare.status).toBe(415);
+    expect(await errorOf(bare)).toEqual({
+      message: 'Send Content-Type: application/json, with the operation as a JSON body ({"query": "…"}). With curl: -H \'Content-Type: application/json\'.',
+      extensions: { code: 'BAD_REQUEST' },
+    });
+    const form = await curl({ method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
+    expect((await errorOf(form)).message).toMatch(/^Send Content-Type: application\/json.*, not application\/x-www-form-urlencoded\./);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('a GET without the CSRF header is told which header, and why', async () => {
+    const get = await curl({ headers: { accept: 'application/json' } });
+    expect(get.status).toBe(403);
+    expect(await errorOf(get)).toMatchObject({ message: expect.stringMatching(/needs the header x-graphql-yoga-csrf/), extensions: { code: 'FORBIDDEN' } });
+  });
+});

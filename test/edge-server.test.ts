@@ -1,0 +1,86 @@
+// The HTTP server main.ts runs (and tests listen with): clients that are slow, idle or never read
+// are closed rather than holding a socket and its buffers for ever.
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { GraphiQLAssets } from '../src/graphiql-assets.js';
+import { SERVER_TIMEOUTS, createHttpServer, listen, type ServerTimeouts } from '../src/server.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway();
+});
+afterAll(() => t.close());
+
+/** A server with some timeouts shortened, and a promise per accepted connection that settles when the server closes it. */
+async function serve(timeouts: Partial<ServerTimeouts>) {
+  const server: Server = createHttpServer(t.gateway, timeouts);
+  const closed: Promise<void>[] = [];
+  // Not once(): a timed-out socket emits 'error' (ERR_HTTP_REQUEST_TIMEOUT) on its way to 'close'.
+  server.on('connection', (socket: Socket) => closed.push(new Promise((resolve) => socket.on('close', () => resolve()))));
+  const { port } = await listen(server, t.gateway, 0, '127.0.0.1');
+  onTestFinished(async () => {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  });
+  const open = async () => {
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    onTestFinished(() => void socket.destroy());
+    return { socket, closedByServer: () => closed[closed.length - 1]! };
+  };
+  return { port, open };
+}
+
+describe('server settings', () => {
+  it('main.ts and the tests get the same server: header, request, keep-alive and write-stall timeouts', () => {
+    const server = createHttpServer(t.gateway);
+    expect({ headers: server.headersTimeout, request: server.requestTimeout, keepAlive: server.keepAliveTimeout }).toEqual({
+      headers: SERVER_TIMEOUTS.headersMs,
+      request: SERVER_TIMEOUTS.requestMs,
+      keepAlive: SERVER_TIMEOUTS.keepAliveMs,
+    });
+    expect(SERVER_TIMEOUTS.writeStallMs).toBeGreaterThan(0);
+  });
+});
+
+describe('clients that hold a socket', () => {
+  it('a client that never reads a large response is disconnected once writing stalls', async () => {
+    const manifest = await new GraphiQLAssets().get();
+    const { port, open } = await serve({ writeStallMs: 300 });
+    const { socket, closedByServer } = await open();
+    socket.pause(); // read nothing: the kernel buffers fill and writing stops
+    socket.write(`GET /graphiql/${manifest.assets.js.file} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`); // 5 MB, uncompressed
+    await closedByServer(); // without the write-stall timeout this never happens
+  });
+
+  it('a client that sends its headers slowly (slowloris) is disconnected', async () => {
+    const { port, open } = await serve({ headersMs: 300, checkIntervalMs: 100 });
+    const { socket, closedByServer } = await open();
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`); // and never the blank line
+    await closedByServer();
+  });
+
+  it('an idle keep-alive connection is closed', async () => {
+    const { port, open } = await serve({ keepAliveMs: 200 });
+    const { socket, closedByServer } = await open();
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    const [first] = (await once(socket, 'data')) as [Buffer];
+    expect(first.toString()).toMatch(/^HTTP\/1\.1 200/);
+    await closedByServer();
+  });
+
+  it('a client that reads normally gets the whole file, however long it takes', async () => {
+    const manifest = await new GraphiQLAssets().get();
+    const { port, open } = await serve({ writeStallMs: 300 });
+    const { socket } = await open();
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.write(`GET /graphiql/${manifest.assets.js.file} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    await once(socket, 'close');
+    expect(received).toBeGreaterThan(manifest.assets.js.bytes.identity);
+  });
+});
