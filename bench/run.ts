@@ -341,12 +341,7 @@ async function throughput(nodes: NodeRuntime[], sims: Simulators): Promise<{ run
         await closedLoop({ connections, seconds: settings.warmup, operation: () => direct.list() });
         const parts = gws.map(() => ({ loads: [] as LoadResult[], cpuMs: 0 }));
         const directParts: LoadResult[] = [];
-        let busy = 0;
-        let own = 0;
-        const t0 = performance.now();
-        const busy0 = readMachineBusyMs();
-        const pids = [sims.pid, ...gws.map((g) => g.gw.pid)];
-        const own0 = pids.reduce((s, pid) => s + readCpuMs(pid), 0) + process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000;
+        const meter = new NoiseMeter([sims.pid, ...gws.map((g) => g.gw.pid)]);
         for (let round = 0; round < settings.rounds; round++) {
           for (const [i, { gw, client }] of gws.entries()) {
             const cpu = readCpuMs(gw.pid);
@@ -355,8 +350,6 @@ async function throughput(nodes: NodeRuntime[], sims: Simulators): Promise<{ run
           }
           directParts.push(await closedLoop({ connections, seconds: settings.seconds / settings.rounds, operation: () => direct.list() }));
         }
-        busy = readMachineBusyMs() - busy0;
-        own = pids.reduce((s, pid) => s + readCpuMs(pid), 0) + process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 - own0;
         const d = merge(directParts);
         const run: ThroughputRun = {
           node: node.version,
@@ -366,7 +359,7 @@ async function throughput(nodes: NodeRuntime[], sims: Simulators): Promise<{ run
             return { label: candidate.label, opsPerSec: m.opsPerSec, p50: m.p50, p99: m.p99, errors: m.errors, cpuMsPerOp: parts[i]!.cpuMs / m.ops };
           }),
           direct: { label: 'direct', opsPerSec: d.opsPerSec, p50: d.p50, p99: d.p99, errors: d.errors },
-          otherCpu: Math.max(0, (busy - own) / (performance.now() - t0)),
+          otherCpu: meter.stop(),
         };
         for (const g of run.gateways) log(`     ${g.label}: ${g.opsPerSec.toFixed(0)} ops/s, p50 ${g.p50.toFixed(2)} ms, ${g.cpuMsPerOp!.toFixed(3)} ms CPU/op, ${g.errors} errors`);
         log(`     direct: ${d.opsPerSec.toFixed(0)} ops/s, p50 ${d.p50.toFixed(2)} ms; other processes used ${run.otherCpu.toFixed(2)} cores`);
@@ -382,6 +375,27 @@ async function throughput(nodes: NodeRuntime[], sims: Simulators): Promise<{ run
   }
   await direct.close();
   return { runs, memory };
+}
+
+/**
+ * How busy the machine was with work that is not the benchmark's, in cores: the machine's CPU time
+ * minus that of the benchmark's processes. Above ~0.1 the figures of a run are disturbed; alternating
+ * slices keep comparisons within a run fair, not the absolute figures.
+ */
+class NoiseMeter {
+  private readonly t0 = performance.now();
+  private readonly busy0 = readMachineBusyMs();
+  private readonly own0: number;
+  constructor(private readonly pids: number[]) {
+    this.own0 = this.own();
+  }
+  private own(): number {
+    const self = process.cpuUsage();
+    return this.pids.reduce((sum, pid) => sum + readCpuMs(pid), (self.user + self.system) / 1000);
+  }
+  stop(): number {
+    return Math.max(0, (readMachineBusyMs() - this.busy0 - (this.own() - this.own0)) / (performance.now() - this.t0));
+  }
 }
 
 // ---- memory pressure --------------------------------------------------------------------------
