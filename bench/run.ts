@@ -170,7 +170,7 @@ const scaleOps: Record<ScaleOp, ScaleOperation> = {
   /** The same page of one provider: what Octopus' paging costs without Hyperstack's unpaged list. */
   async first20octopus(client, _expected, problems) {
     const c = await page(client, FIRST20_OCTOPUS, problems);
-    const ok = c !== undefined && c.nodes.length === 20;
+    const ok = c !== undefined && c.nodes.length === Math.min(20, c.totalCount);
     if (c && !ok) problems.add(`${c.nodes.length} nodes`);
     return { ok, pages: 1 };
   },
@@ -430,6 +430,12 @@ async function pressure(nodes: NodeRuntime[], sims: Simulators): Promise<Pressur
       const client = new GraphqlClient(gw.url, HEADERS, 20);
       const outcomes: Record<string, number> = {};
       const body = JSON.stringify({ query: WHOLE });
+      // Sampled while it runs: after an abort there is no /proc entry left to read.
+      let peakRss = NaN;
+      const sampler = setInterval(() => {
+        const peak = readMemory(gw.pid).peak;
+        if (Number.isFinite(peak)) peakRss = peak;
+      }, 100);
       const t0 = performance.now();
       await closedLoop({
         connections: 20,
@@ -449,9 +455,12 @@ async function pressure(nodes: NodeRuntime[], sims: Simulators): Promise<Pressur
         },
       });
       const seconds = (performance.now() - t0) / 1000;
+      clearInterval(sampler);
       await client.close();
-      const result = { node: node.version, gateway: candidate.label, requests: settings.pressureRequests, outcomes, peakRss: readMemory(gw.pid).peak, alive: gw.alive(), seconds };
-      if (!result.alive) log(`     the gateway aborted:\n${gw.log().slice(-1_500)}`);
+      // Alive: still running and still answering.
+      const alive = gw.alive() && (await fetch(`${gw.url}/healthz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false));
+      const result = { node: node.version, gateway: candidate.label, requests: settings.pressureRequests, outcomes, peakRss, alive, seconds };
+      if (!alive) log(`     the gateway aborted:\n${gw.log().split('\n').filter((l) => /FATAL|heap out of memory|Mark-Compact|Error/.test(l)).slice(-3).join('\n').slice(0, 1_000)}`);
       log(`  ${node.version} ${candidate.label} pressure: ${JSON.stringify(outcomes)}, peak ${(result.peakRss / 1e6).toFixed(0)} MB, ${result.alive ? 'alive' : 'ABORTED'}`);
       results.push(result);
       await gw.stop();
