@@ -12,9 +12,13 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The process tests run dist/main.js: build it first (incremental, so quick when nothing changed).
+    globalSetup: ['test/support/build.ts'],
     // Suites start real loopback servers; separate processes keep their sockets apart.
     pool: 'forks',
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    // Only a bound for a test that hangs: nothing waits for these, so they can be generous for a
+    // busy 2-core machine (what a test waits for is an event: a held request, a log line, an exit).
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -1,5 +1,5 @@
 // Regenerates the README's screenshots (docs/console.png, docs/console-phone.png, docs/graphiql.png)
-// from the demo, in the same headless Chromium as the browser tests. Run: npm run screenshots (needs
+// from the demo, in the same headless Chromium as the browser tests. Each waits for what it shows. Run: npm run screenshots (needs
 // /usr/bin/chromium).
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
@@ -21,8 +21,13 @@ try {
   const { page } = await desktop.newPage();
   await page.setViewportSize({ width: 1360, height: 1000 });
 
+  // The governance view: every Octopus user's keys (the demo seed gives them every risk), soonest expiry first.
   await page.goto(`${server.url}/`);
   await page.locator('#summary', { hasText: 'newest first' }).waitFor();
+  await page.getByLabel('Octopus keys of').selectOption('ALL');
+  await page.locator('#keys thead').getByRole('button', { name: 'Expires', exact: true }).click();
+  await page.locator('#summary', { hasText: 'soonest expiry first' }).waitFor();
+  await page.locator('#keys tbody td[data-label="Owner"]').first().waitFor();
   console.log('wrote', await screenshot(page, 'console', { dir: docs }));
 
   await page.goto(`${server.url}/graphql`);

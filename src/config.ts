@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_ACCOUNT, type Policy, type Provider } from './domain.js';
+import { parseDatabaseUrl } from './store/db.js';
 import { AccountsError, HYPERSTACK_DEFAULT_URL, assertUniqueNames, readAccountsFile, type AccountConfig } from './config/accounts.js';
 
 export type { AccountConfig };
@@ -99,6 +100,17 @@ export interface Config {
    * twice UPSTREAM_TIMEOUT_MS: a create may wait that long for a connection, then that long for the provider.
    */
   shutdownGraceMs: number;
+  /** The store: audit trail and rotations (DATABASE_URL; unset: SQLite under ./data, a temporary file in demo mode). */
+  store: {
+    databaseUrl?: string;
+    auditRetentionDays: number;
+  };
+  rotation: {
+    /** The longest overlap rotateApiKey accepts, in seconds. */
+    maxOverlapSeconds: number;
+    /** How often the scheduler looks for old keys due to be revoked (and crashed rotations). */
+    schedulerIntervalMs: number;
+  };
   /** The background inventory behind the key gauges on /metrics (configured credentials only). */
   inventory: {
     /** Between refreshes; 0 turns the inventory off. */
@@ -175,6 +187,10 @@ const Env = z.object({
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_GRACE_MS: int(0, 1_200_000).optional(),
   INVENTORY_REFRESH_S: int(0, 86_400).default(300),
+  DATABASE_URL: z.string().trim().min(1).optional(),
+  AUDIT_RETENTION_DAYS: int(1, 36_500).default(365),
+  ROTATION_MAX_OVERLAP_S: int(0, 90 * 86_400).default(30 * 86_400),
+  ROTATION_SCHEDULER_INTERVAL_MS: int(100, 3_600_000).default(30_000),
   INVENTORY_MAX_EXPIRY_SERIES: int(0, 100_000).default(1_000),
 });
 
@@ -251,6 +267,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     shutdownGraceMs: shutdownGrace(e.SHUTDOWN_GRACE_MS, e.UPSTREAM_TIMEOUT_MS),
     inventory: { refreshMs: e.INVENTORY_REFRESH_S * 1000, maxExpirySeries: e.INVENTORY_MAX_EXPIRY_SERIES },
+    store: { databaseUrl: checkDatabaseUrl(e.DATABASE_URL), auditRetentionDays: e.AUDIT_RETENTION_DAYS },
+    rotation: { maxOverlapSeconds: e.ROTATION_MAX_OVERLAP_S, schedulerIntervalMs: e.ROTATION_SCHEDULER_INTERVAL_MS },
   };
   assertSafeExposure(config, e.ALLOW_UNAUTHENTICATED);
   return config;
@@ -284,6 +302,17 @@ function loadAccounts(e: Env, env: Record<string, string | undefined>): AccountC
     }
   }
   return accounts;
+}
+
+/** DATABASE_URL must name a store keygate can open; the message never shows a password. */
+function checkDatabaseUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    parseDatabaseUrl(url);
+  } catch (error) {
+    throw new ConfigError(`DATABASE_URL: ${(error as Error).message}`);
+  }
+  return url;
 }
 
 /** The accounts of one provider. */
@@ -415,7 +444,7 @@ function assertSafeExposure(config: Config, allowUnauthenticated: boolean): void
  */
 function describeValue(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
-  if (/KEY|TOKEN|SECRET|PASSWORD|REDIS_URL/.test(name)) return 'a value (hidden)';
+  if (/KEY|TOKEN|SECRET|PASSWORD|REDIS_URL|DATABASE_URL/.test(name)) return 'a value (hidden)';
   const shown = withoutUrlSecrets(value);
   return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown);
 }

@@ -1,7 +1,14 @@
 import type { GraphQLError } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Config } from './config.js';
+import { clientOf } from './plugins/client-auth.js';
+import { requestRecord } from './plugins/request-log.js';
 import { ApiKeyService } from './services/api-keys.js';
+import { RequestAudit } from './services/audit.js';
+import { LeakedSecretService } from './services/leaked.js';
+import { RotationService } from './services/rotation.js';
+import type { StoreRuntime } from './services/store-runtime.js';
+import type { AuditEvents } from './store/index.js';
 import type { UpstreamObserver } from './upstream/http.js';
 import { RequestLoaders, type ForwardedCredentials } from './upstream/loaders.js';
 import type { Upstreams } from './upstream/upstreams.js';
@@ -18,6 +25,12 @@ export interface RequestContext {
   loaders: RequestLoaders;
   /** Reads and writes of API keys, for the resolvers. */
   apiKeys: ApiKeyService;
+  rotations: RotationService;
+  leaked: LeakedSecretService;
+  /** This request's audit trail: one event per mutation field. */
+  audit: RequestAudit;
+  /** The stored audit events, for `auditEvents`; absent without a store. */
+  auditEvents?: AuditEvents;
   /**
    * Errors of a field that still answers (one account failed, the others' keys are shown). The
    * result-errors plugin appends them to the response.
@@ -48,16 +61,29 @@ function bearerless(value: string | undefined): string | undefined {
 
 export function createContextFactory(
   upstreams: Upstreams,
-  config: Pick<Config, 'maxUpstreamCalls' | 'lists' | 'policy'>,
-  observer?: (initial: YogaInitialContext) => UpstreamObserver | undefined,
+  config: Pick<Config, 'maxUpstreamCalls' | 'lists' | 'policy' | 'trustProxy' | 'rotation'>,
+  options: { observer?: (initial: YogaInitialContext) => UpstreamObserver | undefined; store?: StoreRuntime } = {},
 ) {
   return (initial: YogaInitialContext): RequestContext => {
     const loaders = new RequestLoaders(upstreams, forwardedCredentials(initial.request), {
-      observer: observer?.(initial),
+      observer: options.observer?.(initial),
       maxUpstreamCalls: config.maxUpstreamCalls,
       pageSize: config.lists.octopusPageSize,
       maxKeys: config.lists.maxKeys,
     });
-    return { loaders, apiKeys: new ApiKeyService(loaders, config.policy), partialErrors: [] };
+    const audit = new RequestAudit(options.store?.trail, {
+      requestId: requestRecord(initial.request)?.id,
+      client: clientOf(initial as Parameters<typeof clientOf>[0], config.trustProxy),
+    });
+    const apiKeys = new ApiKeyService(loaders, config.policy, audit);
+    return {
+      loaders,
+      apiKeys,
+      rotations: new RotationService({ runner: options.store?.rotations, loaders, apiKeys, audit, maxOverlapSeconds: config.rotation.maxOverlapSeconds }),
+      leaked: new LeakedSecretService({ loaders, audit, pageSize: config.lists.octopusPageSize, maxKeys: config.lists.maxKeys }),
+      audit,
+      auditEvents: options.store?.events,
+      partialErrors: [],
+    };
   };
 }

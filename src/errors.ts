@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { DEFAULT_ACCOUNT, providerNames, type ErrorCode, type Provider } from './domain.js';
 import { UpstreamError } from './upstream/errors.js';
+import { StoreError } from './store/errors.js';
 import { CallBudgetExceeded } from './upstream/loaders.js';
 import { HeavyWorkRefused } from './upstream/shared-lists.js';
 
@@ -9,8 +10,8 @@ export function badUserInput(message: string, extensions: Record<string, unknown
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, ...extensions } });
 }
 
-export function gatewayError(code: ErrorCode, message: string, provider?: Provider): GraphQLError {
-  return new GraphQLError(message, { extensions: provider ? { code, provider } : { code } });
+export function gatewayError(code: ErrorCode, message: string, provider?: Provider, more: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...(provider ? { provider } : {}), ...more } });
 }
 
 /**
@@ -47,6 +48,23 @@ export function mayHaveCreated(error: UpstreamError, name: string): GraphQLError
     { extensions: { ...graphql.extensions, mayHaveCreated: true } },
   );
 }
+
+/**
+ * Runs a step on the store, turning its errors into ones a client can act on: a conflict, a missing
+ * record or bad input as such, anything else (the database down) as SERVICE_UNAVAILABLE.
+ */
+export async function fromStore<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    const code = error.code === 'CONFLICT' || error.code === 'NOT_FOUND' || error.code === 'BAD_USER_INPUT' ? error.code : 'SERVICE_UNAVAILABLE';
+    const message = code === 'SERVICE_UNAVAILABLE' ? "keygate's store is unavailable; try again shortly." : sentence(error.message);
+    throw new GraphQLError(message, { extensions: code === 'SERVICE_UNAVAILABLE' ? { code, retryAfterSeconds: 5 } : { code } });
+  }
+}
+
+const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1) + (text.endsWith('.') ? '' : '.');
 
 /** Errors of keygate's own limits, raised below the schema, as GraphQL errors. */
 export function limitToGraphQLError(error: unknown): GraphQLError | undefined {

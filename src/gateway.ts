@@ -10,6 +10,7 @@ import { Inventory, type InventoryOptions } from './inventory/inventory.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { AllowedHosts, useAllowedHosts } from './plugins/allowed-hosts.js';
+import { useAudit } from './plugins/audit.js';
 import { useBodyLimit } from './plugins/body-limit.js';
 import { useClientAuth } from './plugins/client-auth.js';
 import { loadConsoleAssets, useConsole } from './plugins/console.js';
@@ -28,6 +29,8 @@ import { useTrustedDocuments } from './plugins/trusted-documents.js';
 import { useResultErrors } from './plugins/result-errors.js';
 import { ReadinessProbe } from './readiness.js';
 import { buildSchema } from './schema/index.js';
+import { startStoreRuntime, type StoreRuntime } from './services/store-runtime.js';
+import type { Store, StoreErrorKind } from './store/index.js';
 import { Upstreams } from './upstream/upstreams.js';
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, RequestContext>;
@@ -39,6 +42,8 @@ export interface Gateway {
   logger: Logger;
   /** The background key inventory behind the gauges; absent when INVENTORY_REFRESH_S is 0. */
   inventory?: Inventory;
+  /** The audit trail and rotations on the store; absent without one. */
+  store?: StoreRuntime;
   /** The hosts it answers to; the HTTP server tells it the port it listens on. */
   hosts: AllowedHosts;
   /** Shutdown has begun: refuse new key creations from now on, let those running finish. */
@@ -54,10 +59,29 @@ const ENDPOINT = '/graphql';
 /** Builds the gateway: schema, plugins and context factory. It does not listen (see main.ts). */
 export function createGateway(
   config: Config,
-  options: { logger?: Logger; inventory?: Pick<InventoryOptions, 'scheduler' | 'clock'> } = {},
+  options: {
+    logger?: Logger;
+    inventory?: Pick<InventoryOptions, 'scheduler' | 'clock'>;
+    /** The store (opened, migrated) for the audit trail and rotations; without one, those are unavailable. */
+    store?: Store;
+    /** Run the store's loops (audit retries and retention, the revocation scheduler); tests that drive them by hand say false. */
+    storeLoops?: boolean;
+    /** The store's time: when events happen and rotations fall due (tests move it by hand). */
+    storeClock?: () => Date;
+  } = {},
 ): Gateway {
   const logger = options.logger ?? createLogger(config);
   const metrics = new Metrics();
+  if (options.store) {
+    // The store is opened (and its hooks given) before the gateway exists: its errors reach this
+    // gateway's metrics and log from now on.
+    Object.assign(options.store.hooks, {
+      onError: (kind: StoreErrorKind, error: unknown) => {
+        metrics.storeError(kind);
+        logger.warn({ kind, err: { name: (error as Error).name, message: (error as Error).message } }, 'store error');
+      },
+    });
+  }
   const upstreams = new Upstreams(config, (provider) => ({
     observer: (call) => metrics.upstream(call),
     onCircuitStateChange: (state) => {
@@ -70,6 +94,9 @@ export function createGateway(
       ? new Inventory({ upstreams, metrics, logger, policy: config.policy, lists: config.lists, ...config.inventory, ...options.inventory })
       : undefined;
   inventory?.start();
+  const storeRuntime = options.store
+    ? startStoreRuntime(options.store, { upstreams, config, logger, background: options.storeLoops ?? true, clock: options.storeClock })
+    : undefined;
   const rateLimiter = config.createRateLimit.points > 0 ? createRateLimiter(config.createRateLimit, logger) : undefined;
   const trusted = config.persistedOperations;
   const hosts = new AllowedHosts(config);
@@ -103,7 +130,7 @@ export function createGateway(
       : []),
     useHealth(),
     useMetricsEndpoint(metrics),
-    useReadiness(new ReadinessProbe(upstreams, { httpEveryMs: 5_000, credentialsEveryMs: config.readinessCredentialCheckMs })),
+    useReadiness(new ReadinessProbe(upstreams, { httpEveryMs: 5_000, credentialsEveryMs: config.readinessCredentialCheckMs }, options.store)),
     ...(consoleAssets ? [useConsole(consoleAssets)] : []),
     ...(graphiql
       ? [useGraphiQL({ endpoint: ENDPOINT, options: graphiqlOptions({ clientAuth: hasClientAuth(config) }), assets: new GraphiQLAssets(), logger })]
@@ -116,6 +143,8 @@ export function createGateway(
     ...useOperationLimits(config.limits),
     useLookupLimit(),
     ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),
+    // Before anything that can stop an execution, so it audits what they refuse.
+    useAudit(),
     // Before the rate limit: a create refused at shutdown costs no budget.
     useDrain(drain),
     ...(rateLimiter
@@ -128,9 +157,12 @@ export function createGateway(
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({
     schema: buildSchema(),
-    context: createContextFactory(upstreams, config, (initial) => {
-      const record = requestRecord(initial.request);
-      return record ? (call) => record.upstream.push(call) : undefined;
+    context: createContextFactory(upstreams, config, {
+      observer: (initial) => {
+        const record = requestRecord(initial.request);
+        return record ? (call) => record.upstream.push(call) : undefined;
+      },
+      store: storeRuntime,
     }),
     graphqlEndpoint: ENDPOINT,
     // Yoga's built-in check answers any URL that ends in this, before every plugin: given a string
@@ -156,11 +188,14 @@ export function createGateway(
     metrics,
     logger,
     inventory,
+    store: storeRuntime,
     hosts,
     drain: () => {
       drain.draining = true;
     },
     close: async () => {
+      // The store's loops first: a revocation in progress still needs the pools.
+      await storeRuntime?.close();
       await Promise.all([inventory?.close(), upstreams.close(), rateLimiter?.close()]);
     },
     destroy: () => upstreams.destroy(),

@@ -15,6 +15,9 @@ export const DEMO_IDS = {
   hyperstackTerraform: encodeGlobalID(TYPENAMES.HYPERSTACK, 'default/59'),
 } as const;
 
+/** The demo key "Shared in a public gist": its secret, as the seed fixes it (DEMO_LEAKED_SECRET; a test checks they agree). */
+export const DEMO_LEAKED = 'API-DEMOLEAKEDGISTKEY0000000001';
+
 /** What GraphiQL opens on: the unified list of keys at both providers. */
 export const DEFAULT_QUERY = /* GraphQL */ `# Every API key you hold at Octopus Deploy and
 # Hyperstack, newest first. Press ▶ (or Ctrl-Enter).
@@ -273,6 +276,140 @@ mutation DeleteApiKey($input: DeleteApiKeyInput!) {
 `,
 };
 
+const NEEDS_ATTENTION: Example = {
+  query: /* GraphQL */ `# Everything that needs attention under the policy
+# (viewer.policy): expired, expiring soon, never
+# expiring, old or unused keys, soonest expiry first,
+# with counts over the whole list.
+query NeedsAttention($risks: [ApiKeyRisk!]) {
+  viewer { policy { expiryWarningDays maxKeyAgeDays unusedDays } }
+  apiKeys(first: 20, filter: { risks: $risks }, orderBy: { field: EXPIRES_AT, direction: ASC }) {
+    summary { totalCount byRisk { risk count } }
+    nodes {
+      id
+      name
+      provider
+      account { name }
+      expiresAt
+      lastUsedAt
+      ageDays
+      risks
+      usedByGateway
+    }
+  }
+}
+`,
+  variables: `{
+  "risks": ["EXPIRED", "EXPIRING_SOON", "NEVER_EXPIRES", "OLDER_THAN_POLICY", "UNUSED"],
+}
+`,
+};
+
+const ROTATE: Example = {
+  query: /* GraphQL */ `# Replaces keys without an outage: a new key now
+# (its secret shown once), the old one revoked after
+# revokeOldAfter seconds (0: at once). Here, two keys
+# at once; one rotateApiKey is the usual case.
+mutation RotateApiKeys($octopus: RotateApiKeyInput!, $hyperstack: RotateApiKeyInput!) {
+  octopus: rotateApiKey(input: $octopus) {
+    secret
+    oldKeyRevokesAt
+    apiKey { id name expiresAt }
+    rotation { id state }
+  }
+  hyperstack: rotateApiKey(input: $hyperstack) {
+    secret
+    apiKey { id name }
+    rotation { id state }
+  }
+}
+`,
+  variables: `{
+  // The demo's Octopus "Terraform provider" key, with a
+  // day of overlap.
+  "octopus": { "id": "${DEMO_IDS.octopusTerraform}", "revokeOldAfter": 86400 },
+  // The demo's Hyperstack key 59: renamed "… (rotated …)",
+  // the new one takes its name.
+  "hyperstack": { "id": "${DEMO_IDS.hyperstackTerraform}", "revokeOldAfter": 3600 },
+}
+`,
+};
+
+const ROTATIONS: Example = {
+  query: /* GraphQL */ `# Rotations still under way (and why one waits).
+query Rotations {
+  rotations(states: [PENDING_CREATE, OVERLAP, NEEDS_ATTENTION]) {
+    nodes { id state oldKeyName revokeOldAt lastError }
+  }
+}
+`,
+};
+
+const COMPLETE: Example = {
+  query: /* GraphQL */ `# Revokes a rotation's old key now.
+mutation CompleteRotation($id: ID!) {
+  completeRotation(id: $id) { id state }
+}
+`,
+  variables: `{
+  // A rotation's id, from RotateApiKeys or Rotations
+  // (in a fresh demo, the first rotation).
+  "id": "${encodeGlobalID('Rotation', '1')}",
+}
+`,
+};
+
+const CANCEL: Example = {
+  query: /* GraphQL */ `# Keeps both keys: the rotation ends here.
+mutation CancelRotation($id: ID!) {
+  cancelRotation(id: $id) { id state }
+}
+`,
+  variables: `{
+  // In a fresh demo, the second rotation.
+  "id": "${encodeGlobalID('Rotation', '2')}",
+}
+`,
+};
+
+const AUDIT_EVENTS: Example = {
+  query: /* GraphQL */ `# Who did what to which key, newest first: every
+# mutation (refused ones too) and every delayed
+# revocation. Hints only, never a secret.
+query AuditEvents($filter: AuditEventFilter) {
+  auditEvents(first: 20, filter: $filter) {
+    nodes { at client operation provider account keyName keyHint outcome detail }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`,
+  variables: `{
+  "filter": {
+    // "operation": "deleteApiKey",
+    // "keyId": "<a key's id>",
+  },
+}
+`,
+};
+
+const REVOKE_LEAKED: Example = {
+  query: /* GraphQL */ `# A secret scanner found a key: revoke exactly that
+# key (or nothing, when none or several match).
+mutation RevokeLeakedSecret($secret: String!) {
+  revokeLeakedSecret(input: { secret: $secret }) {
+    provider
+    account { name }
+    revokedKey { name keyHint }
+  }
+}
+`,
+  variables: `{
+  // The demo's key "Shared in a public gist (oops)".
+  "secret": "${DEMO_LEAKED}",
+}
+`,
+};
+
 /** Every example, in the order of the tabs: the queries, then the mutations in a create-rename-revoke order. */
 export const EXAMPLES: readonly Example[] = [
   { query: DEFAULT_QUERY },
@@ -285,6 +422,13 @@ export const EXAMPLES: readonly Example[] = [
   GENERATE_HYPERSTACK,
   UPDATE_HYPERSTACK,
   DELETE,
+  NEEDS_ATTENTION,
+  ROTATE,
+  ROTATIONS,
+  COMPLETE,
+  CANCEL,
+  AUDIT_EVENTS,
+  REVOKE_LEAKED,
 ];
 
 // keygate's key (as on the console), for the tab and the logo; inline, so nothing comes from outside.

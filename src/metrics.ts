@@ -70,6 +70,12 @@ export class Metrics {
     labelNames: ['provider'],
     registers: [this.registry],
   });
+  private readonly storeErrors = new Counter({
+    name: 'keygate_store_errors_total',
+    help: 'Errors of the store (audit trail, rotations) by kind: query, connection, audit_write, audit_dropped, secret_refused, revoke, scheduler, health.',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
   readonly createRateLimited = new Counter({
     name: 'keygate_create_rate_limited_total',
     help: 'Key-creating operations refused by the per-client rate limit.',
@@ -116,6 +122,10 @@ export class Metrics {
     const { provider, method, route } = call;
     this.upstreamRequests.inc({ provider, method, route, status: call.status !== undefined ? String(call.status) : (call.code ?? 'unknown') });
     this.upstreamDuration.observe({ provider, method, route }, call.durationMs / 1000);
+  }
+
+  storeError(kind: string): void {
+    this.storeErrors.inc({ kind });
   }
 
   circuitState(provider: Provider, state: CircuitState): void {

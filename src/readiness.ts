@@ -1,4 +1,5 @@
 import type { Provider } from './domain.js';
+import type { Store, StoreHealth } from './store/index.js';
 import { UpstreamError } from './upstream/errors.js';
 import { HyperstackClient } from './upstream/hyperstack.js';
 import { OctopusClient } from './upstream/octopus.js';
@@ -9,6 +10,8 @@ export type CredentialState = 'ok' | 'rejected' | 'unreachable' | 'none';
 
 export interface Readiness {
   ready: boolean;
+  /** The store answers (audit trail, rotations); absent without one. */
+  store?: StoreHealth;
   /** Whether each provider's servers answer HTTP at all. */
   upstreams: Partial<Record<Provider, boolean>>;
   /** Whether each account's configured credential is accepted. */
@@ -16,19 +19,21 @@ export interface Readiness {
 }
 
 /**
- * `/readyz`'s answer: every upstream answers HTTP, and no configured credential is refused. Both
- * checks are remembered (for `httpEveryMs` and `credentialsEveryMs`), so orchestrator probes cost
- * at most one call per account per interval, however often they come. The credential check is an
+ * `/readyz`'s answer: every upstream answers HTTP, no configured credential is refused, and the
+ * store answers. The checks are remembered (for `httpEveryMs` and `credentialsEveryMs`), so
+ * orchestrator probes cost at most one call per account per interval, however often they come. The credential check is an
  * authenticated read: Octopus `/users/me` (remembered per credential like any other), Hyperstack
  * the key list (it has no cheaper authenticated call).
  */
 export class ReadinessProbe {
   private http?: { at: number; result: Promise<Readiness['upstreams']> };
   private credentials?: { at: number; result: Promise<Readiness['accounts']> };
+  private storeHealth?: { at: number; result: Promise<StoreHealth> };
 
   constructor(
     private readonly upstreams: Upstreams,
     private readonly intervals: { httpEveryMs: number; credentialsEveryMs: number },
+    private readonly store?: Store,
   ) {}
 
   async check(now = performance.now()): Promise<Readiness> {
@@ -36,9 +41,12 @@ export class ReadinessProbe {
     if (!this.credentials || now - this.credentials.at > this.intervals.credentialsEveryMs) {
       this.credentials = { at: now, result: this.checkCredentials() };
     }
-    const [upstreams, accounts] = await Promise.all([this.http.result, this.credentials.result]);
-    const ready = Object.values(upstreams).every(Boolean) && accounts.every((a) => a.credential !== 'rejected');
-    return { ready, upstreams, accounts };
+    if (this.store && (!this.storeHealth || now - this.storeHealth.at > this.intervals.httpEveryMs)) {
+      this.storeHealth = { at: now, result: this.store.ping() };
+    }
+    const [upstreams, accounts, store] = await Promise.all([this.http.result, this.credentials.result, this.storeHealth?.result]);
+    const ready = Object.values(upstreams).every(Boolean) && accounts.every((a) => a.credential !== 'rejected') && (store?.ok ?? true);
+    return { ready, ...(store ? { store } : {}), upstreams, accounts };
   }
 
   private async probeHttp(): Promise<Readiness['upstreams']> {

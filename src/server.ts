@@ -50,8 +50,15 @@ export function createHttpServer(gateway: Gateway, timeouts: Partial<ServerTimeo
 }
 
 /** Listens, and tells the gateway the port (PORT=0 picks one only now). */
-export async function listen(server: Server, gateway: Gateway, port: number, host: string): Promise<{ port: number; url: string }> {
-  server.listen(port, host);
+export async function listen(
+  server: Server,
+  gateway: Gateway,
+  port: number,
+  host: string,
+  /** The accept queue; Node's default is 511. */
+  backlog = 511,
+): Promise<{ port: number; url: string }> {
+  server.listen({ port, host, backlog });
   await once(server, 'listening');
   const actual = (server.address() as AddressInfo).port;
   gateway.hosts.listeningOn(actual);

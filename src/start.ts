@@ -5,6 +5,7 @@ import type { Demo } from './demo.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { createHttpServer, listen } from './server.js';
+import { StoreError, openStore } from './store/index.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -27,7 +28,12 @@ async function main(): Promise<void> {
     config = demo.config;
   }
 
-  const gateway = createGateway(config, { logger });
+  // The store (audit trail, rotations): opened and migrated before anything listens. Demo mode
+  // without DATABASE_URL uses a temporary file, gone when the demo stops.
+  const store = await openStore({ url: config.store.databaseUrl, temporary: config.demo && !config.store.databaseUrl, hooks: {} });
+  logger.info({ store: store.location, driver: store.driver, migrations: store.migrationsApplied }, 'store open');
+
+  const gateway = createGateway(config, { logger, store });
   const server = createHttpServer(gateway);
   const { url } = await listen(server, gateway, config.port, config.host);
   logger.info(
@@ -68,7 +74,7 @@ async function main(): Promise<void> {
     server.close(() => {
       // Settled, not all-or-nothing: after the grace period the pools are destroyed under a pending
       // close(), which then rejects; stopping is still what was asked for.
-      void Promise.allSettled([gateway.close(), demo?.close()]).then(() => {
+      void Promise.allSettled([gateway.close().finally(() => store.close()), demo?.close()]).then(() => {
         logger.info('stopped');
         logger.flush();
         process.exit(0);
@@ -89,6 +95,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error('keygate failed to start:', error instanceof Error ? error.message : error);
+  // A store that cannot be opened names what is wrong (never a password): say it as it is.
+  const prefix = error instanceof StoreError ? `keygate's store (DATABASE_URL) could not be opened [${error.code}]:` : 'keygate failed to start:';
+  console.error(prefix, error instanceof Error ? error.message : error);
   process.exit(1);
 });

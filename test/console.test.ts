@@ -1,15 +1,21 @@
 // The key console as served over HTTP: the page, its assets, their headers, and what its code may
 // and may not do. The browser tests (test/browser/) drive it for real.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Kind, parse, validate } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { CONSOLE_DIR, loadConsoleAssets } from '../src/plugins/console.js';
 import { buildSchema } from '../src/schema/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
+interface GraphQLErrorLike {
+  message: string;
+  extensions?: Record<string, unknown>;
+}
 interface ConsoleApi {
   OPERATIONS: Record<string, string>;
-  describeError(error: { message: string; extensions?: Record<string, unknown> }): string;
+  describeError(error: GraphQLErrorLike): string;
+  describeMaybeCreated(error: GraphQLErrorLike, name: string): string;
+  isGatewayCredentialRefusal(error: GraphQLErrorLike): boolean;
 }
 // Plain browser JS without type declarations: a non-literal specifier keeps tsc from resolving it.
 const apiModule = '../src/console/api.js';
@@ -18,10 +24,12 @@ const api = (await import(apiModule)) as ConsoleApi;
 let t: TestGateway;
 const get = (path: string, init: RequestInit = {}) => t.gateway.yoga.fetch(`http://keygate.test${path}`, init);
 
-beforeAll(async () => {
-  t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+// Each test its own gateway and simulators, closed when it finishes.
+beforeEach(async () => {
+  const started = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+  onTestFinished(() => started.close());
+  t = started;
 });
-afterAll(() => t.close());
 
 /** The same-origin URLs a page or module refers to: script src, link href, img src, and JS imports. */
 function references(text: string): string[] {
@@ -73,7 +81,22 @@ describe('GET /', () => {
       if (/html|javascript/.test(type)) queue.push(...references(await response.text()));
     }
     expect([...seen].sort()).toEqual(
-      ['/', '/console/api.js', '/console/app.js', '/console/console.css', '/console/favicon.svg', '/console/list.js', '/console/secret.js', '/console/view.js', '/graphql'].sort(),
+      [
+        '/',
+        '/console/api.js',
+        '/console/app.js',
+        '/console/console.css',
+        '/console/dialogs.js',
+        '/console/favicon.svg',
+        '/console/forms.js',
+        '/console/governance.js',
+        '/console/list.js',
+        '/console/order.js',
+        '/console/secret.js',
+        '/console/view.js',
+        '/console/viewer.js',
+        '/graphql',
+      ].sort(),
     );
   });
 
@@ -100,7 +123,8 @@ describe('GET /', () => {
     const assets = loadConsoleAssets();
     const bytes = [...new Set(assets.values())].reduce((sum, asset) => sum + Buffer.byteLength(asset.body), 0);
     console.log(`key console: ${assets.size - 1} files, ${(bytes / 1024).toFixed(1)} KiB uncompressed`);
-    expect(bytes).toBeLessThan(64 * 1024);
+    // About 80 KiB with the governance and account views, half of it comments (about 24 KiB gzipped).
+    expect(bytes).toBeLessThan(96 * 1024);
   });
 
   it('fails at startup, naming the fix, when the build left the files out', () => {
@@ -109,10 +133,9 @@ describe('GET /', () => {
 });
 
 describe('the console code', () => {
-  const sources = ['app.js', 'api.js', 'view.js', 'secret.js'].map((name) => ({
-    name,
-    text: readFileSync(`${CONSOLE_DIR}/${name}`, 'utf8'),
-  }));
+  const sources = readdirSync(CONSOLE_DIR)
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => ({ name, text: readFileSync(`${CONSOLE_DIR}/${name}`, 'utf8') }));
 
   it('never inserts markup, evaluates strings or keeps anything in browser storage', () => {
     for (const { name, text } of sources) {
@@ -131,20 +154,30 @@ describe('the console code', () => {
     }
   });
 
-  it('asks who it acts as in the same request as the list, at no extra upstream call', async () => {
+  it('asks who it acts as, the policy and the risk counts in the same request as the list, at no extra upstream call', async () => {
     const [list] = parse(api.OPERATIONS.LIST!).definitions;
     const fields = list?.kind === Kind.OPERATION_DEFINITION ? list.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : s.kind)) : [];
     expect(fields).toEqual(['apiKeys', 'viewer']);
-    // A fresh gateway, so the Octopus user is not remembered yet: the list and viewer share one lookup.
-    const fresh = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
-    try {
-      const answer = await fresh.query(api.OPERATIONS.LIST!, { first: 100 }, { 'x-graphql-yoga-csrf': 'test' });
-      expect(answer.body.errors).toBeUndefined();
-      expect(answer.body.data).toMatchObject({ viewer: { octopusUser: { id: 'Users-1' } } });
-      expect(fresh.counts()).toEqual({ 'GET /api/users/me': 1, 'GET /api/users/{userId}/apikeys': 1, 'GET /v1/api-key': 1 });
-    } finally {
-      await fresh.close();
-    }
+    // A fresh gateway, so the Octopus user is not remembered yet: the list, the owners and the viewer share one lookup.
+    await using fresh = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+    const csrf = { 'x-graphql-yoga-csrf': 'test' };
+    const first = { first: 100, orderBy: { field: 'CREATED_AT', direction: 'DESC' }, withSummary: true };
+    const answer = await fresh.query<{ apiKeys: { summary: { byRisk: { risk: string; count: number }[] }; nodes: { owner?: { id: string } }[] } }>(
+      api.OPERATIONS.LIST!,
+      first,
+      csrf,
+    );
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data).toMatchObject({
+      viewer: { accounts: [{ account: { provider: 'OCTOPUS', name: 'default' }, octopusUser: { id: 'Users-1' } }, { account: { provider: 'HYPERSTACK' } }], policy: { maxKeyAgeDays: 90 } },
+    });
+    expect(answer.body.data!.apiKeys.summary.byRisk).toContainEqual({ risk: 'NEVER_EXPIRES', count: 3 });
+    expect(answer.body.data!.apiKeys.nodes.filter((key) => key.owner).map((key) => key.owner!.id)).toEqual(['Users-1', 'Users-1', 'Users-1']);
+    expect(fresh.counts()).toEqual({ 'GET /api/users/me': 1, 'GET /api/users/{userId}/apikeys': 1, 'GET /v1/api-key': 1 });
+    // Later pages leave the summary out: they do not change it.
+    const next = await fresh.query(api.OPERATIONS.LIST!, { ...first, first: 2, withSummary: false }, csrf);
+    expect(next.body.errors).toBeUndefined();
+    expect(next.body.data).not.toHaveProperty('apiKeys.summary');
   });
 
   it('sends the CSRF-prevention header and JSON content type on every request', () => {
@@ -169,5 +202,32 @@ describe('the console code', () => {
       'keygate asks for an access token: enter it under “Access token”.',
     );
     expect(api.describeError({ message: 'Unexpected error.' })).toBe('Unexpected error.');
+  });
+
+  it('names the account and the Octopus user an error is about, once', () => {
+    const error = (message: string, extensions: Record<string, unknown>) => api.describeError({ message, extensions: { provider: 'OCTOPUS', ...extensions } });
+    // The gateway's own wording, as errors.ts writes it.
+    expect(error('Octopus Deploy account "staging": Octopus Deploy failed with HTTP 500.', { code: 'UPSTREAM_ERROR', account: 'staging' })).toBe(
+      'Octopus Deploy account “staging” is unavailable: Octopus Deploy failed with HTTP 500.',
+    );
+    expect(error('Octopus Deploy account "staging", user Users-8: You do not have permission.', { code: 'FORBIDDEN', account: 'staging', octopusUserId: 'Users-8' })).toBe(
+      'Octopus Deploy account “staging”, user Users-8 refused: You do not have permission.',
+    );
+    expect(error('Octopus Deploy user Users-8: No.', { code: 'FORBIDDEN', account: 'default', octopusUserId: 'Users-8' })).toBe('Octopus Deploy user Users-8 refused: No.');
+    expect(error('Octopus Deploy failed with HTTP 500.', { code: 'UPSTREAM_ERROR', account: 'default' })).toBe('Octopus Deploy is unavailable: Octopus Deploy failed with HTTP 500.');
+    expect(api.describeMaybeCreated({ message: 'timed out', extensions: { code: 'UPSTREAM_TIMEOUT', provider: 'HYPERSTACK', account: 'ml', mayHaveCreated: true } }, 'batch')).toBe(
+      'Hyperstack account “ml” did not confirm “batch” but may have created it: its secret did not reach keygate. If “batch” is in the list below, revoke it (nobody has its secret), then create the key again.',
+    );
+  });
+
+  it('tells keygate\'s refusal to revoke its own key from a provider\'s 403, on the gateway\'s real answer', async () => {
+    const csrf = { 'x-graphql-yoga-csrf': 'test' };
+    const listed = await t.query<{ apiKeys: { nodes: { id: string; name: string; usedByGateway: boolean }[] } }>(api.OPERATIONS.LIST!, { first: 100, withSummary: false }, csrf);
+    const own = listed.body.data!.apiKeys.nodes.find((key) => key.usedByGateway && key.name === 'Octopus CLI on laptop')!;
+    const refused = await t.query(api.OPERATIONS.DELETE!, { input: { id: own.id } }, csrf);
+    expect(refused.body.errors).toHaveLength(1);
+    expect(api.isGatewayCredentialRefusal(refused.body.errors![0]!)).toBe(true);
+    expect(api.isGatewayCredentialRefusal({ message: 'API key quota reached', extensions: { code: 'FORBIDDEN', provider: 'HYPERSTACK' } })).toBe(false);
+    expect(api.isGatewayCredentialRefusal({ message: 'Not found', extensions: { code: 'NOT_FOUND', provider: 'OCTOPUS' } })).toBe(false);
   });
 });

@@ -21,7 +21,7 @@ describe('draining (in process)', () => {
     });
     onTestFinished(() => provider.close());
     const gateway = createGateway(
-      loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ALLOWED_HOSTS: 'keygate.test', HYPERSTACK_URL: provider.url, HYPERSTACK_API_KEY: 'hs-key' }),
+      loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ALLOWED_HOSTS: 'keygate.test', INVENTORY_REFRESH_S: '0', HYPERSTACK_URL: provider.url, HYPERSTACK_API_KEY: 'hs-key' }),
     );
     onTestFinished(() => gateway.close());
     const send = (body: string) =>

@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type GraphQLResponse, type TestGateway } from './support/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { startTestGateway, type GraphQLResponse } from './support/gateway.js';
 import { hyperstackUsers, octopusUsers } from './support/seeds.js';
 
-let t: TestGateway;
-
-beforeAll(async () => {
-  t = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers(), keyQuota: 6 } });
-});
-afterAll(() => t.close());
-beforeEach(() => t.resetCounts());
+/** Each test its own gateway and simulators: keys made or revoked by one test are gone for the next. */
+const start = () => startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers(), keyQuota: 6 } });
 
 interface Created {
   apiKey: { id: string; provider: string; name: string; description: string | null; keyHint: string; createdAt: string; expiresAt: string | null; userId?: string };
@@ -51,6 +46,7 @@ const days = (a: string, b: string) => Math.round((Date.parse(b) - Date.parse(a)
 
 describe('createOctopusApiKey', () => {
   it('creates a key for the current user and returns the secret once; later reads show only the hint', async () => {
+    await using t = await start();
     const { createOctopusApiKey } = ok(await t.query<{ createOctopusApiKey: Created }>(CREATE_OCTOPUS, { input: { purpose: '  CI runner  ' } }));
     const { secret, apiKey } = createOctopusApiKey;
     expect(secret).toMatch(/^API-[A-Z0-9]{26}$/);
@@ -66,6 +62,7 @@ describe('createOctopusApiKey', () => {
   });
 
   it('keeps expiresAt: null (server maximum) apart from an omitted one, and honours a date in any zone', async () => {
+    await using t = await start();
     const max = ok(await t.query<{ createOctopusApiKey: Created }>(CREATE_OCTOPUS, { input: { purpose: 'max', expiresAt: null } }));
     expect(days(max.createOctopusApiKey.apiKey.createdAt, max.createOctopusApiKey.apiKey.expiresAt!)).toBe(366);
     const when = new Date(Date.now() + 30 * 86_400_000);
@@ -75,14 +72,14 @@ describe('createOctopusApiKey', () => {
   });
 
   it('creates for another user when given one (the admin may), without asking who "me" is', async () => {
-    t.resetCounts();
+    await using t = await start();
     const created = ok(await t.query<{ createOctopusApiKey: Created }>(CREATE_OCTOPUS, { input: { purpose: 'for dev', userId: 'Users-2' } }));
     expect(created.createOctopusApiKey.apiKey.userId).toBe('Users-2');
     expect(t.counts()).toEqual({ 'POST /api/users/{userId}/apikeys': 1 });
   });
 
   it('rejects bad input before calling Octopus', async () => {
-    t.resetCounts();
+    await using t = await start();
     for (const input of [{ purpose: '   ' }, { purpose: 'x'.repeat(201) }, { purpose: 'ok', userId: '../../admin' }]) {
       expect(code(await t.query(CREATE_OCTOPUS, { input }))).toBe('BAD_USER_INPUT');
     }
@@ -92,6 +89,7 @@ describe('createOctopusApiKey', () => {
   });
 
   it('passes on what Octopus rejects (a date in the past) as BAD_USER_INPUT with its message', async () => {
+    await using t = await start();
     const response = await t.query(CREATE_OCTOPUS, { input: { purpose: 'past', expiresAt: '2020-01-01T00:00:00Z' } });
     expect(response.body.errors?.[0]).toMatchObject({
       message: expect.stringContaining('past'),
@@ -102,6 +100,7 @@ describe('createOctopusApiKey', () => {
 
 describe('generateHyperstackApiKey and updateHyperstackApiKey', () => {
   it('generates a key whose secret appears once, then renames it partially', async () => {
+    await using t = await start();
     const { generateHyperstackApiKey } = ok(
       await t.query<{ generateHyperstackApiKey: Created }>(GENERATE, { input: { name: 'etl', description: 'Nightly ETL' } }),
     );
@@ -128,11 +127,56 @@ describe('generateHyperstackApiKey and updateHyperstackApiKey', () => {
     expect(t.counts()).toEqual({ 'GET /v1/api-key': 1 });
   });
 
+  it('two partial updates of one key in one mutation: the second sees the first', async () => {
+    await using t = await start();
+    const keys = ok(await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>(EVERYTHING)).apiKeys.nodes;
+    const id = keys.find((k) => k.name === 'training')!.id;
+    // Each update left out one field, so each reads the key's current value first; the second
+    // must read it after the first one's write, or it re-sends the old name and undoes the rename.
+    const both = ok(
+      await t.query<{ renamed: Created; described: Created }>(
+        `mutation($id: ID!) {
+          renamed: updateHyperstackApiKey(input: { id: $id, name: "training-v2" }) { apiKey { name description } }
+          described: updateHyperstackApiKey(input: { id: $id, description: "Fine-tuning, v2" }) { apiKey { name description } }
+        }`,
+        { id },
+      ),
+    );
+    expect(both.renamed.apiKey).toEqual({ name: 'training-v2', description: 'Fine-tuning VMs' });
+    expect(both.described.apiKey).toEqual({ name: 'training-v2', description: 'Fine-tuning, v2' });
+    const after = ok(await t.query<{ apiKey: { name: string; description: string } }>('query($id: ID!) { apiKey(id: $id) { name description } }', { id }));
+    expect(after.apiKey).toEqual({ name: 'training-v2', description: 'Fine-tuning, v2' });
+  });
+
+  it('a key generated in a mutation can be updated later in the same mutation', async () => {
+    await using t = await start();
+    const keys = ok(await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>(EVERYTHING)).apiKeys.nodes;
+    const existing = keys.find((k) => k.name === 'training')!.id;
+    // The simulator numbers keys in order: the key after this one gets the next number.
+    const probe = ok(await t.query<{ generateHyperstackApiKey: Created }>(GENERATE, { input: { name: 'probe' } }));
+    const number = Buffer.from(probe.generateHyperstackApiKey.apiKey.id, 'base64').toString().split('/').pop();
+    const next = Buffer.from(`HyperstackApiKey:default/${Number(number) + 1}`).toString('base64');
+    const result = ok(
+      await t.query<{ read: Created; generated: Created; described: Created }>(
+        `mutation($existing: ID!, $next: ID!) {
+          read: updateHyperstackApiKey(input: { id: $existing }) { apiKey { id } }
+          generated: generateHyperstackApiKey(input: { name: "fresh" }) { apiKey { id } }
+          described: updateHyperstackApiKey(input: { id: $next, description: "described in the same request" }) { apiKey { id name description } }
+        }`,
+        { existing, next },
+      ),
+    );
+    // 'read' changed nothing but read the key list; the list read after 'generated' must have the new key.
+    expect(result.generated.apiKey.id).toBe(next);
+    expect(result.described.apiKey).toEqual({ id: next, name: 'fresh', description: 'described in the same request' });
+  });
+
   it('maps Hyperstack refusals: a taken name is CONFLICT, the quota is FORBIDDEN', async () => {
+    await using t = await start();
     const conflict = await t.query(GENERATE, { input: { name: 'training' } });
     expect(conflict.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', provider: 'HYPERSTACK', upstreamStatus: 409 });
-    ok(await t.query(GENERATE, { input: { name: 'fill-1' } }));
-    ok(await t.query(GENERATE, { input: { name: 'fill-2' } })); // the quota is 6
+    // alice has 3 keys and a quota of 6.
+    for (const name of ['fill-1', 'fill-2', 'fill-3']) ok(await t.query(GENERATE, { input: { name } }));
     const quota = await t.query(GENERATE, { input: { name: 'one-too-many' } });
     expect(quota.body.errors?.[0]).toMatchObject({
       message: 'Maximum API key limit reached',
@@ -141,6 +185,7 @@ describe('generateHyperstackApiKey and updateHyperstackApiKey', () => {
   });
 
   it('refuses to update an Octopus key, a null name, or a key that does not exist', async () => {
+    await using t = await start();
     const keys = ok(await t.query<{ apiKeys: { nodes: { id: string; purpose?: string }[] } }>(EVERYTHING)).apiKeys.nodes;
     const octopusKey = keys.find((k) => k.purpose !== undefined)!;
     const hyperstackKey = keys.find((k) => k.purpose === undefined)!;
@@ -158,6 +203,7 @@ describe('generateHyperstackApiKey and updateHyperstackApiKey', () => {
 
 describe('deleteApiKey', () => {
   it('revokes a key of either provider by global id; a second revoke is NOT_FOUND', async () => {
+    await using t = await start();
     const octopus = ok(await t.query<{ createOctopusApiKey: Created }>(CREATE_OCTOPUS, { input: { purpose: 'to revoke' } }));
     const keys = ok(await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>(EVERYTHING)).apiKeys.nodes;
     const hyperstackId = keys.find((k) => k.name === 'training')!.id;
@@ -177,6 +223,7 @@ describe('deleteApiKey', () => {
   });
 
   it('an Octopus id naming the wrong user is NOT_FOUND (Octopus says 400 "does not belong")', async () => {
+    await using t = await start();
     const created = ok(await t.query<{ createOctopusApiKey: Created }>(CREATE_OCTOPUS, { input: { purpose: 'wrong user' } }));
     const { id } = created.createOctopusApiKey.apiKey;
     const keyId = Buffer.from(id, 'base64').toString().split('/').pop();
@@ -187,7 +234,7 @@ describe('deleteApiKey', () => {
   });
 
   it('rejects an id that is not an API key id with BAD_USER_INPUT and calls nobody', async () => {
-    t.resetCounts();
+    await using t = await start();
     for (const id of ['', 'bm9wZQ==', 'VXNlcjox']) expect(code(await t.query(DELETE, { id }))).toBe('BAD_USER_INPUT');
     expect(t.counts()).toEqual({});
   });

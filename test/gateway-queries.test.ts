@@ -1,14 +1,16 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { OCTOPUS_DEV_SECRET, hyperstackUsers, octopusUsers } from './support/seeds.js';
 
 let t: TestGateway;
 
-beforeAll(async () => {
-  t = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() } });
+// Each test its own gateway and simulators, closed when it finishes.
+beforeEach(async () => {
+  const started = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() } });
+  onTestFinished(() => started.close());
+  t = started;
 });
-afterAll(() => t.close());
 
 interface Key {
   id: string;
@@ -286,15 +288,11 @@ describe('viewer', () => {
   });
 
   it('without a credential: hasCredential false and no Octopus user, without calling Octopus', async () => {
-    const bare = await startTestGateway({ credentials: { octopus: false } });
-    try {
-      const response = await bare.query<{ viewer: { providers: { hasCredential: boolean }[]; octopusUser: null } }>(VIEWER);
-      expect(response.body.errors).toBeUndefined();
-      expect(response.body.data!.viewer.providers.map((p) => p.hasCredential)).toEqual([false, true]);
-      expect(response.body.data!.viewer.octopusUser).toBeNull();
-      expect(bare.octopus.requests()).toBe(0);
-    } finally {
-      await bare.close();
-    }
+    await using bare = await startTestGateway({ credentials: { octopus: false } });
+    const response = await bare.query<{ viewer: { providers: { hasCredential: boolean }[]; octopusUser: null } }>(VIEWER);
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.viewer.providers.map((p) => p.hasCredential)).toEqual([false, true]);
+    expect(response.body.data!.viewer.octopusUser).toBeNull();
+    expect(bare.octopus.requests()).toBe(0);
   });
 });

@@ -89,7 +89,7 @@ describe('the key keygate itself uses', () => {
       const refused = await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id: key.id });
       expect(refused.body.errors?.[0]).toMatchObject({
         message: expect.stringMatching(/keygate itself uses.*confirmRevokeGatewayCredential/),
-        extensions: { code: 'FORBIDDEN', provider: key.provider },
+        extensions: { code: 'FORBIDDEN', provider: key.provider, reason: 'GATEWAY_CREDENTIAL', account: 'default' },
       });
       expect(Object.keys(t.counts()).some((route) => route.startsWith('DELETE'))).toBe(false);
     }
@@ -111,5 +111,50 @@ describe('the key keygate itself uses', () => {
     const deleted = await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id: other.id });
     expect(deleted.body.errors).toBeUndefined();
     expect(t.counts()).toEqual({ 'GET /api/users/{userId}/apikeys/{id}': 1, 'DELETE /api/users/{userId}/apikeys/{id}': 1 });
+  });
+});
+
+describe('a create whose outcome is unknown', () => {
+  const CREATE = 'mutation { createOctopusApiKey(input: { purpose: "maybe made" }) { secret } }';
+  const GENERATE = 'mutation { generateHyperstackApiKey(input: { name: "maybe-made" }) { secret } }';
+
+  it.each([
+    ['a dropped connection after the request was sent', { mode: 'drop' as const }],
+    ['a 500', { mode: 'error' as const }],
+    ['a 2xx whose body is not the documented JSON', { mode: 'garbage' as const }],
+  ])('%s says the key may have been created, and to check apiKeys for its name', async (_what, fault) => {
+    const t = await gateway();
+    t.octopus.fault('POST /api/users/{userId}/apikeys', fault);
+    t.hyperstack.fault('POST /v1/api-key/generate', fault);
+    for (const [mutation, name] of [
+      [CREATE, 'maybe made'],
+      [GENERATE, 'maybe-made'],
+    ] as const) {
+      const response = await t.query(mutation);
+      expect(response.body.errors?.[0]).toMatchObject({
+        message: expect.stringContaining(`look for "${name}" in apiKeys`),
+        extensions: expect.objectContaining({ mayHaveCreated: true }),
+      });
+    }
+  });
+
+  it('a timeout after the provider had the request says so too', async () => {
+    const t = await startTestGateway({ octopus: { users: octopusUsers() }, upstream: { timeoutMs: 200 } });
+    onTestFinished(() => t.close());
+    const held = t.octopus.hold('POST /api/users/{userId}/apikeys');
+    onTestFinished(() => held.release());
+    const response = await t.query(CREATE);
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_TIMEOUT', mayHaveCreated: true });
+  });
+
+  it('a refusal (4xx) or a provider never reached does not', async () => {
+    const t = await gateway();
+    const conflict = await t.query('mutation { generateHyperstackApiKey(input: { name: "training" }) { secret } }');
+    expect(conflict.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT' });
+    expect(conflict.body.errors?.[0]?.extensions).not.toHaveProperty('mayHaveCreated');
+    await t.octopus.close();
+    const unreachable = await t.query(CREATE);
+    expect(unreachable.body.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(unreachable.body.errors?.[0]?.extensions).not.toHaveProperty('mayHaveCreated');
   });
 });

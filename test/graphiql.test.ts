@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { parse, validate, type OperationDefinitionNode } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { DEFAULT_QUERY, EXAMPLES, HEADERS_NOTE, headersNote } from '../src/graphiql.js';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { DEFAULT_QUERY, DEMO_LEAKED, EXAMPLES, HEADERS_NOTE, headersNote } from '../src/graphiql.js';
+import { DEMO_LEAKED_SECRET } from '../src/simulators/seed.js';
 import { GraphiQLAssets, readGraphiQLManifest } from '../src/graphiql-assets.js';
 import { buildSchema } from '../src/schema/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -53,16 +54,22 @@ let html: string;
 let response: Response;
 let options: PageOptions;
 
-beforeAll(async () => {
+// Each test its own gateway (the example tabs change the demo data), and the page as it serves it.
+beforeEach(async () => {
   // The default simulators hold the demo's seed data, whose ids the examples use.
-  t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+  const started = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+  onTestFinished(() => started.close());
+  t = started;
   response = await t.gateway.yoga.fetch('http://keygate.test/graphql', { headers: { accept: 'text/html' } });
   html = await response.text();
   options = pageData(html).options;
 });
-afterAll(() => t.close());
 
 describe('the GraphiQL page', () => {
+  it('names the demo\'s leaked key by the secret the seed gives it', () => {
+    expect(DEMO_LEAKED).toBe(DEMO_LEAKED_SECRET);
+  });
+
   it('is HTML titled keygate', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -11,10 +11,12 @@ const LIST = 'query { apiKeys { totalCount } }';
 
 describe('static bearer tokens', () => {
   let t: TestGateway;
-  beforeAll(async () => {
-    t = await startTestGateway({ env: { GATEWAY_TOKENS: `ci:${TOKEN},alice:alice-token-0123456789` } });
+  // Each test its own gateway and simulators, closed when it finishes.
+  beforeEach(async () => {
+    const started = await startTestGateway({ env: { GATEWAY_TOKENS: `ci:${TOKEN},alice:alice-token-0123456789` } });
+    onTestFinished(() => started.close());
+    t = started;
   });
-  afterAll(() => t.close());
 
   it('a valid token gets data', async () => {
     const response = await t.query(LIST, undefined, { authorization: `Bearer ${TOKEN}` });
@@ -64,22 +66,19 @@ describe('static bearer tokens', () => {
 
 describe('with GraphiQL off', () => {
   it('a browser-looking GET (Accept: text/html) still needs a token', async () => {
-    const t = await startTestGateway({ env: { GATEWAY_TOKENS: `ci:${TOKEN}`, GRAPHIQL: '0' } });
-    try {
-      const query = encodeURIComponent('{ apiKeys { nodes { name } } }');
-      const response = await t.gateway.yoga.fetch(`http://keygate.test/graphql?query=${query}`, {
-        headers: { accept: 'text/html, application/json', 'x-graphql-yoga-csrf': '1' },
-      });
-      expect(response.status).toBe(401);
-      expect(t.counts()).toEqual({});
-    } finally {
-      await t.close();
-    }
+    await using t = await startTestGateway({ env: { GATEWAY_TOKENS: `ci:${TOKEN}`, GRAPHIQL: '0' } });
+    const query = encodeURIComponent('{ apiKeys { nodes { name } } }');
+    const response = await t.gateway.yoga.fetch(`http://keygate.test/graphql?query=${query}`, {
+      headers: { accept: 'text/html, application/json', 'x-graphql-yoga-csrf': '1' },
+    });
+    expect(response.status).toBe(401);
+    expect(t.counts()).toEqual({});
   });
 });
 
 describe('JWTs verified against a JWKS', () => {
   let jwks: Server;
+  let jwksUrl: string;
   let t: TestGateway;
   let sign: (claims: { iss?: string; aud?: string; exp?: number | null; sub?: string }) => Promise<string>;
   let foreign: (claims: { iss: string; aud: string }) => Promise<string>;
@@ -94,18 +93,22 @@ describe('JWTs verified against a JWKS', () => {
     });
     jwks.listen(0, '127.0.0.1');
     await once(jwks, 'listening');
-    const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+    jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
     sign = ({ iss = 'https://idp.test', aud = 'keygate', exp = Math.floor(Date.now() / 1000) + 300, sub = 'user-7' }) => {
       const jwt = new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setAudience(aud).setSubject(sub);
       return (exp === null ? jwt : jwt.setExpirationTime(exp)).sign(privateKey);
     };
     foreign = ({ iss, aud }) =>
       new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setAudience(aud).setExpirationTime('5m').sign(other.privateKey);
-    t = await startTestGateway({ env: { JWT_JWKS_URL: url, JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'keygate' } });
   });
-  afterAll(async () => {
-    await t.close();
+  afterAll(() => {
     jwks.close();
+  });
+  // The identity provider (keys, JWKS server) is shared and never changes; each test its own gateway.
+  beforeEach(async () => {
+    const started = await startTestGateway({ env: { JWT_JWKS_URL: jwksUrl, JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'keygate' } });
+    onTestFinished(() => started.close());
+    t = started;
   });
 
   it('accepts a token from the configured issuer for this audience', async () => {

@@ -1,16 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { maskError } from '../src/errors.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 let t: TestGateway;
 
-beforeAll(async () => {
-  t = await startTestGateway({ env: { CORS_ORIGINS: 'https://console.example' } });
+// Each test its own gateway and simulators, closed when it finishes.
+beforeEach(async () => {
+  const started = await startTestGateway({ env: { CORS_ORIGINS: 'https://console.example' } });
+  onTestFinished(() => started.close());
+  t = started;
 });
-afterAll(() => t.close());
 
 const raw = (path: string, init: RequestInit = {}) => t.gateway.yoga.fetch(`http://keygate.test${path}`, init);
 const post = (body: string, headers: Record<string, string> = {}) =>
@@ -42,15 +44,11 @@ describe('operation limits: refused before any upstream call', () => {
   });
 
   it('too deep', async () => {
-    const shallow = await startTestGateway({ env: { MAX_DEPTH: '2' } });
-    try {
-      shallow.resetCounts();
-      const response = await shallow.query('query { apiKeys { edges { node { id } } } }');
-      expect(response.body.errors?.[0]?.message).toMatch(/depth limit of 2 exceeded/i);
-      expect(shallow.counts()).toEqual({});
-    } finally {
-      await shallow.close();
-    }
+    await using shallow = await startTestGateway({ env: { MAX_DEPTH: '2' } });
+    shallow.resetCounts();
+    const response = await shallow.query('query { apiKeys { edges { node { id } } } }');
+    expect(response.body.errors?.[0]?.message).toMatch(/depth limit of 2 exceeded/i);
+    expect(shallow.counts()).toEqual({});
   });
 
   it('too many directives', async () => {
@@ -140,59 +138,48 @@ describe('HTTP-level protections', () => {
       });
     expect((await preflight('https://console.example')).headers.get('access-control-allow-origin')).toBe('https://console.example');
     expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
-    const noCors = await startTestGateway();
-    try {
-      const response = await noCors.gateway.yoga.fetch('http://keygate.test/graphql', {
-        method: 'OPTIONS',
-        headers: { origin: 'https://console.example', 'access-control-request-method': 'POST' },
-      });
-      expect(response.headers.get('access-control-allow-origin')).toBeNull();
-    } finally {
-      await noCors.close();
-    }
+    await using noCors = await startTestGateway();
+    const response = await noCors.gateway.yoga.fetch('http://keygate.test/graphql', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://console.example', 'access-control-request-method': 'POST' },
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
 
 describe('switches', () => {
   it('introspection can be turned off', async () => {
-    const closed = await startTestGateway({ env: { INTROSPECTION: '0' } });
-    try {
-      const response = await closed.query('{ __schema { types { name } } }');
-      expect(response.body.errors?.[0]?.extensions?.code).toBeDefined();
-      expect(response.body.data ?? null).toBeNull();
-      const suggestion = await closed.query('{ apiKey { nam } }');
-      expect(JSON.stringify(suggestion.body)).not.toMatch(/Did you mean/); // no schema leaks via suggestions
-    } finally {
-      await closed.close();
-    }
+    await using closed = await startTestGateway({ env: { INTROSPECTION: '0' } });
+    const response = await closed.query('{ __schema { types { name } } }');
+    expect(response.body.errors?.[0]?.extensions?.code).toBeDefined();
+    expect(response.body.data ?? null).toBeNull();
+    const suggestion = await closed.query('{ apiKey { nam } }');
+    expect(JSON.stringify(suggestion.body)).not.toMatch(/Did you mean/); // no schema leaks via suggestions
   });
 
   it('trusted documents: only listed operations run, by documentId or persisted-query hash', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keygate-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'operations.json');
     writeFileSync(file, JSON.stringify({ countKeys: 'query CountKeys { apiKeys { totalCount } }', abc123: '{ apiKeys { totalCount } }' }));
-    const trusted = await startTestGateway({ env: { PERSISTED_OPERATIONS_FILE: file } });
-    try {
-      const send = (body: unknown) =>
-        trusted.gateway.yoga.fetch('http://keygate.test/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-      const byId = (await (await send({ documentId: 'countKeys' })).json()) as { data?: { apiKeys: { totalCount: number } } };
-      expect(byId.data?.apiKeys.totalCount).toBeGreaterThan(0);
-      const byHash = (await (await send({ extensions: { persistedQuery: { version: 1, sha256Hash: 'abc123' } } })).json()) as { data?: unknown };
-      expect(byHash.data).toBeDefined();
-      trusted.resetCounts();
-      expect(await codeOf(await send({ query: '{ apiKeys { totalCount } }' }))).toBe('PERSISTED_QUERY_ONLY');
-      expect(await codeOf(await send({ documentId: 'nope' }))).toBe('PERSISTED_QUERY_NOT_FOUND');
-      expect(trusted.counts()).toEqual({});
-      const graphiql = await trusted.gateway.yoga.fetch('http://keygate.test/graphql', { headers: { accept: 'text/html' } });
-      expect(await graphiql.text()).not.toContain('<title>keygate</title>'); // GraphiQL is off in this mode
-      expect((await trusted.gateway.yoga.fetch('http://keygate.test/')).status).toBe(404); // and so is the console
-    } finally {
-      await trusted.close();
-    }
+    await using trusted = await startTestGateway({ env: { PERSISTED_OPERATIONS_FILE: file } });
+    const send = (body: unknown) =>
+      trusted.gateway.yoga.fetch('http://keygate.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const byId = (await (await send({ documentId: 'countKeys' })).json()) as { data?: { apiKeys: { totalCount: number } } };
+    expect(byId.data?.apiKeys.totalCount).toBeGreaterThan(0);
+    const byHash = (await (await send({ extensions: { persistedQuery: { version: 1, sha256Hash: 'abc123' } } })).json()) as { data?: unknown };
+    expect(byHash.data).toBeDefined();
+    trusted.resetCounts();
+    expect(await codeOf(await send({ query: '{ apiKeys { totalCount } }' }))).toBe('PERSISTED_QUERY_ONLY');
+    expect(await codeOf(await send({ documentId: 'nope' }))).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(trusted.counts()).toEqual({});
+    const graphiql = await trusted.gateway.yoga.fetch('http://keygate.test/graphql', { headers: { accept: 'text/html' } });
+    expect(await graphiql.text()).not.toContain('<title>keygate</title>'); // GraphiQL is off in this mode
+    expect((await trusted.gateway.yoga.fetch('http://keygate.test/')).status).toBe(404); // and so is the console
   });
 
   it('an unexpected error is masked: no message, no stack', () => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startHyperstackSimulator, type HyperstackSeedUser, type HyperstackSimulator } from '../src/simulators/index.js';
 import { HyperstackClient } from '../src/upstream/hyperstack.js';
 import { testUpstreams, type TestUpstreams } from './support/upstreams.js';
@@ -19,7 +19,8 @@ const users: HyperstackSeedUser[] = [
 const sims: Record<string, HyperstackSimulator> = {};
 const clients: Record<string, TestUpstreams> = {};
 
-beforeAll(async () => {
+// Each test its own simulators (one per variant) and pools, closed when it finishes.
+beforeEach(async () => {
   const variants = {
     naive: { createdAtFormat: 'naive' as const },
     zulu: { createdAtFormat: 'zulu' as const },
@@ -27,21 +28,19 @@ beforeAll(async () => {
     nullDescription: { emptyDescription: null },
     quota: { keyQuota: 3 },
   };
-  await Promise.all(
+  const started = await Promise.all(
     Object.entries(variants).map(async ([name, options]) => {
-      sims[name] = await startHyperstackSimulator({ users, ...options });
-      clients[name] = testUpstreams({ hyperstack: sims[name] });
+      const sim = await startHyperstackSimulator({ users, ...options });
+      return { name, sim, pools: testUpstreams({ hyperstack: sim }) };
     }),
   );
-});
-afterAll(async () => {
-  await Promise.all(Object.values(clients).map((c) => c.close()));
-  await Promise.all(Object.values(sims).map((s) => s.close()));
-});
-afterEach(() => {
-  for (const sim of Object.values(sims)) {
-    sim.clearFaults();
-    sim.resetCounts();
+  onTestFinished(async () => {
+    await Promise.all(started.map(({ pools }) => pools.close()));
+    await Promise.all(started.map(({ sim }) => sim.close()));
+  });
+  for (const { name, sim, pools } of started) {
+    sims[name] = sim;
+    clients[name] = pools;
   }
 });
 

@@ -87,7 +87,7 @@ async function start(
   ]);
   onTestFinished(() => Promise.all([octopus.close(), hyperstack.close()]).then(() => undefined));
   // UNUSED_DAYS 20: the never-used key (30 days old) and the one unused for 120 days both count.
-  const base = loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', INVENTORY_REFRESH_S: '300', UNUSED_DAYS: '20', ...options.env });
+  const base = loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ALLOWED_HOSTS: 'keygate.test', INVENTORY_REFRESH_S: '300', UNUSED_DAYS: '20', ...options.env });
   const config: Config = {
     ...base,
     accounts: [

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startOctopusSimulator, type OctopusSeedUser, type OctopusSimulator } from '../src/simulators/index.js';
 import { OctopusClient } from '../src/upstream/octopus.js';
 import { walkNewestFirst } from '../src/upstream/octopus-walk.js';
@@ -33,20 +33,16 @@ let sim: OctopusSimulator;
 let legacy: OctopusSimulator;
 let upstreams: TestUpstreams;
 
-beforeAll(async () => {
-  [sim, legacy] = await Promise.all([
-    startOctopusSimulator({ users }),
-    startOctopusSimulator({ users, apiKeyReadShape: 'string' }),
-  ]);
-  upstreams = testUpstreams({ octopus: sim });
-});
-afterAll(async () => {
-  await upstreams.close();
-  await Promise.all([sim.close(), legacy.close()]);
-});
-afterEach(() => {
-  sim.clearFaults();
-  sim.resetCounts();
+// Each test its own simulators and pools, closed when it finishes.
+beforeEach(async () => {
+  const started = await Promise.all([startOctopusSimulator({ users }), startOctopusSimulator({ users, apiKeyReadShape: 'string' })]);
+  const pools = testUpstreams({ octopus: started[0] });
+  onTestFinished(async () => {
+    await pools.close();
+    await Promise.all(started.map((s) => s.close()));
+  });
+  [sim, legacy] = started;
+  upstreams = pools;
 });
 
 const client = (credential = sim.credentials['Users-1']!) => new OctopusClient(upstreams.octopus!, 'default', credential);
@@ -97,14 +93,11 @@ describe('OctopusClient reads', () => {
 
   it('reads the older plain-string ApiKey shape without exposing more than the hint', async () => {
     const old = testUpstreams({ octopus: legacy });
-    try {
-      const keys = await walk(new OctopusClient(old.octopus!, 'default', legacy.credentials['Users-1']!), 'Users-1');
-      expect(keys[0]!.keyHint).toBe('API-AAAA');
-      const one = await new OctopusClient(old.octopus!, 'default', legacy.credentials['Users-1']!).getKey('Users-1', keys[0]!.id);
-      expect(one!.keyHint).toBe('API-AAAA');
-    } finally {
-      await old.close();
-    }
+    onTestFinished(() => old.close());
+    const keys = await walk(new OctopusClient(old.octopus!, 'default', legacy.credentials['Users-1']!), 'Users-1');
+    expect(keys[0]!.keyHint).toBe('API-AAAA');
+    const one = await new OctopusClient(old.octopus!, 'default', legacy.credentials['Users-1']!).getKey('Users-1', keys[0]!.id);
+    expect(one!.keyHint).toBe('API-AAAA');
   });
 });
 

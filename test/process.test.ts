@@ -1,75 +1,70 @@
+// The built gateway (dist/main.js) as `npm start` runs it: demo mode, real upstreams, shutdown and
+// startup errors. Each test starts its own process and simulators and disposes of them.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MINIMUM_NODE, unsupportedNode } from '../src/node-version.js';
-import { startHyperstackSimulator, startOctopusSimulator, type HyperstackSimulator, type OctopusSimulator } from '../src/simulators/index.js';
-import { runToExit, startGatewayProcess, upstreamEnv } from './support/process.js';
+import { startHyperstackSimulator, startOctopusSimulator } from '../src/simulators/index.js';
+import { testClient } from './support/client.js';
+import { until } from './support/clock.js';
+import { refusesConnections, runToExit, startGatewayProcess, upstreamEnv } from './support/process.js';
 
-const LIST = JSON.stringify({ query: '{ apiKeys { totalCount unavailableProviders nodes { provider name } } }' });
-const post = (url: string, body = LIST) =>
-  fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const LIST = '{ apiKeys { totalCount unavailableProviders nodes { provider name } } }';
+const OCTOPUS_LIST = 'GET /api/users/{userId}/apikeys';
+type ListData = { apiKeys: { totalCount: number; unavailableProviders: string[]; nodes: { provider: string }[] } };
 
 describe('npm start with nothing configured (demo mode)', () => {
   it('starts both simulators, says so, serves keys of both providers, and stops cleanly on SIGTERM', async () => {
-    const gateway = await startGatewayProcess({});
-    try {
-      await vi.waitFor(() => expect(gateway.output()).toMatch(/DEMO MODE/));
-      expect(gateway.output()).toMatch(/GraphiQL http:\/\/127\.0\.0\.1:\d+\/graphql/);
-      const response = await post(gateway.url);
-      const body = (await response.json()) as { data: { apiKeys: { totalCount: number; nodes: { provider: string }[] } } };
-      expect(new Set(body.data.apiKeys.nodes.map((k) => k.provider))).toEqual(new Set(['OCTOPUS', 'HYPERSTACK']));
+    await using gateway = await startGatewayProcess({});
+    await using client = testClient(gateway.url);
+    await gateway.waitForOutput(/DEMO MODE/);
+    expect(gateway.output()).toMatch(/GraphiQL http:\/\/127\.0\.0\.1:\d+\/graphql/);
+    const body = (await (await client.graphql(LIST)).json()) as { data: ListData };
+    expect(new Set(body.data.apiKeys.nodes.map((k) => k.provider))).toEqual(new Set(['OCTOPUS', 'HYPERSTACK']));
 
-      const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
-      const html = await page.text();
-      expect(html).toContain('<title>keygate</title>');
-      expect(html).not.toMatch(/<script[^>]+src=["']https?:/); // GraphiQL works offline
-    } finally {
-      expect(await gateway.stop('SIGTERM')).toBe(0);
-    }
+    const page = await client.fetch('/graphql', { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    expect(html).toContain('<title>keygate</title>');
+    expect(html).not.toMatch(/<script[^>]+src=["']https?:/); // GraphiQL works offline
+
+    await client.close();
+    expect(await gateway.stop('SIGTERM')).toBe(0);
   });
 });
 
 describe('with real upstreams configured', () => {
-  let octopus: OctopusSimulator;
-  let hyperstack: HyperstackSimulator;
-  beforeAll(async () => {
-    [octopus, hyperstack] = await Promise.all([startOctopusSimulator(), startHyperstackSimulator()]);
-  });
-  afterAll(async () => {
-    await Promise.all([octopus.close(), hyperstack.close()]);
-  });
-  const env = () => upstreamEnv(octopus, hyperstack);
-
   it('talks to them, not to simulators of its own', async () => {
-    const gateway = await startGatewayProcess(env());
-    try {
-      expect(gateway.output()).not.toMatch(/DEMO MODE/);
-      octopus.resetCounts();
-      const body = (await (await post(gateway.url)).json()) as { data: { apiKeys: { unavailableProviders: string[] } } };
-      expect(body.data.apiKeys.unavailableProviders).toEqual([]);
-      expect(octopus.requests('GET /api/users/{userId}/apikeys')).toBe(1);
-    } finally {
-      await gateway.stop();
-    }
+    await using octopus = await startOctopusSimulator();
+    await using hyperstack = await startHyperstackSimulator();
+    await using gateway = await startGatewayProcess(upstreamEnv(octopus, hyperstack));
+    await using client = testClient(gateway.url);
+    expect(gateway.output()).not.toMatch(/DEMO MODE/);
+    const body = (await (await client.graphql(LIST)).json()) as { data: ListData };
+    expect(body.data.apiKeys.unavailableProviders).toEqual([]);
+    expect(octopus.requests(OCTOPUS_LIST)).toBe(1);
   });
 
   it('on SIGTERM stops accepting, lets the in-flight request finish, and exits 0', async () => {
-    const gateway = await startGatewayProcess(env());
-    octopus.resetCounts();
-    octopus.setLatency(400);
-    try {
-      const inFlight = post(gateway.url);
-      await vi.waitFor(() => expect(octopus.requests('GET /api/users/{userId}/apikeys')).toBe(1));
-      gateway.child.kill('SIGTERM');
-      const response = await inFlight;
-      expect(response.status).toBe(200);
-      const body = (await response.json()) as { data: { apiKeys: { unavailableProviders: string[]; totalCount: number } } };
-      expect(body.data.apiKeys.unavailableProviders).toEqual([]);
-      expect(await gateway.exited).toBe(0);
-      await expect(post(gateway.url)).rejects.toThrow(); // no longer accepting
-    } finally {
-      octopus.setLatency(0);
-      gateway.child.kill('SIGKILL');
-    }
+    await using octopus = await startOctopusSimulator();
+    await using hyperstack = await startHyperstackSimulator();
+    await using gateway = await startGatewayProcess({
+      ...upstreamEnv(octopus, hyperstack),
+      SHUTDOWN_GRACE_MS: '600000', // the request finishes when released, not when a clock runs out
+    });
+    await using client = testClient(gateway.url);
+    const held = octopus.hold(OCTOPUS_LIST);
+    const inFlight = client.graphql(LIST);
+    await held.arrived;
+
+    gateway.child.kill('SIGTERM');
+    await until(() => refusesConnections(gateway.url), 'the gateway to stop accepting connections');
+    expect(held.waiting).toBe(1); // still in flight
+    held.release();
+
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { data: ListData };
+    expect(body.data.apiKeys.unavailableProviders).toEqual([]);
+    expect(await gateway.exited).toBe(0);
   });
 });
 

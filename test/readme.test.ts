@@ -2,35 +2,46 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { startDemo, type Demo } from '../src/demo.js';
-import { createGateway, type Gateway } from '../src/gateway.js';
+import { startDemo } from '../src/demo.js';
+import { createGateway } from '../src/gateway.js';
+import { openStore } from '../src/store/index.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
-let demo: Demo;
-let gateway: Gateway;
-
-beforeAll(async () => {
-  demo = await startDemo(loadConfig({ LOG_LEVEL: 'silent', ALLOWED_HOSTS: 'keygate.test' }));
-  gateway = createGateway(demo.config);
-});
-afterAll(async () => {
-  await gateway.close();
-  await demo.close();
-});
 
 describe('README', () => {
   it('has examples for every query and mutation', () => {
     const all = examples.join('\n');
-    for (const field of ['apiKeys', 'apiKey(', 'createOctopusApiKey', 'generateHyperstackApiKey', 'updateHyperstackApiKey', 'deleteApiKey']) {
+    for (const field of [
+      'apiKeys',
+      'apiKey(',
+      'createOctopusApiKey',
+      'generateHyperstackApiKey',
+      'updateHyperstackApiKey',
+      'deleteApiKey',
+      'rotateApiKey',
+      'rotations',
+      'completeRotation',
+      'cancelRotation',
+      'auditEvents',
+      'revokeLeakedSecret',
+      'viewer',
+    ]) {
       expect(all).toContain(field);
     }
   });
 
   it('examples run in the demo exactly as written', async () => {
+    const demo = await startDemo(loadConfig({ LOG_LEVEL: 'silent', ALLOWED_HOSTS: 'keygate.test' }));
+    onTestFinished(() => demo.close());
+    // A fresh store, as a fresh demo has: the examples name the first and second rotation.
+    const store = await openStore({ url: 'sqlite::memory:' });
+    onTestFinished(() => store.close());
+    const gateway = createGateway(demo.config, { store, storeLoops: false });
+    onTestFinished(() => gateway.close());
     for (const query of examples) {
       const response = await gateway.yoga.fetch('http://keygate.test/graphql', {
         method: 'POST',

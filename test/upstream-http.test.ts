@@ -1,37 +1,32 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { startOctopusSimulator, type OctopusSimulator } from '../src/simulators/index.js';
 import { UpstreamHttp, parseRetryAfter, type UpstreamCall } from '../src/upstream/http.js';
 import { describeHyperstackError } from '../src/upstream/hyperstack.js';
 import { OctopusClient, describeOctopusError } from '../src/upstream/octopus.js';
+import { fakeClock, watch } from './support/clock.js';
 import { failure } from './support/failure.js';
 import { answer, startRawProvider, type RawProvider, type RawRequest } from './support/raw-provider.js';
 
+// Each test its own simulator; pools are closed when their test finishes.
 let sim: OctopusSimulator;
-const pools: UpstreamHttp[] = [];
-
-beforeAll(async () => {
-  sim = await startOctopusSimulator();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close()));
-  await sim.close();
-});
-afterEach(() => {
-  sim.clearFaults();
-  sim.resetCounts();
+beforeEach(async () => {
+  const started = await startOctopusSimulator();
+  sim = started;
+  onTestFinished(() => started.close());
 });
 
 function http(options: Partial<ConstructorParameters<typeof UpstreamHttp>[0]> = {}, target = sim) {
   const pool = new UpstreamHttp({
     provider: 'OCTOPUS',
     baseUrl: `${target.url}/api`,
-    timeoutMs: 1_000,
+    timeoutMs: 10_000,
     retryBaseDelayMs: 1,
     breakerThreshold: 0,
     describeError: describeOctopusError,
     ...options,
   });
-  pools.push(pool);
+  onTestFinished(() => pool.destroy());
   return pool;
 }
 
@@ -40,15 +35,35 @@ const me = (pool: UpstreamHttp, credential = Object.values(sim.credentials)[0]!)
 
 describe('UpstreamHttp', () => {
   it('cuts a hanging upstream at the timeout with UPSTREAM_TIMEOUT, without retrying it', async () => {
-    sim.fault('GET /api/users/me', { mode: 'hang' });
-    const started = performance.now();
-    const error = await failure(me(http({ timeoutMs: 300 })));
-    const elapsed = performance.now() - started;
+    fakeClock();
+    const held = sim.hold('GET /api/users/me');
+    const pending = watch(failure(me(http({ timeoutMs: 300 }))));
+    await held.arrived;
+    vi.advanceTimersByTime(299);
+    await sleep(20); // real time for the client to give up early, if it would
+    expect(pending.settled).toBe(false);
+    vi.advanceTimersByTime(1);
+    held.release(); // a retry, if one were made, would now be answered
+    await vi.advanceTimersByTimeAsync(100); // and any backoff before it has passed
+    const error = await pending.promise;
     expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', provider: 'OCTOPUS' });
     expect(error.message).toContain('300 ms');
-    expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(300 + 2_000); // generous: only catches "never cut"
     expect(sim.requests('GET /api/users/me')).toBe(1);
+  });
+
+  it('bounds the wait for a connection too: a request never sent is SERVICE_UNAVAILABLE, not the provider\'s timeout', async () => {
+    fakeClock();
+    const pool = http({ connections: 1, timeoutMs: 300, retries: 0 });
+    const held = sim.hold('GET /api/users/me');
+    // Three at once through one connection: the first is held, two wait in the pool's queue.
+    const calls = [me(pool), me(pool), me(pool)].map((call) => watch(failure(call)));
+    await held.arrived;
+    vi.advanceTimersByTime(300);
+    held.release(); // too late: all three have given up
+    const codes = (await Promise.all(calls.map((c) => c.promise))).map((error) => error.code);
+    // The provider had the first one; the other two waited for a connection that never came free.
+    expect(codes).toEqual(['UPSTREAM_TIMEOUT', 'SERVICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
+    expect(sim.requests('GET /api/users/me')).toBe(1); // the queued two were never sent
   });
 
   it('retries a read on dropped connections a bounded number of times', async () => {

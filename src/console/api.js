@@ -24,21 +24,26 @@ export function isTokenError(error) {
   return error?.extensions?.code === 'UNAUTHENTICATED' && !error.extensions.provider;
 }
 
-const KEY_FIELDS = 'id provider name description createdAt expiresAt keyHint';
+const KEY_FIELDS = 'id provider name description createdAt expiresAt lastUsedAt keyHint risks usedByGateway account { name provider host }';
 
-// The viewer rides along with the list: the gateway looks up the current Octopus user for the list
-// anyway, so knowing whose keys these are and which providers can act costs no extra upstream call.
+// The viewer rides along with the list: the gateway looks up each Octopus account's user for the list
+// anyway, so knowing whose keys these are, which accounts can act and the policy costs no extra call.
+// The summary (risk counts over the whole filtered list) comes with the first page only: later pages
+// do not change it. `owner` costs no call for the credential's own user and in an all-users list.
 const LIST = /* GraphQL */ `
-  query ConsoleKeys($first: Int!, $after: String, $filter: ApiKeyFilter) {
-    apiKeys(first: $first, after: $after, filter: $filter) {
+  query ConsoleKeys($first: Int!, $after: String, $filter: ApiKeyFilter, $orderBy: ApiKeyOrder, $withSummary: Boolean!) {
+    apiKeys(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
       totalCount
       unavailableProviders
-      nodes { ${KEY_FIELDS} }
+      unavailableAccounts { name provider }
+      summary @include(if: $withSummary) { byRisk { risk count } }
+      nodes { ${KEY_FIELDS} ... on OctopusApiKey { owner { id username displayName isService } } }
       pageInfo { hasNextPage endCursor }
     }
     viewer {
       providers { provider configured hasCredential }
-      octopusUser { id username displayName }
+      accounts { account { name provider host } reachable octopusUser { id username displayName } }
+      policy { expiryWarningDays maxKeyAgeDays unusedDays }
     }
   }
 `;
@@ -108,8 +113,8 @@ function failure(message) {
   return { data: null, errors: [{ message, extensions: { code: 'NETWORK' } }] };
 }
 
-export function listKeys({ first, after, filter }, signal) {
-  return graphql(LIST, { first, after, filter }, signal);
+export function listKeys({ first, after, filter, orderBy }, signal) {
+  return graphql(LIST, { first, after, filter, orderBy, withSummary: !after }, signal);
 }
 
 export function createOctopusKey(input) {
@@ -124,40 +129,72 @@ export function updateHyperstackKey(input) {
   return graphql(UPDATE_HYPERSTACK, { input });
 }
 
-export function deleteKey(id) {
-  return graphql(DELETE, { input: { id } });
+/** `revokeGatewayCredential`: only after the reader confirmed locking keygate out (see app.js). */
+export function deleteKey(id, { revokeGatewayCredential = false } = {}) {
+  return graphql(DELETE, { input: { id, ...(revokeGatewayCredential ? { confirmRevokeGatewayCredential: true } : {}) } });
 }
 
-/** One GraphQL error in words: which provider, what happened, and the provider's own message. */
+/**
+ * Where an error happened, in words: the provider, and the account and Octopus user when a list names
+ * them (`default` needs no naming). The gateway's message starts with the same place when it names
+ * one (`Octopus Deploy account "staging": …`); that prefix is dropped so it is not said twice.
+ */
+function placeOf(error) {
+  const { provider, account, octopusUserId } = error.extensions;
+  const named = (quote) =>
+    [account && account !== 'default' ? `account ${quote(account)}` : '', octopusUserId ? `user ${octopusUserId}` : ''].filter(Boolean).join(', ');
+  let message = String(error.message ?? 'Something went wrong.');
+  const prefix = `${PROVIDER_NAMES[provider]} ${named((name) => `"${name}"`)}: `;
+  if (named(String) && message.startsWith(prefix)) message = message.slice(prefix.length);
+  const place = named((name) => `“${name}”`);
+  return { where: place ? `${PROVIDER_NAMES[provider]} ${place}` : PROVIDER_NAMES[provider], message };
+}
+
+/** One GraphQL error in words: which provider (and account), what happened, and the provider's own message. */
 export function describeError(error) {
   const code = error?.extensions?.code;
   const provider = PROVIDER_NAMES[error?.extensions?.provider];
-  const message = String(error?.message ?? 'Something went wrong.');
   if (!provider) {
+    const message = String(error?.message ?? 'Something went wrong.');
     if (isTokenError(error)) {
       return accessToken ? 'keygate did not accept the access token. Check it and enter it again.' : 'keygate asks for an access token: enter it under “Access token”.';
     }
     return code === 'BAD_USER_INPUT' ? `Please check the input: ${message}` : message;
   }
+  const { where, message } = placeOf(error);
   switch (code) {
     case 'UPSTREAM_UNAVAILABLE':
     case 'UPSTREAM_ERROR':
-      return `${provider} is unavailable: ${message}`;
+      return `${where} is unavailable: ${message}`;
     case 'UPSTREAM_TIMEOUT':
-      return `${provider} did not answer in time: ${message}`;
+      return `${where} did not answer in time: ${message}`;
     case 'UNAUTHENTICATED':
-      return `${provider} did not accept keygate's credentials: ${message}`;
+      return `${where} did not accept keygate's credentials: ${message}`;
     case 'NOT_FOUND':
-      return `${provider} no longer has this key (it may have been revoked already): ${message}`;
+      return `${where} no longer has this key (it may have been revoked already): ${message}`;
     case 'RATE_LIMITED': {
       const wait = error.extensions.retryAfterSeconds;
-      return `${provider} is limiting requests${wait ? `; try again in ${wait} s` : '; try again shortly'}: ${message}`;
+      return `${where} is limiting requests${wait ? `; try again in ${wait} s` : '; try again shortly'}: ${message}`;
     }
     case 'BAD_USER_INPUT':
     case 'FORBIDDEN':
     case 'CONFLICT':
-      return `${provider} refused: ${message}`;
+      return `${where} refused: ${message}`;
     default:
-      return `${provider}: ${message}`;
+      return `${where}: ${message}`;
   }
+}
+
+/**
+ * A create whose outcome is unknown: the provider may have made the key, and its secret reached no one.
+ * `name`: what the reader called it, so they can find it in the list.
+ */
+export function describeMaybeCreated(error, name) {
+  const { where } = placeOf(error);
+  return `${where} did not confirm “${name}” but may have created it: its secret did not reach keygate. If “${name}” is in the list below, revoke it (nobody has its secret), then create the key again.`;
+}
+
+/** keygate refused to revoke (or rotate) the key it uses itself: a FORBIDDEN marked with its reason. */
+export function isGatewayCredentialRefusal(error) {
+  return error?.extensions?.code === 'FORBIDDEN' && error.extensions.reason === 'GATEWAY_CREDENTIAL';
 }

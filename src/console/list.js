@@ -1,10 +1,13 @@
-// The table of keys: the pages shown so far, the summary under them, and the changes made in place
-// after a rename or a revoke, so that the reader keeps the page, the scroll position and the focus.
+// The table of keys: the pages shown so far, the lines above and under them, and the changes made in
+// place after a rename or a revoke, so that the reader keeps the page, the scroll position and the focus.
+import { riskSummary } from './governance.js';
+import { orderPhrase } from './order.js';
 import { el, keyRow } from './view.js';
 
 const table = document.getElementById('keys');
 const tbody = table.tBodies[0];
 const summary = document.getElementById('summary');
+const risksLine = document.getElementById('risk-summary');
 const moreButton = document.getElementById('more');
 
 /** The keys on screen, by global id, for the dialogs. */
@@ -13,6 +16,10 @@ let total = 0;
 let endCursor = null;
 /** What the summary needs to know about the last list request. */
 let context = { filtered: false, missing: [] };
+/** Keys per risk over the whole filtered list (the first page's `summary`), kept up to date by revokes. */
+let riskCounts = new Map();
+/** The optional columns on screen: `account` and `owner`. */
+let columns = {};
 
 export function keyById(id) {
   return shown.get(id);
@@ -28,17 +35,28 @@ export function setBusy(busy) {
   else table.removeAttribute('aria-busy');
 }
 
+/** Shows or hides the optional columns; with `redraw`, the rows already drawn follow. */
+function setColumns(next, redraw) {
+  if (['account', 'owner'].every((name) => Boolean(next[name]) === Boolean(columns[name]))) return;
+  columns = { ...next };
+  for (const node of table.querySelectorAll('[data-optional]')) node.hidden = !columns[node.dataset.optional];
+  table.classList.toggle('with-account', Boolean(columns.account));
+  table.classList.toggle('with-owner', Boolean(columns.owner));
+  if (redraw) for (const row of tbody.querySelectorAll('tr[data-id]')) row.replaceWith(keyRow(shown.get(row.dataset.id), { columns }));
+}
+
 /**
  * Draws a page of keys: the first (replacing what is shown) or, with `append`, the next one, which
  * takes the focus to its first row so the keyboard goes on from there (the button may be gone).
- * `filtered`: a search or filter is on. `missing`: why some provider's keys could not be listed.
+ * `filtered`: a search or filter is on. `missing`: why some accounts' keys could not be listed.
  */
-export function showPage(page, { append = false, highlight, filtered = false, missing = [] } = {}) {
+export function showPage(page, { append = false, highlight, filtered = false, missing = [], columns: wanted = {} } = {}) {
+  setColumns(wanted, append);
   if (!append) shown.clear();
   const now = Date.now();
   const rows = page.nodes.map((key) => {
     shown.set(key.id, key);
-    const row = keyRow(key, now);
+    const row = keyRow(key, { now, columns });
     if (key.id === highlight) row.classList.add('new');
     return row;
   });
@@ -48,7 +66,8 @@ export function showPage(page, { append = false, highlight, filtered = false, mi
   endCursor = page.pageInfo.endCursor;
   moreButton.hidden = !page.pageInfo.hasNextPage;
   context = { filtered, missing };
-  summary.textContent = summaryText();
+  if (page.summary) riskCounts = new Map(page.summary.byRisk.map(({ risk, count }) => [risk, count]));
+  showSummaries();
   if (append && rows[0]) focusQuietly(rows[0].cells[1]);
 }
 
@@ -57,15 +76,20 @@ export function showUnavailable() {
   summary.textContent = shown.size > 0 ? 'The list could not be refreshed; the keys below may be out of date.' : 'No keys could be loaded.';
 }
 
+function showSummaries() {
+  summary.textContent = summaryText();
+  risksLine.textContent = riskSummary(riskCounts, total);
+}
+
 function summaryText() {
   if (total === 0) {
-    // Say why (a provider is down, or has no credential), not that nothing matched.
+    // Say why (an account is down, or has no credential), not that nothing matched.
     if (context.missing.length > 0) return `No keys shown: ${context.missing.join('; ')}.`;
     return context.filtered ? 'No keys match the search or filter.' : 'No keys yet.';
   }
   const count = shown.size;
   const noun = total === 1 ? 'key' : 'keys';
-  return count < total ? `Showing ${count} of ${total} ${noun}, newest first.` : `${total} ${noun}, newest first.`;
+  return count < total ? `Showing ${count} of ${total} ${noun}, ${orderPhrase()}.` : `${total} ${noun}, ${orderPhrase()}.`;
 }
 
 function rowOf(id) {
@@ -82,8 +106,10 @@ function focusQuietly(cell) {
 export function replaceKey(key, confirmation) {
   const old = rowOf(key.id);
   if (!old) return undefined;
-  shown.set(key.id, key);
-  const row = keyRow(key);
+  // A rename's answer has no owner (it never changes): keep the one the list read.
+  const merged = { ...shown.get(key.id), ...key };
+  shown.set(key.id, merged);
+  const row = keyRow(merged, { columns });
   row.classList.add('new');
   row.querySelector('td.actions').prepend(el('p', { className: 'done', text: confirmation }));
   old.replaceWith(row);
@@ -92,16 +118,18 @@ export function replaceKey(key, confirmation) {
 
 /**
  * A revoked (or already gone) key: its row gives way to the confirmation, which takes the focus,
- * so nothing moves and the reader sees what happened where they acted.
+ * so nothing moves and the reader sees what happened where they acted. The counts lose it too.
  */
 export function removeKey(id, confirmation) {
   const old = rowOf(id);
+  const key = shown.get(id);
   if (!shown.delete(id) || !old) return;
   total -= 1;
+  for (const risk of key.risks) riskCounts.set(risk, Math.max(0, (riskCounts.get(risk) ?? 0) - 1));
   const cell = el('td', { text: confirmation });
-  cell.colSpan = table.tHead.rows[0].cells.length;
+  cell.colSpan = [...table.tHead.rows[0].cells].filter((th) => !th.hidden).length;
   const row = el('tr', { className: 'gone' }, cell);
   old.replaceWith(row);
   focusQuietly(cell);
-  summary.textContent = summaryText();
+  showSummaries();
 }

@@ -34,7 +34,8 @@ async function copy(input) {
   }
 }
 
-export function showSecret({ secret, apiKey }) {
+/** `withAccount`: a provider has several accounts here, so the panel says which one holds the key. */
+export function showSecret({ secret, apiKey }, withAccount = false) {
   const panel = template.content.firstElementChild.cloneNode(true);
   const n = ++panels;
   const heading = panel.querySelector('[data-heading]');
@@ -46,7 +47,8 @@ export function showSecret({ secret, apiKey }) {
   input.id = `secret-value-${n}`;
   panel.querySelector('[data-secret-label]').htmlFor = input.id;
   panel.querySelector('[data-secret-name]').textContent = apiKey.name;
-  panel.querySelector('[data-secret-provider]').textContent = PROVIDER_NAMES[apiKey.provider] ?? apiKey.provider;
+  const provider = PROVIDER_NAMES[apiKey.provider] ?? apiKey.provider;
+  panel.querySelector('[data-secret-provider]').textContent = withAccount ? `${provider} (account “${apiKey.account.name}”)` : provider;
   // With several panels, each button says whose secret it acts on.
   const whose = ` the secret of ${apiKey.name}`;
   copyButton.append(hidden(whose));

@@ -17,6 +17,22 @@ export function clientIdentity(request: Request): ClientIdentity | undefined {
 
 const JWT_CLOCK_TOLERANCE_S = 30;
 
+/**
+ * Who a request is, for the create rate limit and the audit trail: its authenticated client, else
+ * its address. Behind a proxy (TRUST_PROXY=1), the address the proxy appended last to
+ * X-Forwarded-For: earlier entries are whatever the client sent, and would let it pick a fresh
+ * identity (and rate-limit budget) per request.
+ */
+export function clientOf(context: { request: Request; req?: { socket?: { remoteAddress?: string } } }, trustProxy: boolean): string {
+  const identity = clientIdentity(context.request);
+  if (identity) return `client:${identity.name}`;
+  if (trustProxy) {
+    const forwarded = context.request.headers.get('x-forwarded-for')?.split(',').pop()?.trim();
+    if (forwarded) return `ip:${forwarded}`;
+  }
+  return `ip:${context.req?.socket?.remoteAddress ?? 'unknown'}`;
+}
+
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**

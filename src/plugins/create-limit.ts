@@ -1,4 +1,5 @@
-import { Kind, getOperationAST, type DocumentNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { rootFields } from './root-fields.js';
 
 /**
  * Mutations that mint a key carry `extensions: { createLimit: true }` in the schema (a Pothos field
@@ -33,21 +34,7 @@ export function countKeyCreations(schema: GraphQLSchema, document: DocumentNode,
 }
 
 function countIn(marks: ReadonlySet<string>, document: DocumentNode, operationName?: string | null): number {
-  const operation = getOperationAST(document, operationName);
+  const { operation, fields } = rootFields(document, operationName);
   if (operation?.operation !== 'mutation') return 0;
-  const fragments = new Map(
-    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
-  );
-  const seen = new Set<string>();
-  const count = (set: SelectionSetNode): number =>
-    set.selections.reduce((sum, selection) => {
-      if (selection.kind === Kind.FIELD) return sum + (marks.has(selection.name.value) ? 1 : 0);
-      if (selection.kind === Kind.INLINE_FRAGMENT) return sum + count(selection.selectionSet);
-      const name = selection.name.value;
-      if (seen.has(name)) return sum;
-      seen.add(name);
-      const fragment = fragments.get(name);
-      return sum + (fragment ? count(fragment) : 0);
-    }, 0);
-  return count(operation.selectionSet);
+  return fields.filter((field) => marks.has(field.name.value)).length;
 }

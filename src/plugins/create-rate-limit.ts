@@ -4,7 +4,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { clientIdentity } from './client-auth.js';
+import { clientOf } from './client-auth.js';
 import { countKeyCreations } from './create-limit.js';
 
 export interface CreateRateLimiter {
@@ -47,21 +47,6 @@ export function createRateLimiter(settings: Config['createRateLimit'], logger: L
 }
 
 /**
- * Who a request counts against: its authenticated client, else its address. Behind a proxy
- * (TRUST_PROXY=1), the address the proxy appended last to X-Forwarded-For: earlier entries are
- * whatever the client sent, and would let it pick a fresh budget per request.
- */
-function clientKey(context: { request: Request; req?: { socket?: { remoteAddress?: string } } }, trustProxy: boolean): string {
-  const identity = clientIdentity(context.request);
-  if (identity) return `client:${identity.name}`;
-  if (trustProxy) {
-    const forwarded = context.request.headers.get('x-forwarded-for')?.split(',').pop()?.trim();
-    if (forwarded) return `ip:${forwarded}`;
-  }
-  return `ip:${context.req?.socket?.remoteAddress ?? 'unknown'}`;
-}
-
-/**
  * Checks the budget before a key-creating mutation executes, so a refused one calls no provider.
  * Every field marked `createLimit` in the schema costs a point. All or nothing: an operation
  * creating more keys than are left is refused whole, and costs nothing (only creates that run count).
@@ -77,7 +62,7 @@ export function useCreateRateLimit(options: {
     async onExecute({ args, setResultAndStopExecution }) {
       const creations = countKeyCreations(args.schema, args.document, args.operationName);
       if (creations === 0) return;
-      const key = clientKey(args.contextValue as Parameters<typeof clientKey>[0], trustProxy);
+      const key = clientOf(args.contextValue as Parameters<typeof clientOf>[0], trustProxy);
       const store = await limiter;
       try {
         await store.consume(key, creations);

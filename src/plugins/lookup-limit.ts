@@ -1,6 +1,7 @@
-import { GraphQLError, Kind, getOperationAST, type DocumentNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { MAX_LOOKUPS } from '../domain.js';
+import { rootFields } from './root-fields.js';
 
 const LOOKUP_FIELDS = new Set(['node', 'apiKey', 'nodes']);
 
@@ -14,9 +15,14 @@ export function useLookupLimit(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       // Only the root selection is walked (lookups are root fields): cheap enough for every request.
-      const operation = getOperationAST(args.document, args.operationName);
+      const { operation, fields } = rootFields(args.document, args.operationName);
       if (operation?.operation !== 'query') return;
-      const count = countLookups(operation.selectionSet, args.document, (args.variableValues ?? {}) as Record<string, unknown>);
+      const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+      let count = 0;
+      for (const field of fields) {
+        if (!LOOKUP_FIELDS.has(field.name.value)) continue;
+        count += field.name.value === 'nodes' ? listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables) : 1;
+      }
       if (count <= MAX_LOOKUPS) return;
       setResultAndStopExecution({
         errors: [
@@ -28,26 +34,6 @@ export function useLookupLimit(): Plugin {
       });
     },
   };
-}
-
-function countLookups(root: SelectionSetNode, document: DocumentNode, variables: Record<string, unknown>): number {
-  const fragments = new Map(
-    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
-  );
-  const visit = (set: SelectionSetNode, seen: Set<string>): number =>
-    set.selections.reduce((sum, selection) => {
-      if (selection.kind === Kind.INLINE_FRAGMENT) return sum + visit(selection.selectionSet, seen);
-      if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        const fragment = fragments.get(selection.name.value);
-        if (!fragment || seen.has(selection.name.value)) return sum;
-        return sum + visit(fragment, new Set([...seen, selection.name.value]));
-      }
-      if (!LOOKUP_FIELDS.has(selection.name.value)) return sum;
-      if (selection.name.value !== 'nodes') return sum + 1;
-      const ids = selection.arguments?.find((a) => a.name.value === 'ids')?.value;
-      return sum + listLength(ids, variables);
-    }, 0);
-  return visit(root, new Set());
 }
 
 function listLength(value: ValueNode | undefined, variables: Record<string, unknown>): number {

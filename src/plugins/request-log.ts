@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
@@ -50,7 +50,9 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
       if (url.pathname !== endpoint) return;
       const incoming = request.headers.get('x-request-id');
       records.set(request, {
-        id: incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID(),
+        // 32 hex digits, not a UUID: a UUID has the shape of a Hyperstack key, which the audit
+        // trail's secret guard would blank out.
+        id: incoming && REQUEST_ID.test(incoming) ? incoming : randomBytes(16).toString('hex'),
         started: performance.now(),
         executed: false,
         hadData: false,

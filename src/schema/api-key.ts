@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { API_KEY_RISKS} from '../domain.js';
 import { ageDays, descriptionOf, expiresAtOf, lastUsedAtOf, nameOf, risksOf, type Account, type ApiKeyRecord, type CreatedKey, type Provider } from '../domain.js';
 import { apiKeyGlobalId, TYPENAMES } from '../services/key-ids.js';
+import { audited } from './audited.js';
 import { builder } from './builder.js';
 
 export const ApiKeyProvider = builder.enumType('ApiKeyProvider', {
@@ -156,6 +157,6 @@ builder.mutationField('deleteApiKey', (t) =>
     description:
       'Revokes a key at whichever provider holds it. Anything using the key stops working. Fails with NOT_FOUND when the key does not exist (for example, already revoked), and with FORBIDDEN for the key keygate itself uses unless `confirmRevokeGatewayCredential` is true.',
     args: { input: t.arg({ type: DeleteApiKeyInput, required: true }) },
-    resolve: (_root, { input }, { apiKeys }) => apiKeys.deleteKey(input),
+    resolve: audited(({ input }, { apiKeys }) => apiKeys.deleteKey(input)),
   }),
 );

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { HyperstackApiKey } from '../domain.js';
 import { ApiKey, CreateApiKeyPayload, UpdateApiKeyPayload, keyName } from './api-key.js';
+import { audited } from './audited.js';
 import { builder } from './builder.js';
 import { accountName } from './ids.js';
 
@@ -48,11 +49,11 @@ builder.mutationField('generateHyperstackApiKey', (t) =>
   t.field({
     type: CreateApiKeyPayload,
     nullable: true,
-    extensions: { createLimit: true },
+    extensions: { createLimit: true, auditProvider: 'HYPERSTACK' },
     description:
       'Generates a Hyperstack API key and returns its secret, once, authenticating with the account\'s access token when it has one (servers that follow the seed require it here), else its API key. Fails with FORBIDDEN at the account\'s key quota. Counts against the create rate limit. Never retried automatically: when the outcome is unknown the error says `mayHaveCreated`; check `apiKeys` before trying again.',
     args: { input: t.arg({ type: GenerateHyperstackApiKeyInput, required: true }) },
-    resolve: (_root, { input }, { apiKeys }) => apiKeys.generateHyperstackKey(input),
+    resolve: audited(({ input }, { apiKeys }) => apiKeys.generateHyperstackKey(input)),
   }),
 );
 
@@ -63,6 +64,7 @@ builder.mutationField('updateHyperstackApiKey', (t) =>
     description:
       'Renames a Hyperstack key or changes its description (the secret never changes). Only the fields you give change; Hyperstack wants both, so the gateway fills in the current value of the other.',
     args: { input: t.arg({ type: UpdateHyperstackApiKeyInput, required: true }) },
-    resolve: async (_root, { input }, { apiKeys }) => ({ apiKey: await apiKeys.updateHyperstackKey(input) }),
+    extensions: { auditProvider: 'HYPERSTACK' },
+    resolve: audited(async ({ input }, { apiKeys }) => ({ apiKey: await apiKeys.updateHyperstackKey(input) })),
   }),
 );

@@ -6,6 +6,9 @@ import './octopus.js';
 import './hyperstack.js';
 import './node.js';
 import './viewer.js';
+import './audit.js';
+import './rotation.js';
+import './leaked.js';
 
 let schema: GraphQLSchema | undefined;
 

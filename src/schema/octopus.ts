@@ -1,5 +1,6 @@
 import type { OctopusApiKey, OctopusUser } from '../domain.js';
 import { ApiKey, CreateApiKeyPayload, keyName } from './api-key.js';
+import { audited } from './audited.js';
 import { builder } from './builder.js';
 import { accountName, octopusUserId } from './ids.js';
 
@@ -99,10 +100,10 @@ builder.mutationField('createOctopusApiKey', (t) =>
   t.field({
     type: CreateApiKeyPayload,
     nullable: true,
-    extensions: { createLimit: true },
+    extensions: { createLimit: true, auditProvider: 'OCTOPUS' },
     description:
       'Creates an Octopus API key and returns its secret, once. Counts against the create rate limit. Never retried automatically: when the outcome is unknown the error says `mayHaveCreated`; check `apiKeys` before trying again.',
     args: { input: t.arg({ type: CreateOctopusApiKeyInput, required: true }) },
-    resolve: (_root, { input }, { apiKeys }) => apiKeys.createOctopusKey(input),
+    resolve: audited(({ input }, { apiKeys }) => apiKeys.createOctopusKey(input)),
   }),
 );

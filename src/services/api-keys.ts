@@ -20,6 +20,7 @@ import { UpstreamError } from '../upstream/errors.js';
 import type { CallBudget, HyperstackSession, OctopusSession, RequestLoaders } from '../upstream/loaders.js';
 import { mapBounded } from '../upstream/octopus-walk.js';
 import type { AccountRuntime } from '../upstream/upstreams.js';
+import type { RequestAudit } from './audit.js';
 import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
 import {
   DEFAULT_ORDER,
@@ -103,6 +104,7 @@ export class ApiKeyService {
   constructor(
     private readonly loaders: RequestLoaders,
     readonly policy: Policy,
+    private readonly audit?: RequestAudit,
   ) {}
 
   // ---------------------------------------------------------------------------------------------
@@ -192,9 +194,11 @@ export class ApiKeyService {
     expiresAt?: Date | null;
     actorType?: OctopusActorType | null;
   }): Promise<CreatedKey> {
-    const session = this.loaders.octopus(this.accountFor('OCTOPUS', input.account));
-    const userId = input.userId ?? (await session.me()).id;
+    const runtime = this.accountFor('OCTOPUS', input.account);
+    const session = this.loaders.octopus(runtime);
     const purpose = input.purpose.trim();
+    this.audit?.note({ provider: 'OCTOPUS', account: runtime.account.name, keyName: purpose });
+    const userId = input.userId ?? (await session.me()).id;
     const created = await creating(purpose, () =>
       session.write('creating an Octopus key', (client) =>
         // Absent and null differ on the wire (contracts/octopus.md 3.1): undefined means "left out".
@@ -202,16 +206,20 @@ export class ApiKeyService {
       ),
     );
     session.forget(userId);
+    this.noteCreated(created);
     return created;
   }
 
   async generateHyperstackKey(input: { account?: string | null; name: string; description?: string | null }): Promise<CreatedKey> {
-    const session = this.loaders.hyperstack(this.accountFor('HYPERSTACK', input.account));
+    const runtime = this.accountFor('HYPERSTACK', input.account);
+    const session = this.loaders.hyperstack(runtime);
     const name = input.name.trim();
+    this.audit?.note({ provider: 'HYPERSTACK', account: runtime.account.name, keyName: name });
     const created = await creating(name, () =>
       session.write('generating a Hyperstack key', (client) => client.generateKey({ name, description: input.description ?? null })),
     );
     session.forget();
+    this.noteCreated(created);
     return created;
   }
 
@@ -224,6 +232,7 @@ export class ApiKeyService {
     // GraphQL has no explicit undefined: undefined is "left out", null is "given as null".
     if (input.name === null) throw badUserInput('name cannot be null: leave it out to keep the current name.', { field: 'name' });
     const session = this.loaders.hyperstack(this.accountFor('HYPERSTACK', id.account));
+    this.audit?.note({ provider: 'HYPERSTACK', account: id.account, keyId: id.id, keyName: input.name ?? undefined });
     const hasDescription = input.description !== undefined;
     let name = input.name?.trim();
     let description = hasDescription ? input.description || null : undefined;
@@ -250,7 +259,8 @@ export class ApiKeyService {
   async deleteKey(input: { id: string; confirmRevokeGatewayCredential?: boolean | null }): Promise<{ deletedId: string; provider: Provider; key: ApiKeyId }> {
     const id = requireId(input.id);
     const runtime = this.accountFor(id.provider, id.account);
-    if (!input.confirmRevokeGatewayCredential) await this.refuseGatewayCredential(runtime, id);
+    this.audit?.note({ provider: id.provider, account: id.account, keyId: id.provider === 'OCTOPUS' ? `${id.userId}/${id.id}` : id.id });
+    if (!input.confirmRevokeGatewayCredential) await this.guardGatewayCredential(runtime, id, 'Revoking it');
     if (id.provider === 'OCTOPUS') {
       const session = this.loaders.octopus(runtime);
       await session.write('revoking an Octopus key', (client) => client.deleteKey(id.userId, id.id));
@@ -285,7 +295,21 @@ export class ApiKeyService {
     return runtime;
   }
 
-  private async refuseGatewayCredential(runtime: AccountRuntime, id: ApiKeyId): Promise<void> {
+  /** The audit trail learns which key a create made (its id and hint: never the secret). */
+  private noteCreated({ apiKey }: CreatedKey): void {
+    this.audit?.note({ keyId: apiKey.provider === 'OCTOPUS' ? `${apiKey.userId}/${apiKey.id}` : apiKey.id, keyHint: apiKey.keyHint });
+  }
+
+  /** A global id of a key, or BAD_USER_INPUT. */
+  requireId(globalId: string): ApiKeyId {
+    return requireId(globalId);
+  }
+
+  /**
+   * Refuses an action that ends with the key keygate itself uses being revoked (it would lock keygate
+   * out of the account) unless the caller confirmed it. `action` starts the explanation.
+   */
+  async guardGatewayCredential(runtime: AccountRuntime, id: ApiKeyId, action: string): Promise<void> {
     const credential = runtime.config.apiKey;
     if (!credential) return;
     let key: ApiKeyRecord | null;
@@ -300,8 +324,10 @@ export class ApiKeyService {
     if (key && (await this.usedByGateway(key))) {
       throw gatewayError(
         'FORBIDDEN',
-        `This is the key keygate itself uses for ${providerNames[id.provider]} account "${runtime.account.name}". Revoking it locks keygate out of that account until its configuration gets a new key. To revoke it anyway, pass confirmRevokeGatewayCredential: true.`,
+        `This is the key keygate itself uses for ${providerNames[id.provider]} account "${runtime.account.name}". ${action} locks keygate out of that account until its configuration gets a new key. To go ahead anyway, pass confirmRevokeGatewayCredential: true.`,
         id.provider,
+        // Machine-readable, so a client tells this refusal from a provider's own 403.
+        { reason: 'GATEWAY_CREDENTIAL', account: runtime.account.name },
       );
     }
   }
@@ -544,7 +570,7 @@ function uniqueAccounts(failures: SourceFailure[]): Account[] {
 }
 
 /** Runs a create; a failure after the provider may have acted says so, so no secret is silently lost. */
-async function creating(name: string, create: () => Promise<CreatedKey>): Promise<CreatedKey> {
+export async function creating(name: string, create: () => Promise<CreatedKey>): Promise<CreatedKey> {
   try {
     return await create();
   } catch (error) {

@@ -3,10 +3,14 @@
 //   keys without a description, and (on users other than Maria, whose keys the demo lists) one Octopus
 //   key for every governance risk.
 // - The governance seed, for tests: one key per risk, each with that risk alone where possible.
-// Secrets are left out, so each start mints fresh ones (the simulators report them as `credentials`).
+// Secrets are left out, so each start mints fresh ones (the simulators report them as `credentials`),
+// but for one demo key whose secret the README "finds" and revokes as leaked.
 import type { HyperstackSeedUser } from './hyperstack.js';
 import type { OctopusSeedKey, OctopusSeedUser } from './octopus.js';
 import { DAY_MS } from './server.js';
+
+/** The secret of the demo key the README revokes with revokeLeakedSecret: demo data, valid nowhere else. */
+export const DEMO_LEAKED_SECRET = 'API-DEMOLEAKEDGISTKEY0000000001';
 
 const at = (now: Date, days: number, hour = 0) => new Date(now.getTime() + days * DAY_MS + hour * 3_600_000);
 
@@ -43,6 +47,8 @@ export function demoOctopusUsers(now: Date = new Date()): OctopusSeedUser[] {
         key('Jenkins (decommissioned)', 230, -50, usedDaysAgo(51)), // expired
         key('Grafana dashboards (read-only)', 30, 150, { accessLevel: 'ReadOnly', ...usedDaysAgo(0.2) }),
         key('Spare key for on-call', 45, 135), // never used
+        // The README's leaked-secret example: a fixed secret, "found in a public gist".
+        key('Shared in a public gist (oops)', 12, 168, { id: 'apikeys-TomasLeakedGist0000000001', secret: DEMO_LEAKED_SECRET }),
       ],
     },
     {

@@ -41,7 +41,7 @@ export interface Hold {
   readonly arrived: Promise<void>;
   /** Resolves once `n` requests have been held since `hold()`. */
   arrivals(n: number): Promise<void>;
-  /** Requests held now. */
+  /** Requests held now (a request whose client has given up stays held until release()). */
   readonly waiting: number;
   /** The most requests held at the same time. */
   readonly maxWaiting: number;

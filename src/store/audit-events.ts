@@ -14,7 +14,8 @@ export interface AuditEventInput {
   client: string;
   /** What: the GraphQL mutation (`createOctopusApiKey`), or a background job (`scheduledRevoke`). */
   operation: string;
-  provider: Provider;
+  /** Null when the operation was refused before it named one. */
+  provider: Provider | null;
   account?: string | null;
   /** The provider's reference to the key, as in rotations: Octopus `Users-1/apikeys-…`, Hyperstack `42`. */
   keyId?: string | null;
@@ -33,7 +34,7 @@ export interface AuditEvent {
   requestId: string | null;
   client: string;
   operation: string;
-  provider: Provider;
+  provider: Provider | null;
   account: string | null;
   keyId: string | null;
   keyName: string | null;
@@ -106,7 +107,7 @@ export class AuditEvents {
 
   /** Checks and shapes an event as it will be written; the retry queue calls this before queueing. */
   toRow(input: AuditEventInput): Omit<AuditEventTable, 'id'> {
-    if (!PROVIDERS.includes(input.provider)) throw new StoreError('BAD_USER_INPUT', 'audit event: unknown provider');
+    if (input.provider !== null && !PROVIDERS.includes(input.provider)) throw new StoreError('BAD_USER_INPUT', 'audit event: unknown provider');
     if (!OPERATION.test(input.operation)) throw new StoreError('BAD_USER_INPUT', 'audit event: operation must be a GraphQL-style name');
     if (input.outcome !== 'OK' && !OUTCOME.test(input.outcome)) {
       throw new StoreError('BAD_USER_INPUT', 'audit event: outcome must be OK or an error code');
@@ -222,7 +223,7 @@ function toEvent(row: Selectable<AuditEventTable>): AuditEvent {
     requestId: row.requestId,
     client: row.client,
     operation: row.operation,
-    provider: row.provider as Provider,
+    provider: row.provider as Provider | null,
     account: row.account,
     keyId: row.keyId,
     keyName: row.keyName,

@@ -110,6 +110,12 @@ export class AuditTrail {
     return this.flushing;
   }
 
+  /** Waits for every write already asked for, then writes what is held: after it, the table has every event so far (if the database takes them). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+    await this.flush();
+  }
+
   /** Retries held events every retryIntervalMs and purges past retention every purgeIntervalMs. */
   start(): void {
     if (this.timers.length > 0) return;

@@ -19,7 +19,7 @@ export interface AuditEventTable {
   requestId: string | null;
   client: string;
   operation: string;
-  provider: string;
+  provider: string | null;
   account: string | null;
   keyId: string | null;
   keyName: string | null;

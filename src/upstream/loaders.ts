@@ -453,6 +453,22 @@ export class RequestLoaders {
     });
   }
 
+  /**
+   * An Octopus client with a credential that is neither configured nor forwarded (a leaked secret
+   * being traced): the request's logging, and that credential among those no message may show.
+   */
+  octopusClientWith(runtime: AccountRuntime, credential: string): OctopusClient {
+    return new OctopusClient(runtime.http, runtime.account.name, credential, { ...this.options, redact: [...this.options.redact, credential] });
+  }
+
+  /** Whether this request acts on an account with a credential it brought (the `default` account only). */
+  usesForwardedCredential(runtime: AccountRuntime): boolean {
+    if (runtime.account.name !== DEFAULT_ACCOUNT) return false;
+    return runtime.account.provider === 'OCTOPUS'
+      ? this.forwarded.octopus !== undefined
+      : this.forwarded.hyperstack !== undefined || this.forwarded.hyperstackAccessToken !== undefined;
+  }
+
   /** Whether this request has a credential for an account (its own header or the gateway's). */
   hasCredential(runtime: AccountRuntime): boolean {
     return runtime.account.provider === 'OCTOPUS' ? this.octopus(runtime).hasCredential : this.hyperstack(runtime).hasCredential;

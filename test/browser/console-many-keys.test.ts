@@ -9,6 +9,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { listen, type Listening } from '../support/listen.js';
 import { axeViolations } from './axe.js';
 import { DESKTOP, PHONE, launchChromium, noChromium, screenshot, type Browser, type Device } from './chromium.js';
+import { keyNames, watchListRequests } from './console-page.js';
 
 const PER_PROVIDER = 350;
 const PAGE_SIZE = 100; // the console's page
@@ -132,12 +133,11 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with 700 keys on
     await state('01-last-page-focus');
   });
 
-  it('says "Never" for every key without expiry, Octopus and Hyperstack alike, and marks it', async () => {
+  it('says "Never" for every key without expiry, Octopus and Hyperstack alike, and marks it as a risk', async () => {
     await open();
     for (const name of ['Legacy key without expiry', hyperstackName(0)]) {
-      const expires = row(name).locator('td[data-label="Expires"]');
-      expect(await expires.textContent()).toBe('Never');
-      expect(await expires.locator('.flag.never').count()).toBe(1);
+      expect(await row(name).locator('td[data-label="Expires"]').textContent()).toBe('Never');
+      expect(await row(name).locator('td[data-label="Risks"] [data-risk="NEVER_EXPIRES"]').textContent()).toBe('Never expires');
     }
     await row('Legacy key without expiry').scrollIntoViewIfNeeded();
     await state('02-never');
@@ -228,6 +228,64 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with 700 keys on
     expect(await inView(confirmation)).toBe(true);
     expect(await scrollY()).toBe(before);
     await state('05-stale-row-removed');
+  });
+
+  it('pages on in every order: "Show more keys" goes on after the last key shown, in that order', async () => {
+    await open();
+    const total = Number(/of (\d+) keys/.exec((await summary().textContent())!)![1]); // earlier tests revoked some
+    const requests = watchListRequests(page);
+    const header = (name: string) => page.locator('#keys thead').getByRole('button', { name, exact: true });
+    const providers = () => keyRows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.provider));
+    const orders: { header: string; phrase: string; orderBy: { field: string; direction: string }; check(names: string[]): Promise<void> }[] = [
+      {
+        header: 'Name',
+        phrase: 'by name, A to Z',
+        orderBy: { field: 'NAME', direction: 'ASC' },
+        check: async (names) => expect(names).toEqual([...names].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1))),
+      },
+      {
+        header: 'Expires',
+        phrase: 'soonest expiry first',
+        orderBy: { field: 'EXPIRES_AT', direction: 'ASC' },
+        // Every Octopus key but one expires; no Hyperstack key does, so they come after all of them.
+        check: async () => expect(new Set(await providers())).toEqual(new Set(['OCTOPUS'])),
+      },
+      {
+        header: 'Last used',
+        phrase: 'most recently used first',
+        orderBy: { field: 'LAST_USED_AT', direction: 'DESC' },
+        // Only keygate's own key has been used (by keygate, just now).
+        check: async (names) => expect(names[0]).toBe(octopusName(0)),
+      },
+      {
+        header: 'Created',
+        phrase: 'newest first',
+        orderBy: { field: 'CREATED_AT', direction: 'DESC' },
+        check: async (names) => expect(names.slice(99, 101)).toEqual([hyperstackName(49), octopusName(50)]),
+      },
+      {
+        header: 'Created',
+        phrase: 'oldest first',
+        orderBy: { field: 'CREATED_AT', direction: 'ASC' },
+        check: async (names) => expect(names.slice(0, 2)).toEqual([hyperstackName(PER_PROVIDER - 1), octopusName(PER_PROVIDER - 1)]),
+      },
+    ];
+    for (const order of orders) {
+      await press(header(order.header));
+      // A new order starts from its first page, whatever was shown before.
+      await expect.poll(() => summary().textContent()).toBe(`Showing 100 of ${total} keys, ${order.phrase}.`);
+      await press(page.getByRole('button', { name: 'Show more keys' }));
+      await expect.poll(() => summary().textContent()).toBe(`Showing 200 of ${total} keys, ${order.phrase}.`);
+      const names = await keyNames(page);
+      expect(new Set(names).size).toBe(200);
+      await order.check(names);
+      // The second page was asked for in the same order, from the first page's end.
+      expect(requests.slice(-2).map((r) => [r.orderBy, r.after === null])).toEqual([
+        [order.orderBy, true],
+        [order.orderBy, false],
+      ]);
+      expect(await page.locator('#notices').textContent()).toBe('');
+    }
   });
 
   it('ran with no script error', () => {

@@ -1,12 +1,13 @@
 // The key console in headless Chromium, against the gateway over real HTTP and the simulators with
 // the demo's seed data, once per device (a desktop, a touch phone). Within a device the tests run in
 // order and share the data: each says what it changes.
-import type { Dialog, Locator, Page } from 'playwright-core';
+import type { Dialog, Locator, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { listen, type Listening } from '../support/listen.js';
 import { axeViolations } from './axe.js';
 import { DESKTOP, PHONE, launchChromium, noChromium, requestsOutside, screenshot, type Browser, type Device } from './chromium.js';
+import { holdOperation, inView, operationOf, overflowing as overflowingOf, watchListRequests } from './console-page.js';
 
 // The demo's keys of Maria (the credential's user), newest first: created 2, 12, 41, 64, 133, 172 days ago.
 const SEEDED = [
@@ -65,59 +66,8 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
   const providerChoices = () =>
     page.locator('#provider option').evaluateAll((options) => (options as HTMLOptionElement[]).filter((o) => !o.hidden).map((o) => o.value));
 
-  /** Elements reaching past the viewport's sides (none may: nothing should need sideways scrolling). */
-  const overflowing = () =>
-    page.evaluate(() => {
-      const width = document.documentElement.clientWidth;
-      const found: string[] = [];
-      if (document.documentElement.scrollWidth > width) found.push(`the page is ${document.documentElement.scrollWidth} px wide`);
-      if (innerWidth !== width) found.push(`the page is zoomed out to ${innerWidth} px`);
-      for (const node of document.querySelectorAll('body *')) {
-        const box = node.getBoundingClientRect();
-        if (box.width === 0 && box.height === 0) continue;
-        if (box.left < -0.5 || box.right > width + 0.5) {
-          const name = `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ''}${node.className ? `.${String(node.className).replace(/ /g, '.')}` : ''}`;
-          found.push(`${name} “${node.textContent?.trim().slice(0, 30)}” spans ${Math.round(box.left)}–${Math.round(box.right)} px`);
-        }
-      }
-      return found;
-    });
-  /** Whether the whole element is inside the viewport. */
-  const inView = (locator: Locator) =>
-    locator.evaluate((node) => {
-      const box = node.getBoundingClientRect();
-      return box.left >= 0 && box.top >= 0 && box.right <= document.documentElement.clientWidth && box.bottom <= document.documentElement.clientHeight;
-    });
-
-  /**
-   * Holds the browser's request for GraphQL operation `name` (in flight, as far as the page can tell)
-   * until `release()`, then lets it go on to the gateway unchanged.
-   */
-  async function hold(name: string): Promise<{ arrived: Promise<void>; release(): Promise<void> }> {
-    let arrived!: () => void;
-    let release!: () => void;
-    const arrival = new Promise<void>((resolve) => (arrived = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let sent: Promise<void> | undefined; // the held request, on its way to the gateway after release
-    const pattern = `${server.url}/graphql`;
-    await page.route(pattern, async (route) => {
-      if (!sent && (route.request().postData() ?? '').includes(`mutation ${name}(`)) {
-        sent = released.then(() => route.continue());
-        arrived();
-        return sent;
-      }
-      return route.continue();
-    });
-    let done: Promise<void> | undefined;
-    const letGo = () =>
-      (done ??= (async () => {
-        release();
-        await sent;
-        await page.unroute(pattern);
-      })());
-    onTestFinished(letGo); // a failing test lets go too, so the next test finds the page free
-    return { arrived: arrival, release: letGo };
-  }
+  const overflowing = () => overflowingOf(page);
+  const hold = (name: string) => holdOperation(page, server.url, name);
 
   /** Opens the console and waits until the list has been drawn. */
   async function open(): Promise<void> {
@@ -138,6 +88,11 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     ]);
     await expect.poll(() => summary().textContent()).toBe('6 keys, newest first.');
     expect(await octopusUser().textContent()).toBe('Octopus keys of Maria Okafor (Users-1)');
+    // One account per provider: the provider says it all, so no account column, filter or choice in the forms.
+    expect(await page.locator('#keys thead th', { hasText: 'Account' }).isHidden()).toBe(true);
+    expect(await rows().locator('td[data-label="Account"]').count()).toBe(0);
+    expect(await page.getByLabel('Account', { exact: true }).filter({ visible: true }).count()).toBe(0);
+    expect(await page.locator('#keys thead th', { hasText: 'Owner' }).isHidden()).toBe(true);
 
     // Locale text on screen, the exact ISO value in title and datetime.
     const created = row('terraform').locator('td[data-label="Created"] time');
@@ -146,7 +101,11 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     expect(await created.getAttribute('title')).toBe(iso);
     expect(await created.textContent()).not.toContain('T');
     expect(await row('terraform').locator('td[data-label="Expires"]').textContent()).toBe('Never');
-    expect(await row('Terraform provider (platform-infra)').locator('.flag.soon').textContent()).toMatch(/^in \d+ days$/);
+    expect(await row('Terraform provider (platform-infra)').locator('td[data-label="Risks"] li').allTextContents()).toEqual([
+      'Expires in 8 days',
+      'Older than 90 days',
+      'Full access',
+    ]);
     expect(await row('Octopus CLI on laptop').locator('code').textContent()).toMatch(/^API-\w{4}…$/);
     expect(await row('terraform').locator('code').textContent()).toMatch(/^…\w{4}$/);
 
@@ -372,6 +331,26 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     }
   });
 
+  it('says where to look when the provider may have made a key whose secret never arrived', async () => {
+    await open();
+    const form = page.locator('#create-hyperstack');
+    await form.getByLabel('Name').fill('lost-in-transit');
+    // The connection breaks after the request left keygate: the outcome is unknown.
+    t.hyperstack.fault('POST /v1/api-key/generate', { mode: 'drop' }, { times: 1 });
+    const requests = watchListRequests(page);
+    await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
+    await expect.poll(() => form.locator('[data-error]').textContent()).toBe(
+      'Hyperstack did not confirm “lost-in-transit” but may have created it: its secret did not reach keygate. If “lost-in-transit” is in the list below, revoke it (nobody has its secret), then create the key again.',
+    );
+    // The list is read again, so the key is there to find if it was made; the form keeps what was typed.
+    await expect.poll(() => requests.length).toBe(1);
+    await expect.poll(() => page.locator('#keys').getAttribute('aria-busy')).toBeNull();
+    expect(await secretPanel().count()).toBe(0);
+    expect(await form.getByLabel('Name').inputValue()).toBe('lost-in-transit');
+    await state('06c-may-have-created');
+    await form.getByLabel('Name').fill('');
+  });
+
   it('renames a Hyperstack key in a dialog (Escape cancels)', async () => {
     await open();
     const dialog = page.locator('#rename-dialog');
@@ -404,9 +383,15 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     );
     expect(facts).toEqual([
       ['Provider', 'Octopus Deploy'],
+      ['Account', `default (${new URL(t.octopus.url).host})`],
       ['Hint', await row(name).locator('code').textContent()],
-      ['Created', await row(name).locator('td[data-label="Created"]').textContent()],
+      ['Created', expect.stringMatching(/\d\d:\d\d/)], // with the time: purposes are not unique, their minutes may be
     ]);
+    expect(await dialog.locator('[data-revoke-created] time').getAttribute('datetime')).toBe(
+      await row(name).locator('td[data-label="Created"] time').getAttribute('datetime'),
+    );
+    // Not keygate's own key: no second confirmation.
+    expect(await dialog.locator('[data-gateway]').isHidden()).toBe(true);
     // The focus starts on Cancel, so Enter alone does not revoke.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
     await press(dialog.getByRole('button', { name: 'Cancel' }));
@@ -414,6 +399,10 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
 
     await press(page.getByRole('button', { name: `Revoke ${name}`, exact: true }));
     await state('08-revoke-confirm', { fullPage: false });
+    // The line above the table counts the key's risks; a revoke takes it out of the counts, in place.
+    const fullAccess = async () => Number(/(\d+) (?:keys? )?ha(?:s|ve) full access/.exec((await page.locator('#risk-summary').textContent())!)?.[1]);
+    const before = await fullAccess();
+    expect(await row(name).locator('[data-risk="FULL_ACCESS"]').count()).toBe(1);
     const request = await hold('ConsoleDeleteKey');
     await press(dialog.getByRole('button', { name: 'Revoke key' }));
     await request.arrived;
@@ -423,6 +412,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     await expect.poll(() => row(name).count()).toBe(0);
     expect(await page.locator('#keys tr.gone').textContent()).toBe('Revoked “GitHub Actions: deploy web-storefront” at Octopus Deploy.');
     expect(await summary().textContent()).toBe('7 keys, newest first.');
+    expect(await fullAccess()).toBe(before - 1);
   });
 
   it('shows names and descriptions as text, never as markup', async () => {
@@ -576,6 +566,119 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     } finally {
       await hyperstackOnlyServer.close();
       await hyperstackOnly.close();
+    }
+  });
+
+  /** The inputs of the revokes the page sends from now on. */
+  function watchRevokes(): { id: string; confirmRevokeGatewayCredential?: boolean }[] {
+    const sent: { id: string; confirmRevokeGatewayCredential?: boolean }[] = [];
+    const onRequest = (request: Request) => {
+      if (request.url().endsWith('/graphql') && operationOf(request) === 'ConsoleDeleteKey') sent.push(request.postDataJSON().variables.input);
+    };
+    page.on('request', onRequest);
+    onTestFinished(() => void page.off('request', onRequest));
+    return sent;
+  }
+  const focused = () => page.evaluate(() => document.activeElement?.closest('label')?.textContent?.trim() ?? document.activeElement?.textContent);
+  const UNCONFIRMED = 'This is the key keygate itself uses. To revoke it all the same, tick “Revoke it anyway”; otherwise, cancel.';
+
+  it('labels the keys keygate itself uses, and revokes one only after a second, explained confirmation', async () => {
+    // Its own gateway: revoking keygate's key locks that gateway out of Octopus for good.
+    const own = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+    const ownServer = await listen(own.gateway);
+    try {
+      await page.goto(`${ownServer.url}/`);
+      await expect.poll(() => summary().textContent()).toBe('6 keys, newest first.');
+      const name = 'Octopus CLI on laptop';
+      const labelled = await rows().evaluateAll((trs) => trs.filter((tr) => tr.querySelector('.tag.gateway')).map((tr) => tr.querySelector('th')!.textContent));
+      expect(labelled).toEqual([name, 'training-cluster']);
+      expect(await row(name).locator('td[data-label="Risks"] li').first().textContent()).toBe('Used by keygate');
+
+      const revokes = watchRevokes();
+      await press(row(name).getByRole('button', { name: `Revoke ${name}`, exact: true }));
+      const dialog = page.locator('#revoke-dialog');
+      expect(await dialog.locator('[data-gateway]').isVisible()).toBe(true);
+      expect(await dialog.locator('#revoke-gateway-text').textContent()).toBe(
+        'keygate itself uses this key for Octopus Deploy account “default”. Revoking it locks keygate out of that account: its keys disappear from this list and no key can be created there until keygate is given a new key (set OCTOPUS_API_KEY on the gateway).',
+      );
+      expect(await dialog.getAttribute('aria-describedby')).toBe('revoke-text revoke-gateway-text');
+      const confirm = dialog.getByRole('checkbox', { name: 'Revoke it anyway and lock keygate out of this account' });
+      expect(await confirm.isChecked()).toBe(false);
+      expect(await focused()).toBe('Cancel');
+      await state('13-revoke-own-key', { fullPage: false });
+
+      // The first confirmation alone does not revoke it: nothing is sent, and the box to tick has the focus.
+      await press(dialog.getByRole('button', { name: 'Revoke key' }));
+      expect(await dialog.locator('[data-error]').textContent()).toBe(UNCONFIRMED);
+      expect(await focused()).toBe('Revoke it anyway and lock keygate out of this account');
+      expect(revokes).toEqual([]);
+      await state('13b-revoke-own-key-unconfirmed', { fullPage: false });
+
+      // Cancelled and opened again, the box starts unticked.
+      await press(confirm);
+      await press(dialog.getByRole('button', { name: 'Cancel' }));
+      await press(row(name).getByRole('button', { name: `Revoke ${name}`, exact: true }));
+      expect(await confirm.isChecked()).toBe(false);
+
+      await press(confirm);
+      const request = await holdOperation(page, ownServer.url, 'ConsoleDeleteKey');
+      await press(dialog.getByRole('button', { name: 'Revoke key' }));
+      await request.arrived;
+      expect(revokes).toEqual([{ id: await row(name).getAttribute('data-id'), confirmRevokeGatewayCredential: true }]);
+      await request.release();
+      await expect.poll(() => row(name).count()).toBe(0);
+      expect(await page.locator('#keys tr.gone').textContent()).toBe(
+        'Revoked “Octopus CLI on laptop” at Octopus Deploy. keygate cannot reach Octopus Deploy account “default” until it is given a new key.',
+      );
+      expect(own.octopus.keysOf('Users-1').map((key) => key.purpose)).not.toContain(name);
+    } finally {
+      await ownServer.close();
+      await own.close();
+    }
+  });
+
+  it('asks for the second confirmation when keygate refuses a key the list did not mark as its own', async () => {
+    const own = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
+    const ownServer = await listen(own.gateway);
+    // A list read before keygate's credential changed: no row says "Used by keygate".
+    const pattern = `${ownServer.url}/graphql`;
+    await page.route(pattern, async (route) => {
+      if (operationOf(route.request()) !== 'ConsoleKeys') return route.continue();
+      const response = await route.fetch();
+      const json = await response.json();
+      for (const key of json.data?.apiKeys?.nodes ?? []) key.usedByGateway = false;
+      return route.fulfill({ response, json });
+    });
+    onTestFinished(() => page.unroute(pattern));
+    try {
+      await page.goto(`${ownServer.url}/`);
+      await expect.poll(() => summary().textContent()).toBe('6 keys, newest first.');
+      expect(await page.locator('.tag.gateway').count()).toBe(0);
+      const name = 'training-cluster';
+      const revokes = watchRevokes();
+      await press(row(name).getByRole('button', { name: `Revoke ${name}`, exact: true }));
+      const dialog = page.locator('#revoke-dialog');
+      expect(await dialog.locator('[data-gateway]').isHidden()).toBe(true);
+      await press(dialog.getByRole('button', { name: 'Revoke key' }));
+      // keygate knows its key: it refuses, and the dialog turns into the second confirmation.
+      await expect.poll(() => dialog.locator('[data-error]').textContent()).toBe(UNCONFIRMED);
+      expect(await dialog.locator('[data-gateway]').isVisible()).toBe(true);
+      expect(await dialog.locator('#revoke-gateway-text').textContent()).toContain('for Hyperstack account “default”');
+      expect(await focused()).toBe('Revoke it anyway and lock keygate out of this account');
+      expect(revokes).toEqual([{ id: await row(name).getAttribute('data-id') }]);
+      expect(own.hyperstack.requests('DELETE /v1/api-key/{api_key_id}')).toBe(0);
+
+      await press(dialog.getByRole('checkbox', { name: 'Revoke it anyway and lock keygate out of this account' }));
+      await press(dialog.getByRole('button', { name: 'Revoke key' }));
+      await expect.poll(() => row(name).count()).toBe(0);
+      expect(revokes.at(-1)).toEqual({ id: revokes[0]!.id, confirmRevokeGatewayCredential: true });
+      expect(await page.locator('#keys tr.gone').textContent()).toBe(
+        'Revoked “training-cluster” at Hyperstack. keygate cannot reach Hyperstack account “default” until it is given a new key.',
+      );
+      expect(own.hyperstack.requests('DELETE /v1/api-key/{api_key_id}')).toBe(1);
+    } finally {
+      await ownServer.close();
+      await own.close();
     }
   });
 

@@ -45,6 +45,13 @@ describe.skipIf(noChromium)('GraphiQL in Chromium', () => {
       'GenerateHyperstackApiKey',
       'UpdateHyperstackApiKey',
       'DeleteApiKey',
+      'NeedsAttention',
+      'RotateApiKeys',
+      'Rotations',
+      'CompleteRotation',
+      'CancelRotation',
+      'AuditEvents',
+      'RevokeLeakedSecret',
     ]);
     // The headers editor explains the credential headers.
     await page.getByRole('button', { name: 'Headers' }).click();

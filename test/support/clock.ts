@@ -20,7 +20,7 @@ export function fakeClock(options: { date?: boolean } = {}): void {
  * alone). `timeoutMs` only bounds a test that would otherwise hang; it is not a budget the
  * condition races, so it is wide.
  */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) throw new Error(`still waiting after ${timeoutMs} ms for ${what}`);

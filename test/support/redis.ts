@@ -6,9 +6,11 @@ import { createServer } from 'node:net';
 
 export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((path) => existsSync(path));
 
-export interface RedisServer {
+export interface RedisServer extends AsyncDisposable {
   url: string;
   stop(): Promise<void>;
+  /** stop(), for `await using redis = await startRedis()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -21,27 +23,40 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts redis-server without persistence and resolves once it accepts connections (it says so on stdout). */
+/**
+ * Starts redis-server without persistence and resolves once it accepts connections (it says so on
+ * stdout). The free port is found first and may be taken by someone else before redis binds it (the
+ * machine is shared): then it tries another.
+ */
 export async function startRedis(): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOn(await freePort());
+    } catch (error) {
+      if (attempt >= 5 || !/Address already in use/i.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startRedisOn(port: number): Promise<RedisServer> {
   if (!REDIS_SERVER) throw new Error('redis-server is not installed');
-  const port = await freePort();
   const child: ChildProcess = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exited = once(child, 'exit');
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const append = (chunk: Buffer) => {
       output += chunk.toString();
       if (/Ready to accept connections/.test(output)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${output}`)));
+    };
+    child.stdout!.on('data', append);
+    child.stderr!.on('data', append);
+    void exited.then(([code]) => reject(new Error(`redis-server exited (${String(code)}):\n${output}`)));
   });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
   };
+  return { url: `redis://127.0.0.1:${port}`, stop, [Symbol.asyncDispose]: stop };
 }

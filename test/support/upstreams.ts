@@ -7,9 +7,9 @@ import { Upstreams } from '../../src/upstream/upstreams.js';
 
 export type UpstreamSettings = Omit<Config['upstream'], 'maxResponseBytes'> & { maxResponseBytes?: number };
 
-/** Test defaults: short timeout, instant backoff, breaker off unless a test is about it. */
+/** Test defaults: the documented timeout (tests about timeouts move a fake clock), breaker off unless a test is about it. */
 export const TEST_UPSTREAM: UpstreamSettings = {
-  timeoutMs: 2_000,
+  timeoutMs: 10_000, // the documented default: only a test about timeouts (on a fake clock) sees one fire
   retries: 2,
   connections: 8,
   breakerThreshold: 0,

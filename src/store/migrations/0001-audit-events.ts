@@ -12,7 +12,8 @@ export function auditEvents(types: SchemaTypes): Migration {
         .addColumn('request_id', 'text')
         .addColumn('client', 'text', (c) => c.notNull())
         .addColumn('operation', 'text', (c) => c.notNull())
-        .addColumn('provider', 'text', (c) => c.notNull())
+        // Null when the operation never got far enough to name one (refused before it ran).
+        .addColumn('provider', 'text')
         .addColumn('account', 'text')
         .addColumn('key_id', 'text')
         .addColumn('key_name', 'text')

@@ -1,0 +1,36 @@
+import type { RevokedLeak } from '../services/leaked.js';
+import { AccountType, ApiKey, ApiKeyProvider } from './api-key.js';
+import { audited } from './audited.js';
+import { builder } from './builder.js';
+
+const RevokeLeakedSecretInput = builder.inputType('RevokeLeakedSecretInput', {
+  description: 'A secret found where it should not be.',
+  fields: (t) => ({
+    secret: t.string({
+      required: true,
+      description: 'The leaked secret: an Octopus key (`API-…`) or a Hyperstack key (a UUID). Used only to find the key; never logged or stored.',
+    }),
+  }),
+});
+
+const RevokeLeakedSecretPayload = builder.objectRef<RevokedLeak>('RevokeLeakedSecretPayload').implement({
+  description: 'The key a leaked secret belonged to, now revoked.',
+  fields: (t) => ({
+    provider: t.field({ type: ApiKeyProvider, description: 'Its provider.', resolve: (r) => r.provider }),
+    account: t.field({ type: AccountType, description: 'The account it was found in.', resolve: (r) => r.account }),
+    revokedKey: t.field({ type: ApiKey, description: 'The key as it was before it was revoked (id, name, hint).', resolve: (r) => r.apiKey }),
+  }),
+});
+
+builder.mutationField('revokeLeakedSecret', (t) =>
+  t.field({
+    type: RevokeLeakedSecretPayload,
+    nullable: true,
+    // It tests a secret against the providers: limited like a create, so it cannot be an oracle.
+    extensions: { createLimit: true },
+    description:
+      'Revokes exactly the key a leaked secret belongs to, for a secret scanner. Octopus: the secret itself asks `/users/me` whose it is, then the key is matched by its hint in that user\'s keys. Hyperstack: matched by its last 4 characters in the lists keygate can read. Refuses, and changes nothing, when no key (NOT_FOUND) or more than one (CONFLICT) matches. The audit trail keeps the hint only. Counts against the create rate limit.',
+    args: { input: t.arg({ type: RevokeLeakedSecretInput, required: true }) },
+    resolve: audited(({ input }, { leaked }) => leaked.revoke(input.secret)),
+  }),
+);

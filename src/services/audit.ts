@@ -1,0 +1,69 @@
+// The audit trail of one request: one event per mutation field, whatever its outcome, holding hints
+// only. Mutation fields run one after another (GraphQL's rule for mutations), so "the field running
+// now" is well defined: services note what they learn about the key while it runs, and the event is
+// written when it ends.
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import type { Provider } from '../domain.js';
+import type { AuditEventInput, AuditTrail } from '../store/index.js';
+import { UpstreamError } from '../upstream/errors.js';
+import { CallBudgetExceeded } from '../upstream/loaders.js';
+
+/** What a service knows about the key a mutation acts on. */
+export type AuditDetails = Partial<Pick<AuditEventInput, 'provider' | 'account' | 'keyId' | 'keyName' | 'keyHint' | 'detail'>>;
+
+/** The code an operation ended with: `OK`, or the code a client saw. */
+export function outcomeOf(error: unknown): string {
+  if (error === undefined) return 'OK';
+  if (error instanceof UpstreamError) return error.code;
+  if (error instanceof CallBudgetExceeded) return 'BAD_USER_INPUT';
+  if (error instanceof GraphQLError) {
+    const code = error.extensions.code;
+    if (typeof code === 'string') return code;
+    if (error.originalError && error.originalError !== error) return outcomeOf(error.originalError);
+  }
+  return 'INTERNAL_SERVER_ERROR';
+}
+
+export class RequestAudit {
+  /** Response keys of the fields already written, so the plugin writes the rest (refused before they ran). */
+  readonly recorded = new Set<string>();
+  private current?: AuditDetails;
+
+  constructor(
+    private readonly trail: AuditTrail | undefined,
+    readonly who: { requestId?: string; client: string },
+  ) {}
+
+  /** Runs one mutation field, and writes its event when it ends: OK, or the code it failed with. */
+  async around<T>(info: GraphQLResolveInfo, run: () => Promise<T>): Promise<T> {
+    this.current = {};
+    let failure: unknown;
+    try {
+      return await run();
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      const details = this.current;
+      this.current = undefined;
+      this.recorded.add(String(info.path.key));
+      void this.record({ operation: info.fieldName, outcome: outcomeOf(failure), ...details });
+    }
+  }
+
+  /** Adds what a service learned about the key the running field acts on. */
+  note(details: AuditDetails): void {
+    if (this.current) Object.assign(this.current, details);
+  }
+
+  /** Writes an event now. Never throws and never holds up the caller (the trail queues on failure). */
+  record(event: { operation: string; outcome: string } & AuditDetails): Promise<void> {
+    if (!this.trail) return Promise.resolve();
+    return this.trail.record({
+      ...event,
+      requestId: this.who.requestId,
+      client: this.who.client,
+      provider: (event.provider ?? null) as Provider | null,
+    });
+  }
+}

@@ -1,0 +1,424 @@
+// Rotating a key without an outage: mint the replacement, let consumers move during an overlap,
+// then revoke the old key, once, across a fleet. Every step is recorded in the store before and
+// after the provider is asked, so a retried or crashed rotation never leaves two replacements, or a
+// revoked key without its replacement. The store holds no secret and no credential: a delayed
+// revocation uses the account's configured credential, read when it runs.
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { Config } from '../config.js';
+import { nameOf, providerNames, type ApiKeyRecord, type CreatedKey, type Provider } from '../domain.js';
+import { badUserInput, fromStore, gatewayError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import {
+  RevocationScheduler,
+  Rotations,
+  classifyRevokeError,
+  type AuditTrail,
+  type RevocationResult,
+  type RevokeOutcome,
+  type Rotation,
+  type RotationPage,
+  type RotationState,
+  type Clock,
+  type Store,
+} from '../store/index.js';
+import { UpstreamError } from '../upstream/errors.js';
+import { RequestLoaders } from '../upstream/loaders.js';
+import type { AccountRuntime, Upstreams } from '../upstream/upstreams.js';
+import { creating, type ApiKeyService } from './api-keys.js';
+import type { RequestAudit } from './audit.js';
+import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
+
+export const ROTATION_TYPENAME = 'Rotation';
+
+/** Octopus' default maximum key lifetime (contracts/octopus.md §3.1: 366 days since 2025.4). */
+const OCTOPUS_DEFAULT_MAX_LIFETIME_MS = 366 * 86_400_000;
+
+/** The store's reference to a key: what follows the account in its global id. */
+export const keyRef = (id: ApiKeyId): string => (id.provider === 'OCTOPUS' ? `${id.userId}/${id.id}` : id.id);
+
+/** The global id of the key a stored reference names. */
+export function keyGlobalId(provider: Provider, account: string, ref: string): string {
+  return encodeGlobalID(provider === 'OCTOPUS' ? 'OctopusApiKey' : 'HyperstackApiKey', `${account}/${ref}`);
+}
+
+export function rotationGlobalId(rotation: Rotation): string {
+  return encodeGlobalID(ROTATION_TYPENAME, String(rotation.id));
+}
+
+/** An Octopus old key seen in use after its rotation began: not revoked silently. */
+class OldKeyInUse extends Error {
+  readonly code = 'OLD_KEY_IN_USE';
+}
+
+/**
+ * The process-wide side of rotations: the store's records, the scheduler that revokes old keys when
+ * their overlap ends (once across a fleet), and recovery of rotations a crash left half done.
+ */
+export class RotationRunner {
+  readonly rotations: Rotations;
+  readonly scheduler: RevocationScheduler;
+  /** Revocations a request asked for now: no in-use check, and with that request's credentials. */
+  private readonly inline = new Map<number, RequestLoaders | undefined>();
+  private recovery?: NodeJS.Timeout;
+  private recovering?: Promise<void>;
+  private closed = false;
+
+  constructor(
+    store: Store,
+    private readonly deps: {
+      upstreams: Upstreams;
+      trail: AuditTrail;
+      config: Pick<Config, 'lists' | 'upstream' | 'rotation'>;
+      logger: Logger;
+      clock?: Clock;
+    },
+  ) {
+    this.rotations = new Rotations(store, { clock: deps.clock });
+    this.scheduler = new RevocationScheduler(this.rotations, {
+      revoke: (rotation) => this.revoke(rotation),
+      classify: (error) => (error instanceof OldKeyInUse ? { code: error.code, retry: false } : classifyRevokeError(error)),
+      onResult: (result) => this.audited(result),
+      intervalMs: deps.config.rotation.schedulerIntervalMs,
+      // Longer than a batch of revocations with their timeouts and retries.
+      leaseMs: Math.max(300_000, deps.config.upstream.timeoutMs * 30),
+      hooks: store.hooks,
+      logger: deps.logger,
+    });
+  }
+
+  start(): void {
+    this.scheduler.start();
+    // One recovery pass at a time: the next is scheduled when this one has ended.
+    const loop = () => {
+      this.recovering = this.recover()
+        .catch((error: unknown) => this.deps.logger.error({ err: (error as Error).message }, 'rotation recovery failed; the next pass tries again'))
+        .finally(() => {
+          if (this.closed) return;
+          this.recovery = setTimeout(loop, this.deps.config.rotation.schedulerIntervalMs);
+          this.recovery.unref();
+        });
+    };
+    loop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.recovery);
+    await Promise.all([this.scheduler.close(), this.recovering]);
+  }
+
+  /** Revokes a rotation's old key now (completeRotation, or an overlap of 0), with a request's credentials if given. */
+  async revokeNow(id: number, loaders?: RequestLoaders): Promise<Rotation> {
+    this.inline.set(id, loaders);
+    try {
+      return await this.scheduler.revokeNow(id);
+    } finally {
+      this.inline.delete(id);
+    }
+  }
+
+  /** Loaders with the configured credentials only: the scheduler acts for no request. */
+  private configuredLoaders(): RequestLoaders {
+    const { lists } = this.deps.config;
+    return new RequestLoaders(this.deps.upstreams, {}, { maxUpstreamCalls: 1_000, pageSize: lists.octopusPageSize, maxKeys: lists.maxKeys });
+  }
+
+  private runtimeOf(rotation: Pick<Rotation, 'provider' | 'account'>): AccountRuntime {
+    const runtime = this.deps.upstreams.find(rotation.provider, rotation.account);
+    if (!runtime) throw new UpstreamError(rotation.provider, 'BAD_USER_INPUT', `Account "${rotation.account}" is no longer configured.`);
+    return runtime;
+  }
+
+  /** The scheduler's callback: delete the old key, unless (Octopus) it was used after the rotation began. */
+  private async revoke(rotation: Rotation): Promise<RevokeOutcome> {
+    const requested = this.inline.has(rotation.id);
+    const loaders = this.inline.get(rotation.id) ?? this.configuredLoaders();
+    const runtime = this.runtimeOf(rotation);
+    try {
+      if (rotation.provider === 'OCTOPUS') {
+        const [userId, keyId] = rotation.oldKeyId.split('/') as [string, string];
+        const session = loaders.octopus(runtime);
+        if (!requested) {
+          const old = await session.key(userId, keyId);
+          if (!old) return 'ALREADY_GONE';
+          if (old.lastUsedAt && old.lastUsedAt > rotation.createdAt) throw new OldKeyInUse(`used at ${old.lastUsedAt.toISOString()}`);
+        }
+        await session.write('revoking a rotated Octopus key', (client) => client.deleteKey(userId, keyId));
+        session.forget(userId);
+      } else {
+        const session = loaders.hyperstack(runtime);
+        await session.write('revoking a rotated Hyperstack key', (client) => client.deleteKey(rotation.oldKeyId));
+        session.forget();
+      }
+      return 'REVOKED';
+    } catch (error) {
+      if (error instanceof UpstreamError && error.code === 'NOT_FOUND') return 'ALREADY_GONE';
+      throw error;
+    }
+  }
+
+  /** Scheduled revocations leave an audit event; one a request asked for is in that request's event. */
+  private audited(result: RevocationResult): void {
+    if (this.inline.has(result.rotation.id)) return;
+    const { rotation } = result;
+    void this.deps.trail.record({
+      client: 'keygate:scheduler',
+      operation: 'scheduledRevoke',
+      provider: rotation.provider,
+      account: rotation.account,
+      keyId: rotation.oldKeyId,
+      keyName: rotation.oldKeyName,
+      keyHint: rotation.oldKeyHint,
+      outcome: result.outcome === 'COMPLETED' ? 'OK' : (result.code ?? result.outcome),
+      detail: `rotation ${rotation.id}: ${result.outcome}`,
+    });
+  }
+
+  /**
+   * Rotations a crash left in PENDING_CREATE (the provider was asked for the new key, the answer
+   * never recorded). The new key's secret never reached anyone (the response is sent after the
+   * record), so a replacement found at the provider is an orphan: it is revoked, and the rotation
+   * fails with the old key untouched (a renamed Hyperstack key gets its name back). Only rotations
+   * older than any create still in flight (twice the upstream timeout, and a second) are looked at.
+   */
+  async recover(): Promise<void> {
+    const olderThan = new Date(this.rotations.clock().getTime() - 2 * this.deps.config.upstream.timeoutMs - 1_000);
+    for (const rotation of await this.rotations.pendingCreates(olderThan)) {
+      const loaders = this.configuredLoaders();
+      const runtime = this.runtimeOf(rotation);
+      const candidates = await this.replacementsOf(loaders, runtime, rotation);
+      if (candidates.length > 1) {
+        this.deps.logger.error({ rotation: rotation.id, found: candidates.length }, 'a crashed rotation has several possible replacements; left for a person');
+        continue;
+      }
+      const orphan = candidates[0];
+      if (orphan) {
+        const id = parseApiKeyId(apiKeyGlobalId(orphan))!;
+        if (orphan.provider === 'OCTOPUS') await loaders.octopus(runtime).write('revoking an orphaned key', (c) => c.deleteKey(orphan.userId, orphan.id));
+        else await loaders.hyperstack(runtime).write('revoking an orphaned key', (c) => c.deleteKey(orphan.id));
+        void this.deps.trail.record({
+          client: 'keygate:recovery',
+          operation: 'rotationRecovery',
+          provider: rotation.provider,
+          account: rotation.account,
+          keyId: keyRef(id),
+          keyName: rotation.newKeyName,
+          keyHint: orphan.keyHint,
+          outcome: 'OK',
+          detail: `rotation ${rotation.id}: revoked a replacement whose secret reached no one`,
+        });
+      }
+      if (rotation.provider === 'HYPERSTACK') await this.restoreName(loaders, runtime, rotation);
+      await this.rotations.failCreate(rotation.id, orphan ? 'ORPHAN_REVOKED' : 'NOT_CREATED');
+    }
+  }
+
+  private async replacementsOf(loaders: RequestLoaders, runtime: AccountRuntime, rotation: Rotation): Promise<ApiKeyRecord[]> {
+    if (rotation.provider === 'OCTOPUS') {
+      const [userId, oldId] = rotation.oldKeyId.split('/') as [string, string];
+      const keys = await loaders.octopus(runtime).allKeys(userId);
+      return keys.filter((k) => k.id !== oldId && k.purpose === rotation.newKeyName && (k.createdAt?.getTime() ?? 0) >= rotation.createdAt.getTime() - 60_000);
+    }
+    const keys = await loaders.hyperstack(runtime).keys();
+    return keys.filter((k) => k.id !== rotation.oldKeyId && k.name === rotation.newKeyName);
+  }
+
+  /** The old Hyperstack key was renamed out of the way before its replacement was asked for: name it back. */
+  private async restoreName(loaders: RequestLoaders, runtime: AccountRuntime, rotation: Rotation): Promise<void> {
+    const session = loaders.hyperstack(runtime);
+    session.forget();
+    const old = await session.key(rotation.oldKeyId);
+    if (old && old.name !== rotation.oldKeyName) {
+      await session.write('restoring a rotated key\'s name', (c) => c.updateKey(old.id, { name: rotation.oldKeyName, description: old.description }));
+    }
+  }
+}
+
+export interface RotateInput {
+  id: string;
+  revokeOldAfter: number;
+  confirmRevokeGatewayCredential?: boolean | null;
+}
+
+export interface RotateResult extends CreatedKey {
+  rotation: Rotation;
+  oldKeyRevokesAt: Date;
+}
+
+/** The request-scoped side: rotateApiKey, completeRotation, cancelRotation and the list of rotations. */
+export class RotationService {
+  constructor(
+    private readonly deps: {
+      runner?: RotationRunner;
+      loaders: RequestLoaders;
+      apiKeys: ApiKeyService;
+      audit: RequestAudit;
+      maxOverlapSeconds: number;
+    },
+  ) {}
+
+  private get runner(): RotationRunner {
+    if (!this.deps.runner) throw gatewayError('SERVICE_UNAVAILABLE', 'This gateway runs without a store, so it cannot rotate keys.');
+    return this.deps.runner;
+  }
+
+  async rotate(input: RotateInput): Promise<RotateResult> {
+    const { loaders, apiKeys, audit } = this.deps;
+    const runner = this.runner;
+    const id = apiKeys.requireId(input.id);
+    const runtime = apiKeys.accountFor(id.provider, id.account);
+    this.checkOverlap(input.revokeOldAfter, runtime);
+    const old = await apiKeys.get(input.id);
+    if (!old) throw gatewayError('NOT_FOUND', `${providerNames[id.provider]} has no such API key (already revoked?).`, id.provider);
+    const ref = keyRef(id);
+    audit.note({ provider: id.provider, account: id.account, keyId: ref, keyName: nameOf(old), keyHint: old.keyHint });
+    if (!input.confirmRevokeGatewayCredential) await apiKeys.guardGatewayCredential(runtime, id, 'Rotating it, which revokes it after the overlap,');
+
+    const now = runner.rotations.clock();
+    const newKeyName = nameOf(old);
+    // The intent is recorded before the provider is asked: a crash from here on is found and settled.
+    const rotation = await fromStore(() =>
+      runner.rotations.start({
+        provider: id.provider,
+        account: id.account,
+        oldKeyId: ref,
+        oldKeyName: nameOf(old),
+        oldKeyHint: old.keyHint,
+        newKeyName,
+        overlapSeconds: input.revokeOldAfter,
+        startedBy: audit.who.client,
+      }),
+    );
+    audit.note({ detail: `rotation ${rotation.id}` });
+
+    let created: CreatedKey;
+    try {
+      created = old.provider === 'OCTOPUS' ? await this.mintOctopus(runtime, old, now) : await this.mintHyperstack(runtime, old, now);
+    } catch (error) {
+      const uncertain = (error as { extensions?: { mayHaveCreated?: boolean } }).extensions?.mayHaveCreated === true;
+      const code = (error as { extensions?: { code?: string } }).extensions?.code ?? (error instanceof UpstreamError ? error.code : 'INTERNAL_SERVER_ERROR');
+      // An unknown outcome stays PENDING_CREATE: recovery finds the key (revoking it) or fails the rotation.
+      await (uncertain ? runner.rotations.noteCreateUncertain(rotation.id, code) : runner.rotations.failCreate(rotation.id, code)).catch(() => undefined);
+      throw error;
+    }
+
+    const newId = parseApiKeyId(apiKeyGlobalId(created.apiKey))!;
+    let recorded = await this.recordNewKey(rotation.id, keyRef(newId), created.apiKey.keyHint);
+    if (input.revokeOldAfter === 0) recorded = await runner.revokeNow(rotation.id, loaders);
+    return { ...created, rotation: recorded, oldKeyRevokesAt: recorded.revokeOldAt ?? now };
+  }
+
+  async complete(globalId: string): Promise<Rotation> {
+    const rotation = await this.find(globalId);
+    return fromStore(() => this.runner.revokeNow(rotation.id));
+  }
+
+  async cancel(globalId: string): Promise<Rotation> {
+    const rotation = await this.find(globalId);
+    return fromStore(() => this.runner.rotations.cancel(rotation.id));
+  }
+
+  list(args: { first?: number | null; after?: string | null; states?: readonly RotationState[] | null }): Promise<RotationPage> {
+    return fromStore(() => this.runner.rotations.list({ first: args.first, after: args.after, filter: args.states ? { states: args.states } : undefined }));
+  }
+
+  private async find(globalId: string): Promise<Rotation> {
+    const n = /^Rotation:(\d{1,15})$/.exec(Buffer.from(globalId, 'base64').toString('utf8'))?.[1];
+    const rotation = n ? await this.runner.rotations.find(Number(n)) : undefined;
+    if (!rotation) throw gatewayError('NOT_FOUND', 'There is no rotation with that id.');
+    this.deps.audit.note({
+      provider: rotation.provider,
+      account: rotation.account,
+      keyId: rotation.oldKeyId,
+      keyName: rotation.oldKeyName,
+      keyHint: rotation.oldKeyHint,
+      detail: `rotation ${rotation.id}`,
+    });
+    return rotation;
+  }
+
+  /**
+   * 0 revokes at once; up to ROTATION_MAX_OVERLAP_S otherwise. A later revocation needs a credential
+   * later, and keygate never stores one: only accounts with a configured credential, and never with
+   * a credential this request brought.
+   */
+  private checkOverlap(seconds: number, runtime: AccountRuntime): void {
+    const max = this.deps.maxOverlapSeconds;
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > max) {
+      throw badUserInput(`revokeOldAfter must be a whole number of seconds from 0 to ${max} (ROTATION_MAX_OVERLAP_S).`, { field: 'revokeOldAfter' });
+    }
+    if (seconds === 0) return;
+    const configured = runtime.config.apiKey || runtime.config.accessToken;
+    if (this.deps.loaders.usesForwardedCredential(runtime) || !configured) {
+      throw badUserInput(
+        `A later revocation needs keygate's own configured credential for account "${runtime.account.name}" when it is due, and keygate never stores a credential${configured ? ', while this request brings its own' : ''}. Pass revokeOldAfter: 0 to revoke the old key now, with this request's credential.`,
+        { field: 'revokeOldAfter' },
+      );
+    }
+  }
+
+  /**
+   * Octopus: the same purpose (and actor type), and the same lifetime as the old key, or the server
+   * default when it never expired. A lifetime past 366 days (the default maximum since 2025.4, which
+   * the server would refuse) asks for the server's maximum instead (an explicit null).
+   */
+  private mintOctopus(runtime: AccountRuntime, old: Extract<ApiKeyRecord, { provider: 'OCTOPUS' }>, now: Date): Promise<CreatedKey> {
+    const lifetime = old.expiresAt && old.createdAt ? old.expiresAt.getTime() - old.createdAt.getTime() : undefined;
+    const session = this.deps.loaders.octopus(runtime);
+    const expires =
+      lifetime === undefined || lifetime <= 0 ? undefined : lifetime > OCTOPUS_DEFAULT_MAX_LIFETIME_MS ? null : new Date(now.getTime() + lifetime);
+    return creating(old.purpose, async () => {
+      const created = await session.write('minting a replacement Octopus key', (client) =>
+        client.createKey({ userId: old.userId, purpose: old.purpose, expires, actorType: old.actorType ?? undefined }),
+      );
+      session.forget(old.userId);
+      return created;
+    });
+  }
+
+  /**
+   * Hyperstack names are unique: the old key is renamed `<name> (rotated <date>)` first, the new one
+   * gets the original name and description, and the rename is undone if the new one cannot be made.
+   */
+  private async mintHyperstack(runtime: AccountRuntime, old: Extract<ApiKeyRecord, { provider: 'HYPERSTACK' }>, now: Date): Promise<CreatedKey> {
+    const session = this.deps.loaders.hyperstack(runtime);
+    const suffix = ` (rotated ${now.toISOString().slice(0, 16).replace('T', ' ')})`;
+    // Hyperstack's documentation limits names to 50 characters.
+    const renamed = `${old.name.slice(0, Math.max(1, 50 - suffix.length))}${suffix}`;
+    await session.write('renaming the key being rotated', (client) => client.updateKey(old.id, { name: renamed, description: old.description }));
+    session.forget();
+    try {
+      return await creating(old.name, () => session.write('minting a replacement Hyperstack key', (client) => client.generateKey({ name: old.name, description: old.description })));
+    } catch (error) {
+      if ((error as { extensions?: { mayHaveCreated?: boolean } }).extensions?.mayHaveCreated) throw error;
+      await session
+        .write('undoing the rename of the key being rotated', (client) => client.updateKey(old.id, { name: old.name, description: old.description }))
+        .catch(() => this.deps.audit.note({ detail: `the old key keeps the name "${renamed}": renaming it back failed` }));
+      throw error;
+    } finally {
+      session.forget();
+    }
+  }
+
+  /**
+   * The new key exists and its secret is in hand: record it. The store failing here must not cost
+   * the secret, so the write is retried a few times; if it still fails, the secret is returned anyway
+   * (recovery may later take the key for an orphan, which the error says).
+   */
+  private async recordNewKey(id: number, newKeyId: string, newKeyHint: string | null): Promise<Rotation> {
+    const rotations = this.runner.rotations;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await rotations.recordNewKey(id, { newKeyId, newKeyHint });
+      } catch (error) {
+        if (attempt >= 3) {
+          this.deps.audit.note({ detail: `rotation ${id}: the new key could not be recorded (${(error as Error).name})` });
+          const current = await rotations.find(id).catch(() => undefined);
+          if (current) return current;
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  }
+}

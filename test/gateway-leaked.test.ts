@@ -1,0 +1,101 @@
+// A leaked secret revoked through the gateway, on SQLite and PostgreSQL: exactly that key, or none;
+// the secret in no log line, event or database row; limited like a create.
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { openStore } from '../src/store/index.js';
+import { startTestGateway, type TestGatewayOptions } from './support/gateway.js';
+import { hyperstackUsers, octopusUsers } from './support/seeds.js';
+import { backends, dumpAllTables } from './support/stores.js';
+
+const REVOKE = /* GraphQL */ `
+  mutation Leak($secret: String!) {
+    revokeLeakedSecret(input: { secret: $secret }) {
+      provider
+      account { name }
+      revokedKey { id name keyHint }
+    }
+  }
+`;
+
+interface Revoked {
+  revokeLeakedSecret: { provider: string; account: { name: string }; revokedKey: { id: string; name: string; keyHint: string } } | null;
+}
+
+describe.each(backends())('revokeLeakedSecret on $name', (backend) => {
+  backend.setup();
+
+  async function gateway(options: TestGatewayOptions = {}) {
+    const store = await openStore({ url: await backend.freshUrl() });
+    onTestFinished(() => store.close());
+    const t = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() }, store, captureLogs: true, ...options });
+    onTestFinished(() => t.close());
+    return { t, store };
+  }
+
+  it.skipIf(backend.missing)('revokes a leaked Octopus key and a leaked Hyperstack key, and keeps only their hints', async () => {
+    const { t, store } = await gateway();
+    // Keys whose secrets then "leak": one made by another user (dev), one at Hyperstack.
+    const octopusLeak = t.octopus.addKey('Users-2', { purpose: 'pasted into a gist', expires: new Date(Date.now() + 86_400_000) });
+    const hyperstack = await t.query<{ generateHyperstackApiKey: { secret: string } }>('mutation { generateHyperstackApiKey(input: { name: "in-a-repo" }) { secret } }');
+    const hyperstackLeak = hyperstack.body.data!.generateHyperstackApiKey.secret;
+
+    const octopus = await t.query<Revoked>(REVOKE, { secret: octopusLeak.secret });
+    expect(octopus.body.errors).toBeUndefined();
+    expect(octopus.body.data!.revokeLeakedSecret).toMatchObject({ provider: 'OCTOPUS', account: { name: 'default' }, revokedKey: { name: 'pasted into a gist', keyHint: octopusLeak.secret.slice(0, 8) } });
+    expect(t.octopus.keysOf('Users-2').map((k) => k.id)).not.toContain(octopusLeak.id);
+
+    const revoked = await t.query<Revoked>(REVOKE, { secret: hyperstackLeak });
+    expect(revoked.body.data!.revokeLeakedSecret).toMatchObject({ provider: 'HYPERSTACK', revokedKey: { name: 'in-a-repo', keyHint: hyperstackLeak.slice(-4) } });
+    const names = (await t.query<{ apiKeys: { nodes: { name: string }[] } }>('{ apiKeys(first: 100) { nodes { name } } }')).body.data!.apiKeys.nodes.map((k) => k.name);
+    expect(names).not.toContain('in-a-repo');
+
+    await t.gateway.store!.trail.settle();
+    const events = await t.query<{ auditEvents: { nodes: { operation: string; provider: string; keyHint: string; outcome: string }[] } }>(
+      '{ auditEvents(filter: { operation: "revokeLeakedSecret" }) { nodes { operation provider keyHint outcome } } }',
+    );
+    expect(events.body.data!.auditEvents.nodes).toEqual([
+      { operation: 'revokeLeakedSecret', provider: 'HYPERSTACK', keyHint: hyperstackLeak.slice(-4), outcome: 'OK' },
+      { operation: 'revokeLeakedSecret', provider: 'OCTOPUS', keyHint: octopusLeak.secret.slice(0, 8), outcome: 'OK' },
+    ]);
+    const everything = [JSON.stringify(await dumpAllTables(store)), t.logs().join('\n'), await (await t.gateway.yoga.fetch('http://keygate.test/metrics')).text()].join('\n');
+    for (const secret of [octopusLeak.secret, hyperstackLeak]) expect(everything).not.toContain(secret);
+  });
+
+  it.skipIf(backend.missing)('refuses, changing nothing, when no key or more than one key matches', async () => {
+    const { t } = await gateway({
+      hyperstack: {
+        users: [
+          {
+            name: 'alice',
+            keys: [
+              { name: 'gateway', createdAt: '2026-01-01T00:00:00Z' },
+              { name: 'twin-a', createdAt: '2026-01-02T00:00:00Z', secret: '11111111-1111-4111-8111-11111111abcd' },
+              { name: 'twin-b', createdAt: '2026-01-03T00:00:00Z', secret: '22222222-2222-4222-8222-22222222abcd' },
+            ],
+          },
+        ],
+      },
+    });
+    t.resetCounts();
+    // Same last four characters as both twins: ambiguous.
+    const ambiguous = await t.query(REVOKE, { secret: '33333333-3333-4333-8333-33333333abcd' });
+    expect(ambiguous.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/2 Hyperstack keys match/), extensions: { code: 'CONFLICT' } });
+    const unknown = await t.query(REVOKE, { secret: '44444444-4444-4444-8444-444444440000' });
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const unknownOctopus = await t.query(REVOKE, { secret: `API-${'Z'.repeat(26)}` });
+    expect(unknownOctopus.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(Object.keys(t.counts()).some((route) => route.startsWith('DELETE'))).toBe(false);
+    // Not a key's shape at all: refused before any call.
+    t.resetCounts();
+    const nonsense = await t.query(REVOKE, { secret: 'password123' });
+    expect(nonsense.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(t.counts()).toEqual({});
+  });
+
+  it.skipIf(backend.missing)('counts against the create rate limit, so it cannot test guessed secrets for free', async () => {
+    const { t } = await gateway({ env: { CREATE_RATE_LIMIT: '2' } });
+    for (let i = 0; i < 2; i++) await t.query(REVOKE, { secret: `API-${String(i).padStart(26, 'Q')}` });
+    const third = await t.query(REVOKE, { secret: `API-${'R'.repeat(26)}` });
+    expect(third.status).toBe(429);
+    expect(third.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  });
+});

@@ -1,0 +1,224 @@
+// Rotation through the gateway, on SQLite and PostgreSQL: a replacement minted, the old key revoked
+// after the overlap (by the scheduler, after a restart, once across two instances), a provider
+// failing mid-rotation, the in-use guard, cancel and complete. Time is a test clock.
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { openStore, type Store } from '../src/store/index.js';
+import { startTestGateway, type TestGateway, type TestGatewayOptions } from './support/gateway.js';
+import { OCTOPUS_DEV_SECRET, hyperstackUsers, octopusUsers } from './support/seeds.js';
+import { TestClock, backends, dumpAllTables } from './support/stores.js';
+
+interface Rotated {
+  rotateApiKey: {
+    secret: string;
+    oldKeyRevokesAt: string;
+    apiKey: { id: string; name: string; expiresAt: string | null; keyHint: string };
+    rotation: { id: string; state: string; oldKeyId: string; newKeyId: string | null; revokeOldAt: string | null };
+  } | null;
+}
+
+const ROTATE = /* GraphQL */ `
+  mutation Rotate($id: ID!, $after: Int!) {
+    rotateApiKey(input: { id: $id, revokeOldAfter: $after }) {
+      secret
+      oldKeyRevokesAt
+      apiKey { id name expiresAt keyHint }
+      rotation { id state oldKeyId newKeyId revokeOldAt }
+    }
+  }
+`;
+const ROTATION = 'query($states: [RotationState!]) { rotations(states: $states) { nodes { id state lastError oldKeyId } } }';
+const KEYS = '{ apiKeys(first: 100) { nodes { id name provider createdAt expiresAt } } }';
+
+describe.each(backends())('rotation on $name', (backend) => {
+  backend.setup();
+
+  async function store(url?: string): Promise<Store> {
+    const opened = await openStore({ url: url ?? (await backend.freshUrl()) });
+    onTestFinished(() => opened.close());
+    return opened;
+  }
+
+  async function gateway(options: TestGatewayOptions & { store: Store; clock: TestClock }) {
+    const t = await startTestGateway({
+      octopus: { users: octopusUsers() },
+      hyperstack: { users: hyperstackUsers() },
+      storeClock: options.clock.now,
+      ...options,
+    });
+    onTestFinished(() => t.close());
+    return t;
+  }
+
+  async function keys(t: TestGateway) {
+    return (await t.query<{ apiKeys: { nodes: { id: string; name: string; provider: string; createdAt: string; expiresAt: string | null }[] } }>(KEYS)).body.data!
+      .apiKeys.nodes;
+  }
+  const keyNamed = async (t: TestGateway, name: string) => (await keys(t)).find((k) => k.name === name)!;
+  const tick = (t: TestGateway) => t.gateway.store!.rotations.scheduler.tick();
+
+  it.skipIf(backend.missing)('Octopus: a replacement with the same purpose and lifetime now, the old key revoked when the overlap ends', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    // A key made 10 days ago to last 90 days.
+    const now = Date.now();
+    t.octopus.addKey('Users-1', { purpose: 'ci: ninety days', created: new Date(now - 10 * 86_400_000), expires: new Date(now + 80 * 86_400_000) });
+    const old = await keyNamed(t, 'ci: ninety days');
+    t.resetCounts();
+    const rotated = await t.query<Rotated>(ROTATE, { id: old.id, after: 3600 });
+    expect(rotated.body.errors).toBeUndefined();
+    const payload = rotated.body.data!.rotateApiKey!;
+    expect(payload.secret).toMatch(/^API-/);
+    expect(payload.apiKey.name).toBe('ci: ninety days');
+    // The same lifetime as the old key, from now.
+    expect(Math.abs(Date.parse(payload.apiKey.expiresAt!) - (clock.now().getTime() + 90 * 86_400_000))).toBeLessThan(60_000);
+    expect(payload.rotation).toMatchObject({ state: 'OVERLAP', oldKeyId: old.id, newKeyId: payload.apiKey.id });
+    expect(Date.parse(payload.oldKeyRevokesAt)).toBe(clock.now().getTime() + 3_600_000);
+    // Minimal: the old key (one GET; it also tells the gateway-key guard its hint) and the create.
+    expect(t.counts()).toEqual({ 'GET /api/users/{userId}/apikeys/{id}': 1, 'POST /api/users/{userId}/apikeys': 1 });
+
+    expect(await tick(t)).toEqual([]); // not due yet: both keys work
+    expect((await keys(t)).map((k) => k.id)).toEqual(expect.arrayContaining([old.id, payload.apiKey.id]));
+    clock.advance(3_600_000);
+    const [result] = await tick(t);
+    expect(result!.outcome).toBe('COMPLETED');
+    expect((await keys(t)).map((k) => k.id)).not.toContain(old.id);
+    expect((await t.query<{ rotations: { nodes: { state: string }[] } }>(ROTATION)).body.data!.rotations.nodes[0]!.state).toBe('COMPLETED');
+  });
+
+  it.skipIf(backend.missing)('revokeOldAfter: 0 revokes the old key at once; a lifetime past the server maximum gets the maximum', async () => {
+    const t = await gateway({ store: await store(), clock: new TestClock(new Date().toISOString()) });
+    const old = await keyNamed(t, 'Tie breaker'); // expires in 2099
+    const rotated = await t.query<Rotated>(ROTATE, { id: old.id, after: 0 });
+    expect(rotated.body.errors).toBeUndefined();
+    expect(rotated.body.data!.rotateApiKey!.rotation.state).toBe('COMPLETED');
+    // The simulator's maximum is 366 days: an explicit null asked for it.
+    expect(Math.abs(Date.parse(rotated.body.data!.rotateApiKey!.apiKey.expiresAt!) - (Date.now() + 366 * 86_400_000))).toBeLessThan(60_000);
+    expect((await keys(t)).map((k) => k.id)).not.toContain(old.id);
+  });
+
+  it.skipIf(backend.missing)('Hyperstack: the old key is renamed out of the way, the new one takes its name and description', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'training');
+    t.resetCounts();
+    const rotated = await t.query<Rotated>(ROTATE, { id: old.id, after: 60 });
+    expect(rotated.body.errors).toBeUndefined();
+    // The list (once: for the key and the gateway-key guard), the rename, the generate.
+    expect(t.counts()).toEqual({ 'GET /v1/api-key': 1, 'PUT /v1/api-key/{api_key_id}': 1, 'POST /v1/api-key/generate': 1 });
+    const renamed = (await keys(t)).find((k) => k.id === old.id)!;
+    expect(renamed.name).toBe(`training (rotated ${clock.now().toISOString().slice(0, 16).replace('T', ' ')})`);
+    expect(rotated.body.data!.rotateApiKey!.apiKey.name).toBe('training');
+  });
+
+  it.skipIf(backend.missing)('a provider failing mid-rotation: the rename is undone, the rotation FAILED, the old key untouched', async () => {
+    const t = await gateway({ store: await store(), clock: new TestClock(new Date().toISOString()), hyperstack: { users: hyperstackUsers(), keyQuota: 3 } });
+    const old = await keyNamed(t, 'training');
+    const rotated = await t.query<Rotated>(ROTATE, { id: old.id, after: 60 }); // alice has 3 keys: at quota
+    expect(rotated.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', provider: 'HYPERSTACK' });
+    expect(rotated.body.errors?.[0]?.extensions).not.toHaveProperty('mayHaveCreated');
+    expect((await keys(t)).find((k) => k.id === old.id)!.name).toBe('training');
+    const rotations = (await t.query<{ rotations: { nodes: { state: string; lastError: string }[] } }>(ROTATION)).body.data!.rotations.nodes;
+    expect(rotations).toEqual([expect.objectContaining({ state: 'FAILED', lastError: 'FORBIDDEN' })]);
+  });
+
+  it.skipIf(backend.missing)('an Octopus old key used after the rotation began is not revoked silently; completeRotation then revokes it', async () => {
+    const clock = new TestClock(new Date(Date.now() - 60_000).toISOString());
+    const t = await gateway({ store: await store(), clock });
+    // A key whose secret the test knows, so it can use it: the dev user's "Dev laptop".
+    const dev = await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>(
+      '{ apiKeys(first: 100, filter: { octopusUserId: "Users-2", providers: [OCTOPUS] }) { nodes { id name } } }',
+    );
+    const old = dev.body.data!.apiKeys.nodes.find((k) => k.name === 'Dev laptop')!;
+    await t.query<Rotated>(ROTATE, { id: old.id, after: 60 });
+    // The old key is used after the rotation began (the simulator records the use).
+    await fetch(`${t.octopus.url}/api/users/me`, { headers: { 'x-octopus-apikey': OCTOPUS_DEV_SECRET } });
+    clock.advance(60_000);
+    const [result] = await tick(t);
+    expect(result).toMatchObject({ outcome: 'NEEDS_ATTENTION', code: 'OLD_KEY_IN_USE' });
+    await t.gateway.store!.trail.settle();
+    const events = await t.query<{ auditEvents: { nodes: { operation: string; outcome: string }[] } }>('{ auditEvents(first: 1) { nodes { operation outcome } } }');
+    expect(events.body.data!.auditEvents.nodes[0]).toEqual({ operation: 'scheduledRevoke', outcome: 'OLD_KEY_IN_USE' });
+    // A person decides: complete it anyway.
+    const rotation = (await t.query<{ rotations: { nodes: { id: string }[] } }>(ROTATION, { states: ['NEEDS_ATTENTION'] })).body.data!.rotations.nodes[0]!;
+    const completed = await t.query<{ completeRotation: { state: string } }>('mutation($id: ID!) { completeRotation(id: $id) { state } }', { id: rotation.id });
+    expect(completed.body.data!.completeRotation.state).toBe('COMPLETED');
+    expect(t.octopus.keysOf('Users-2').map((k) => k.id)).not.toContain(Buffer.from(old.id, 'base64').toString().split('/').pop());
+  });
+
+  it.skipIf(backend.missing)('cancelRotation keeps both keys; a second rotation of a key already being rotated is a CONFLICT', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'Deploy pipeline');
+    const rotated = await t.query<Rotated>(ROTATE, { id: old.id, after: 60 });
+    const again = await t.query<Rotated>(ROTATE, { id: old.id, after: 60 });
+    expect(again.body.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const cancelled = await t.query<{ cancelRotation: { state: string } }>('mutation($id: ID!) { cancelRotation(id: $id) { state } }', {
+      id: rotated.body.data!.rotateApiKey!.rotation.id,
+    });
+    expect(cancelled.body.data!.cancelRotation.state).toBe('CANCELLED');
+    clock.advance(120_000);
+    expect(await tick(t)).toEqual([]);
+    const ids = (await keys(t)).map((k) => k.id);
+    expect(ids).toEqual(expect.arrayContaining([old.id, rotated.body.data!.rotateApiKey!.apiKey.id]));
+  });
+
+  it.skipIf(backend.missing)('refuses a later revocation with a forwarded credential, an overlap over the maximum, and the key keygate uses, before any call', async () => {
+    const t = await gateway({ store: await store(), clock: new TestClock(), env: { ROTATION_MAX_OVERLAP_S: '86400' } });
+    const all = await t.query<{ apiKeys: { nodes: { id: string; name: string; usedByGateway: boolean }[] } }>('{ apiKeys(first: 100) { nodes { id name usedByGateway } } }');
+    const some = all.body.data!.apiKeys.nodes.find((k) => k.name === 'Deploy pipeline')!;
+    const own = all.body.data!.apiKeys.nodes.find((k) => k.usedByGateway)!;
+    t.resetCounts();
+    const forwarded = await t.query(ROTATE, { id: some.id, after: 60 }, { 'X-Octopus-ApiKey': t.octopus.credentials['Users-1']! });
+    expect(forwarded.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/never stores a credential/), extensions: { code: 'BAD_USER_INPUT' } });
+    const tooLong = await t.query(ROTATE, { id: some.id, after: 86_401 });
+    expect(tooLong.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(t.counts()).toEqual({});
+    const ownKey = await t.query(ROTATE, { id: own.id, after: 60 });
+    expect(ownKey.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it.skipIf(backend.missing)('a rotation whose overlap ends while keygate is down is carried out after a restart, and no database row holds a secret', async () => {
+    const url = await backend.freshUrl();
+    const clock = new TestClock(new Date().toISOString());
+    const first = await openStore({ url });
+    const before = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() }, store: first, storeClock: clock.now });
+    onTestFinished(() => Promise.all([before.octopus.close(), before.hyperstack.close()]).then(() => undefined));
+    const old = await keyNamed(before, 'Deploy pipeline');
+    const rotated = await before.query<Rotated>(ROTATE, { id: old.id, after: 600 });
+    const secret = rotated.body.data!.rotateApiKey!.secret;
+    // keygate stops: its gateway and its database connection go.
+    await before.gateway.close();
+    await first.close();
+
+    clock.advance(3_600_000);
+    const second = await store(url);
+    // keygate starts again, on the same database and the same providers: the rotation is still due.
+    const { createGateway } = await import('../src/gateway.js');
+    const restarted = createGateway(before.config, { store: second, storeLoops: false, storeClock: clock.now });
+    onTestFinished(() => restarted.close());
+    const [result] = await restarted.store!.rotations.scheduler.tick();
+    expect(result).toMatchObject({ outcome: 'COMPLETED' });
+    expect(before.octopus.keysOf('Users-1').map((k) => k.id)).not.toContain(Buffer.from(old.id, 'base64').toString().split('/').pop());
+    await restarted.store!.trail.settle();
+    const dump = JSON.stringify(await dumpAllTables(second));
+    for (const value of [secret, ...before.config.accounts.map((a) => a.apiKey!)]) expect(dump).not.toContain(value);
+  });
+
+  it.skipIf(backend.missing || backend.name !== 'postgres')('two instances on one PostgreSQL revoke a scheduled old key exactly once', async () => {
+    const url = await backend.freshUrl();
+    const clock = new TestClock(new Date().toISOString());
+    const a = await gateway({ store: await store(url), clock });
+    const old = await keyNamed(a, 'Deploy pipeline');
+    await a.query<Rotated>(ROTATE, { id: old.id, after: 60 });
+    // A second keygate on the same database and the same providers.
+    const { createGateway } = await import('../src/gateway.js');
+    const b = createGateway(a.config, { store: await store(url), storeLoops: false, storeClock: clock.now });
+    onTestFinished(() => b.close());
+    clock.advance(60_000);
+    a.resetCounts();
+    const results = await Promise.all([a.gateway.store!.rotations.scheduler.tick(), b.store!.rotations.scheduler.tick()]);
+    expect(results.flat().map((r) => r.outcome)).toEqual(['COMPLETED']);
+    expect(a.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBe(1);
+  });
+});
+
