@@ -104,13 +104,21 @@ describe('Octopus bodies of another shape', () => {
   });
 
   it('reads unknown enum values as null rather than failing the list', async () => {
-    answer = { Items: [octopusKey({ AccessLevel: 'Galactic', ActorType: 'Robot' }), octopusKey({ AccessLevel: 'ReadOnly', ActorType: 'AiAgent' })] };
+    answer = {
+      Items: [
+        octopusKey({ AccessLevel: 'Galactic', ActorType: 'Robot' }),
+        octopusKey({ AccessLevel: 'ReadOnly', ActorType: 'AiAgent' }),
+        // Names every object has: still unknown values, not whatever Object.prototype holds.
+        octopusKey({ AccessLevel: 'constructor', ActorType: 'toString' }),
+      ],
+    };
     const page = await octopus.listKeys('Users-1', { skip: 0, take: 30 });
     expect(page.items.map((k) => [k.accessLevel, k.actorType])).toEqual([
       [null, null],
       ['READ_ONLY', 'AI_AGENT'],
+      [null, null],
     ]);
-    expect(page.total).toBe(2); // no TotalResults: what was read
+    expect(page.total).toBe(3); // no TotalResults: what was read
   });
 
   it('checks users, single keys and the created key the same way', async () => {
