@@ -27,6 +27,10 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# The store's default SQLite file is ./data/keygate.sqlite (DATABASE_URL unset): writable by the
+# runtime user. Mount a volume here to keep the audit trail and rotations across restarts.
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME ["/app/data"]
 USER node
 EXPOSE 4000
 # /healthz: the process is alive and serving HTTP (readiness, /readyz, also checks the upstreams).

@@ -1,265 +1,225 @@
-// Turns the measurements into the table, the target verdicts and the result files.
-import type { LoadResult } from './load.js';
-import type { OpKey } from './ops.js';
-import type { RouteCounts } from './shared.js';
+// The measurements, the targets of issue 10 judged against them, and the Markdown of both.
+import type { RouteCounts } from './simulators.js';
 
 export const MB = 1_000_000;
 
-export interface Machine {
-  cpu: string;
-  cores: number;
-  memoryGB: number;
+export type ScaleOp = 'first20' | 'first20octopus' | 'count' | 'walk';
+
+export interface ScaleRow {
   node: string;
-  os: string;
-  commit: string;
+  gateway: string;
+  octopusKeys: number;
+  hyperstackKeys: number;
+  op: ScaleOp;
+  /** LIST_CACHE_TTL_MS and UPSTREAM_DEDUPE on (defaults) or both off */
+  cache: boolean;
+  /** Upstream requests of the first operation on a fresh gateway (/users/me included), by route. */
+  coldCalls: RouteCounts;
+  /** Upstream requests and response bytes per operation, measured after the first. */
+  callsPerOp: number;
+  bytesPerOp: number;
+  /** Gateway CPU (user + system) and wall time per operation, ms. */
+  cpuMsPerOp: number;
+  wallMsPerOp: number;
+  ops: number;
+  /** GraphQL pages of a walk. */
+  pages?: number;
+  /** VmHWM of the gateway, which ran this row only. */
+  peakRss: number;
+  /** What went wrong, if anything (error codes, a walk that skipped or repeated a key). */
+  problems: string[];
 }
 
-export interface RunResult {
-  op: OpKey;
-  name: string;
-  connections: number;
-  gateway: LoadResult & {
-    /** Gateway CPU time per operation (user + system), ms. */
-    cpuMsPerOp: number;
-    /** Simulators' CPU time per operation, ms (the same work as the baseline's upstream side). */
-    simCpuMsPerOp: number;
-    /** Highest RSS sampled during the run, bytes. */
-    peakRss: number;
-    /** Upstream requests in the timed run / operations (approximate: requests cut off at the end count). */
-    upstreamPerOp: number;
-  };
-  direct: LoadResult & { simCpuMsPerOp: number };
-  /** CPU used meanwhile by processes that are not the benchmark's, in cores (disturbance). */
-  otherCpu: number;
-  /** Other gateways (--compare) measured in the same rounds. */
-  candidates: (LoadResult & { label: string; cpuMsPerOp: number; peakRss: number })[];
-}
-
-export interface Accounting {
-  op: OpKey;
-  operations: number;
-  connections: number;
-  /** Upstream requests per operation, by route (amortised routes as a total for the batch). */
-  perOp: RouteCounts;
-  amortised: RouteCounts;
-  minimum: RouteCounts;
-  errors: number;
-  atMinimum: boolean;
-}
-
-export interface Soak {
-  seconds: number;
-  connections: number;
+export interface Side {
+  label: string;
   opsPerSec: number;
+  p50: number;
   p99: number;
   errors: number;
-  /** Highest RSS in the first, middle and last tenth of the soak, bytes. */
-  start: number;
-  middle: number;
-  end: number;
-  min: number;
-  max: number;
-  /** (end - start) / start */
-  growth: number;
+  /** gateways only */
+  cpuMsPerOp?: number;
+}
+
+export interface ThroughputRun {
+  node: string;
+  connections: number;
+  gateways: Side[];
+  direct: Side;
+  /** CPU used meanwhile by processes that are not the benchmark's, cores: above ~0.1 the run is disturbed. */
   otherCpu: number;
+}
+
+export interface MemoryResult {
+  node: string;
+  gateway: string;
+  flags: string;
+  atRest: number;
+  afterGraphiql: number;
+  /** VmHWM after the GraphiQL visit and the throughput runs */
+  peak: number;
+}
+
+export interface PressureResult {
+  node: string;
+  gateway: string;
+  requests: number;
+  /** answers by outcome: "ok", "SERVICE_UNAVAILABLE (HTTP 503, Retry-After 2)", … */
+  outcomes: Record<string, number>;
+  peakRss: number;
+  alive: boolean;
+  seconds: number;
+}
+
+export interface Report {
+  when: string;
+  machine: string;
+  command: string;
+  settings: Record<string, unknown>;
+  scale: ScaleRow[];
+  throughput: ThroughputRun[];
+  memory: MemoryResult[];
+  pressure: PressureResult[];
 }
 
 export interface Target {
-  id: string;
   text: string;
   status: 'PASS' | 'FAIL' | 'NOT RUN';
   measured: string;
 }
 
-export interface Report {
-  when: string;
-  machine: Machine;
-  settings: Record<string, unknown>;
-  runs: RunResult[];
-  accounting: Accounting[];
-  soak?: Soak;
-  gatewayPeakRss: number;
-  targets: Target[];
-}
+const OP_NAMES: Record<ScaleOp, string> = {
+  first20: '`first: 20`',
+  first20octopus: '`first: 20`, Octopus only',
+  count: '`totalCount` only',
+  walk: 'walk: N pages of `first: 500`',
+};
+const total = (counts: RouteCounts) => Object.values(counts).reduce((sum, n) => sum + n, 0);
+const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
+const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const bytes = (n: number) => (n >= MB ? `${(n / MB).toFixed(1)} MB` : `${(n / 1000).toFixed(1)} kB`);
+const verdict = (ok: boolean | undefined): Target['status'] => (ok === undefined ? 'NOT RUN' : ok ? 'PASS' : 'FAIL');
+const nodesOf = (r: Report) => [...new Set([...r.scale, ...r.throughput, ...r.memory, ...r.pressure].map((x) => x.node))];
 
-const ms = (v: number) => (Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v.toFixed(1)) : '–');
-const rate = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
-const mb = (v: number) => (Number.isFinite(v) ? `${(v / MB).toFixed(1)} MB` : '–');
-const signed = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
-const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
-
-export function evaluateTargets(report: Omit<Report, 'targets'>): Target[] {
-  const run = (op: OpKey, c: number) => report.runs.find((r) => r.op === op && r.connections === c);
-  const targets: Target[] = [];
-
-  const a1 = run('a', 1);
-  if (a1) {
-    const delta = a1.gateway.latency.p50 - a1.direct.latency.p50;
-    targets.push({
-      id: 'latency',
-      text: '(a) at concurrency 1: gateway p50 within 1 ms of the direct p50',
-      status: delta <= 1 ? 'PASS' : 'FAIL',
-      measured: `${ms(a1.gateway.latency.p50)} ms vs ${ms(a1.direct.latency.p50)} ms: +${ms(delta)} ms`,
+/** The targets of issue 10, each judged on the main gateway (not --compare candidates). */
+export function targets(r: Report, main: string): Target[] {
+  const out: Target[] = [];
+  for (const node of nodesOf(r)) {
+    const row = (op: ScaleOp, keys: number, cache: boolean) =>
+      r.scale.find((s) => s.node === node && s.gateway === main && s.op === op && s.octopusKeys === keys && s.cache === cache);
+    const small = row('first20', 10, false);
+    const big = row('first20', 10_000, false);
+    out.push({
+      text: `${node}: \`apiKeys(first: 20)\` at 10,000 keys: ≤ 3 upstream calls, CPU within 2× of the 10-key case`,
+      status: verdict(small && big && total(big.coldCalls) <= 3 && big.problems.length === 0 && big.cpuMsPerOp <= 2 * small.cpuMsPerOp),
+      measured:
+        small && big
+          ? `${total(big.coldCalls)} calls (first request, /users/me included); ${ms(big.cpuMsPerOp)} vs ${ms(small.cpuMsPerOp)} ms CPU (${(big.cpuMsPerOp / small.cpuMsPerOp).toFixed(1)}×), cache off. ` +
+            `For comparison at 10,000: cache on ${ms(row('first20', 10_000, true)?.cpuMsPerOp ?? NaN)} ms, Octopus alone ${ms(row('first20octopus', 10_000, false)?.cpuMsPerOp ?? NaN)} ms (${ms(row('first20octopus', 10, false)?.cpuMsPerOp ?? NaN)} ms at 10)`
+          : '–',
     });
-  } else {
-    targets.push({ id: 'latency', text: '(a) at concurrency 1: p50 within 1 ms of direct', status: 'NOT RUN', measured: '' });
-  }
-
-  const a20 = run('a', 20);
-  if (a20) {
-    const ratio = a20.gateway.opsPerSec / a20.direct.opsPerSec;
-    targets.push({
-      id: 'throughput',
-      text: '(a) at concurrency 20: gateway throughput at least 25% of direct',
-      status: ratio >= 0.25 ? 'PASS' : 'FAIL',
-      measured: `${rate(a20.gateway.opsPerSec)} vs ${rate(a20.direct.opsPerSec)} ops/s: ${pct(ratio)}`,
+    const walk = row('walk', 10_000, true);
+    const limit = walk ? walk.octopusKeys / 500 + 2 : NaN;
+    out.push({
+      text: `${node}: whole-list walk (\`first: 500\` pages) at 10,000 keys, cache on: upstream calls ≤ keys ÷ page size + 2`,
+      status: verdict(walk && total(walk.coldCalls) <= limit && walk.problems.length === 0),
+      measured: walk ? `${total(walk.coldCalls)} calls for ${walk.pages} pages (limit ${limit})` : '–',
     });
-  } else {
-    targets.push({ id: 'throughput', text: '(a) at concurrency 20: ≥ 25% of direct', status: 'NOT RUN', measured: '' });
+    const hundred = r.scale.filter((s) => s.node === node && s.gateway === main && s.octopusKeys === 100_000);
+    const pressure = r.pressure.find((p) => p.node === node && p.gateway === main);
+    const aborted = hundred.filter((s) => s.problems.some((p) => p.includes('exited')));
+    out.push({
+      text: `${node}: no abort at 100,000 keys (20 concurrent whole lists under --max-old-space-size=128)`,
+      status: verdict(pressure && (hundred.length === 0 ? undefined : pressure.alive && aborted.length === 0)),
+      measured: pressure ? `${pressure.alive ? 'alive' : 'ABORTED'}; ${Object.entries(pressure.outcomes).map(([k, n]) => `${n} ${k}`).join(', ')}; peak RSS ${mb(pressure.peakRss)}` : '–',
+    });
+    const memory = r.memory.find((m) => m.node === node && m.gateway === main);
+    out.push({
+      text: `${node}: peak RSS ≤ 150 MB under load, after a GraphiQL visit`,
+      status: verdict(memory && memory.peak <= 150 * MB),
+      measured: memory ? `${mb(memory.peak)} (VmHWM; ${mb(memory.atRest)} at rest, ${mb(memory.afterGraphiql)} after GraphiQL)` : '–',
+    });
+    const run = r.throughput.find((t) => t.node === node && t.connections === 20);
+    const gw = run?.gateways.find((g) => g.label === main);
+    out.push({
+      text: `${node}: CPU per list operation ≤ 0.45 ms at c=20, dedupe and cache off, every protection on${node.startsWith('v20') ? '' : ' (the target is for Node 20; shown for reference)'}`,
+      status: verdict(gw && gw.cpuMsPerOp! <= 0.45 && gw.errors === 0),
+      measured: gw && run ? `${ms(gw.cpuMsPerOp!)} ms (${int(gw.opsPerSec)} ops/s, ${(gw.opsPerSec / run.direct.opsPerSec).toFixed(2)}× the direct baseline's ops/s)` : '–',
+    });
   }
-
-  targets.push({
-    id: 'rss',
-    text: 'gateway peak RSS under load at most 150 MB',
-    status: !Number.isFinite(report.gatewayPeakRss) ? 'NOT RUN' : report.gatewayPeakRss <= 150 * MB ? 'PASS' : 'FAIL',
-    measured: `peak (VmHWM) ${mb(report.gatewayPeakRss)}`,
-  });
-
-  const soak = report.soak;
-  targets.push({
-    id: 'soak',
-    text: 'RSS flat (within 10%) across a 60 s soak of (a) at concurrency 20',
-    status: !soak ? 'NOT RUN' : Math.abs(soak.growth) <= 0.1 && soak.errors === 0 ? 'PASS' : 'FAIL',
-    measured: soak
-      ? `${soak.seconds} s: ${mb(soak.start)} → ${mb(soak.middle)} → ${mb(soak.end)} (${soak.growth >= 0 ? '+' : ''}${(soak.growth * 100).toFixed(1)}%)`
-      : 'run with --soak=60',
-  });
-
-  const counted = report.accounting;
-  targets.push({
-    id: 'upstream',
-    text: 'upstream requests per operation at the design minimum',
-    status: counted.length === 0 ? 'NOT RUN' : counted.every((a) => a.atMinimum) ? 'PASS' : 'FAIL',
-    measured: counted.map((a) => `(${a.op}) ${total(a.perOp)}/${total(a.minimum)}`).join(', '),
-  });
-  return targets;
+  return out;
 }
 
-const total = (counts: RouteCounts) => Object.values(counts).reduce((s, v) => s + v, 0);
+export function markdown(r: Report, main: string): string {
+  const lines: string[] = [];
+  const table = (head: string[], rows: string[][]) => {
+    lines.push(`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 ? ':--' : '--:')).join('|')}|`);
+    for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+    lines.push('');
+  };
+  lines.push(`# keygate benchmark, ${r.when}`, '', `${r.machine}`, '', `\`${r.command}\`; ${Object.entries(r.settings).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`, '');
 
-function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
-  return [line(header), rule, ...rows.map(line)];
-}
+  lines.push('## Targets', '');
+  table(['target', 'status', 'measured'], targets(r, main).map((t) => [t.text, `**${t.status}**`, t.measured]));
 
-/** The report as markdown (also what the console shows). */
-export function renderMarkdown(report: Report): string {
-  const out: string[] = [];
-  const m = report.machine;
-  out.push(`keygate benchmark, ${report.when}`);
-  out.push('');
-  out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB; Node ${m.node}; ${m.os}; keygate ${m.commit}`);
-  out.push(`Settings: ${Object.entries(report.settings).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
-  out.push('');
-
-  const accounting = new Map(report.accounting.map((a) => [a.op, a]));
-  out.push(
-    ...table(
-      ['op', 'conc', 'gateway ops/s', 'direct ops/s', 'ratio', 'p50 gw', 'p50 direct', 'Δp50', 'p99 gw', 'p99 direct', 'upstream/op (min)', 'gw CPU/op', 'peak RSS', 'errors', 'other CPU'],
-      report.runs.map((r) => {
-        const a = accounting.get(r.op);
-        return [
-          `(${r.op}) ${r.name}`,
-          String(r.connections),
-          rate(r.gateway.opsPerSec),
-          rate(r.direct.opsPerSec),
-          pct(r.gateway.opsPerSec / r.direct.opsPerSec),
-          ms(r.gateway.latency.p50),
-          ms(r.direct.latency.p50),
-          `+${ms(r.gateway.latency.p50 - r.direct.latency.p50)}`,
-          ms(r.gateway.latency.p99),
-          ms(r.direct.latency.p99),
-          a ? `${total(a.perOp)} (${total(a.minimum)})` : r.gateway.upstreamPerOp.toFixed(2),
-          `${ms(r.gateway.cpuMsPerOp)} ms`,
-          mb(r.gateway.peakRss),
-          `${r.gateway.errors}/${r.direct.errors}`,
-          r.otherCpu.toFixed(2),
-        ];
-      }),
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-    ),
-  );
-  out.push('');
-  out.push('Latencies in ms. ratio = gateway ops/s ÷ direct ops/s. errors = gateway/direct failed operations.');
-  out.push('gw CPU/op: the gateway process\'s CPU time per operation. other CPU: cores used meanwhile by processes outside the benchmark (above ~0.1 the run was disturbed).');
-  out.push('upstream/op: counted by the simulators over an exact batch of operations (per-route detail in latest.json).');
-  out.push('');
-
-  const compared = report.runs.filter((r) => r.candidates.length > 0);
-  if (compared.length > 0) {
-    out.push(`A/B: ${report.machine.commit} (A) against ${[...new Set(compared.flatMap((r) => r.candidates.map((c) => c.label)))].join(', ')}, slices alternating in every round`);
-    out.push('');
-    out.push(
-      ...table(
-        ['op', 'conc', 'gateway', 'ops/s', 'vs A', 'p50', 'p99', 'CPU/op', 'vs A', 'peak RSS', 'errors'],
-        compared.flatMap((r) => [
-          [`(${r.op}) ${r.name}`, String(r.connections), 'A', rate(r.gateway.opsPerSec), '', ms(r.gateway.latency.p50), ms(r.gateway.latency.p99), `${ms(r.gateway.cpuMsPerOp)} ms`, '', mb(r.gateway.peakRss), String(r.gateway.errors)],
-          ...r.candidates.map((c) => [
-            '',
-            '',
-            c.label,
-            rate(c.opsPerSec),
-            signed(c.opsPerSec / r.gateway.opsPerSec - 1),
-            ms(c.latency.p50),
-            ms(c.latency.p99),
-            `${ms(c.cpuMsPerOp)} ms`,
-            signed(c.cpuMsPerOp / r.gateway.cpuMsPerOp - 1),
-            mb(c.peakRss),
-            String(c.errors),
-          ]),
-        ]),
-        ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-      ),
+  if (r.scale.length > 0) {
+    lines.push(
+      '## Scale',
+      '',
+      'One fresh gateway per row. *first call*: upstream requests of the first operation on that gateway, `/users/me` included',
+      '(remembered for 60 s afterwards). Per-operation figures are averages over the operations after it; CPU is the',
+      "gateway process' user + system time. cache: `LIST_CACHE_TTL_MS` and `UPSTREAM_DEDUPE` at their defaults (on) or both 0.",
+      '',
     );
-    out.push('');
+    table(
+      ['node', 'gateway', 'keys (Octopus + Hyperstack)', 'operation', 'cache', 'first call', 'upstream/op', 'bytes/op', 'CPU/op ms', 'wall/op ms', 'CPU ms per 1,000 keys', 'peak RSS', 'problems'],
+      r.scale.map((s) => [
+        s.node,
+        s.gateway,
+        `${int(s.octopusKeys)} + ${int(s.hyperstackKeys)}`,
+        OP_NAMES[s.op].replace('N', String(s.pages)),
+        s.cache ? 'on' : 'off',
+        String(total(s.coldCalls)),
+        s.callsPerOp.toFixed(s.callsPerOp % 1 === 0 ? 0 : 2),
+        bytes(s.bytesPerOp),
+        ms(s.cpuMsPerOp),
+        ms(s.wallMsPerOp),
+        s.op === 'walk' ? ms((s.cpuMsPerOp / (s.octopusKeys + s.hyperstackKeys)) * 1000) : '',
+        mb(s.peakRss),
+        s.problems.join('; ') || '–',
+      ]),
+    );
   }
 
-  if (report.accounting.length > 0) {
-    out.push(
-      ...table(
-        ['op', 'operations', 'upstream requests per operation', 'amortised (whole batch)', 'minimum', 'at minimum'],
-        report.accounting.map((a) => [
-          `(${a.op})`,
-          `${a.operations} @ c=${a.connections}`,
-          Object.entries(a.perOp).map(([k, v]) => `${k}: ${v}`).join('; ') || '0',
-          Object.entries(a.amortised).map(([k, v]) => `${k}: ${v}`).join('; ') || '–',
-          String(total(a.minimum)),
-          a.atMinimum ? 'yes' : `NO${a.errors ? ` (${a.errors} errors)` : ''}`,
-        ]),
-        ['l', 'r', 'l', 'l', 'r', 'l'],
-      ),
+  if (r.throughput.length > 0) {
+    lines.push(
+      '## Throughput',
+      '',
+      '`apiKeys(first: 50)` over 25 Octopus + 25 Hyperstack keys, against a direct baseline making the same two upstream',
+      'requests itself. Dedupe and cache off, every protection on (client token, CSRF, limits, logging at info). Slices of',
+      'each side alternate in rounds. Latencies in ms.',
+      '',
     );
-    out.push('');
+    table(
+      ['node', 'conc', 'side', 'ops/s', 'vs direct', 'p50', 'p99', 'CPU/op ms', 'errors', 'other CPU'],
+      r.throughput.flatMap((t) => [
+        ...t.gateways.map((g) => [t.node, String(t.connections), g.label, int(g.opsPerSec), `${(g.opsPerSec / t.direct.opsPerSec).toFixed(2)}×`, ms(g.p50), ms(g.p99), ms(g.cpuMsPerOp!), String(g.errors), t.otherCpu.toFixed(2)]),
+        [t.node, String(t.connections), 'direct', int(t.direct.opsPerSec), '', ms(t.direct.p50), ms(t.direct.p99), '', String(t.direct.errors), ''],
+      ]),
+    );
   }
 
-  if (report.soak) {
-    const s = report.soak;
-    out.push(
-      `Soak: (a) at concurrency ${s.connections} for ${s.seconds} s: ${rate(s.opsPerSec)} ops/s, p99 ${ms(s.p99)} ms, ${s.errors} errors; ` +
-        `RSS start ${mb(s.start)}, middle ${mb(s.middle)}, end ${mb(s.end)} (min ${mb(s.min)}, max ${mb(s.max)}); other CPU ${s.otherCpu.toFixed(2)} cores.`,
-    );
-    out.push('');
+  if (r.memory.length > 0) {
+    lines.push('## Memory', '', 'RSS of the throughput gateway: at rest, after one GraphiQL page (`GET /graphql`, `Accept: text/html`), and its peak (VmHWM) after the runs above.', '');
+    table(['node', 'gateway', 'node flags', 'at rest', 'after GraphiQL', 'peak'], r.memory.map((m) => [m.node, m.gateway, m.flags || '–', mb(m.atRest), mb(m.afterGraphiql), mb(m.peak)]));
   }
 
-  out.push(
-    ...table(
-      ['target', 'status', 'measured'],
-      report.targets.map((t) => [t.text, t.status, t.measured]),
-      ['l', 'l', 'l'],
-    ),
-  );
-  return `${out.join('\n')}\n`;
+  if (r.pressure.length > 0) {
+    lines.push('## Memory pressure', '', '20 concurrent whole-list requests (`orderBy: NAME`) at the largest size, dedupe and cache off, `--max-old-space-size=128`.', '');
+    table(
+      ['node', 'gateway', 'requests', 'answers', 'seconds', 'peak RSS', 'process'],
+      r.pressure.map((p) => [p.node, p.gateway, String(p.requests), Object.entries(p.outcomes).map(([k, n]) => `${n} ${k}`).join(', '), p.seconds.toFixed(1), mb(p.peakRss), p.alive ? 'alive' : '**aborted**']),
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,593 +1,543 @@
-// keygate load benchmark: `npm run bench` (see bench/README.md).
+// keygate benchmark: `npm run bench` (bench/README.md says what each figure means and why).
 //
-// Three processes: the simulators (bench/simulators.ts), the gateway (`node dist/main.js`, as in
-// production) and this one, which drives the gateway with autocannon and, for the direct baseline,
-// sends the same upstream requests straight to the simulators with undici. Every reference
-// operation runs at each concurrency against both, so the gateway's cost comes out as a ratio.
+// Three kinds of process: the simulators (bench/simulators.ts, seeded per size), the gateways
+// (`node dist/main.js` as production runs it, one per row so each row's RSS is its own) and this
+// one, which drives them and, for the baseline, calls the simulators itself.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, release, totalmem, type } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { mergeResults, runAutocannon, runClosedLoop, type LoadResult } from './load.js';
-import { AMORTISED_ROUTES, DirectUpstreams, LIST_QUERY, NODES_QUERY, operations, type OpKey, type Operation } from './ops.js';
-import {
-  NoiseMeter,
-  RssSampler,
-  installCleanup,
-  killChildren,
-  readCpuMs,
-  readMemory,
-  startGateway,
-  startSimulators,
-  type GatewayProcess,
-  type Simulators,
-} from './processes.js';
-import { formatSummary, summarizeProfile } from './profile-top.js';
-import { evaluateTargets, renderMarkdown, type Accounting, type Machine, type Report, type RunResult, type Soak } from './report.js';
-import type { RouteCounts } from './shared.js';
+import { GraphqlClient, closedLoop, merge, type LoadResult } from './load.js';
+import { installCleanup, readCpuMs, readMachineBusyMs, readMemory, readWrittenBytes, startGateway, startSimulators, type Gateway, type Simulators } from './processes.js';
+import { markdown, targets, type MemoryResult, type PressureResult, type Report, type ScaleOp, type ScaleRow, type ThroughputRun } from './report.js';
+import type { RouteCounts, SimulatorsReady } from './simulators.js';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
-const repoDir = resolve(benchDir, '..');
 
-// ---- the gateway's configuration under test ---------------------------------------------------
+const HELP = `usage: npm run bench [-- options]      (npx tsx bench/run.ts [options] after npm run build)
 
-/**
- * The create mutations are rate limited (CREATE_RATE_LIMIT creates per CREATE_RATE_LIMIT_WINDOW_S,
- * default 20 per 600 s; 0 turns the limiter off). The create/delete benchmark (c) makes tens of
- * thousands of keys in a run, so the limit is raised to its maximum rather than switched off: the
- * limiter still runs on every create, and its cost is part of what is measured. Every other
- * protection stays at its default.
- * The name and range are those of src/config.ts (CREATE_RATE_LIMIT, 0…1,000,000).
- */
-export const CREATE_RATE_LIMIT_ENV = 'CREATE_RATE_LIMIT';
-export const CREATE_RATE_LIMIT_FOR_BENCH = '1000000';
-
-/** Production settings; logs at warn so a line per request does not become what is measured. */
-const GATEWAY_ENV: Record<string, string> = {
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'warn',
-  DEMO: '0',
-  [CREATE_RATE_LIMIT_ENV]: CREATE_RATE_LIMIT_FOR_BENCH,
-};
-
-/**
- * Headers of every gateway request. CSRF prevention wants a non-simple request: JSON content type
- * (and yoga's own header, to be safe). A client credential, when the gateway requires one, comes
- * from --header.
- */
-const GATEWAY_HEADERS: Record<string, string> = {
-  'content-type': 'application/json',
-  accept: 'application/json',
-  'x-graphql-yoga-csrf': '1',
-};
-
-// ---- options ----------------------------------------------------------------------------------
-
-const HELP = `usage: npm run bench [-- options]    (or: npx tsx bench/run.ts [options] after npm run build)
-
-  --duration=S           measured seconds per run (default 10)
-  --warmup=S             unmeasured seconds before each run (default 2)
-  --rounds=N             slices each run is cut into, alternating gateway and direct (default 5)
-  --connections=1,20     concurrencies (default 1,20)
-  --ops=a,b,c            operations: a list, b nodes, c create+delete (default all)
-  --quiet-wait=S         before each run, wait up to S seconds for other processes to go quiet (default 30)
-  --soak=S               soak seconds on (a) at concurrency 20, 0 for none (default 60)
-  --count=N              operations per upstream-accounting batch (default 200)
-  --quick                --duration=3 --warmup=1 --rounds=1 --soak=0
-  --gateway-dir=DIR      keygate checkout whose dist/main.js runs (default this one; build it first)
-  --compare=DIR[=LABEL]  also run another checkout's dist/main.js (repeatable): its slices alternate
-                         with the main gateway's in every round, so an A/B comparison holds on a
-                         noisy machine; reported in a table of its own
-  --gateway-client=NAME  autocannon (default) or undici: what drives the gateway
-  --gateway-env=K=V      extra environment for the gateway (repeatable)
-  --compare-env=K=V      extra environment for the --compare gateways only (repeatable), e.g. to A/B
-                         NODE_OPTIONS on one build: --compare=.=capped --compare-env=NODE_OPTIONS=…
-  --header='name: value' extra header on every gateway request (repeatable), e.g. a client credential
-  --profile              instead of the benchmark: run --profile-op at --profile-connections for
-                         --duration against a gateway under node --cpu-prof, then print its top frames
-  --profile-op=a         --profile-connections=20   --profile-interval=US (sampling, default 500)
-  --label=TEXT           what is being measured, for the report (default: the checkout's commit)
-  --out=DIR              where latest.json / latest.md go (default bench/results)
-  --strict               exit 1 when a target fails
+  --quick               a smoke run: short slices, one round (about 5 minutes instead of 15)
+  --sections=LIST       scale,throughput,pressure (default all)
+  --node=LIST           Node major versions the gateway runs on (default 20,24; others via npx node@N)
+  --sizes=LIST          keys per account in the scale section (default 10,1000,10000,100000)
+  --seconds=S           throughput: measured seconds per side and concurrency (default 10)
+  --rounds=N            throughput: slices per side, alternating (default 5)
+  --compare=DIR=LABEL   also run another checkout's dist/main.js in every row and round (A/B)
+  --gateway-env=K=V     extra environment for every gateway (repeatable)
+  --compare-env=K=V     extra environment for the --compare gateways only (A/B a setting on one build)
+  --profile             instead: a CPU profile of the gateway under the list at c=20 (bench/profiles/)
+  --out=DIR             where latest.md and latest.json go (default bench/results)
+  --strict              exit 1 when a target fails
 `;
 
 const { values: opts } = parseArgs({
   options: {
-    duration: { type: 'string', default: process.env.BENCH_DURATION ?? '10' },
-    warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '2' },
-    connections: { type: 'string', default: '1,20' },
-    ops: { type: 'string', default: 'a,b,c' },
-    rounds: { type: 'string', default: '5' },
-    'quiet-wait': { type: 'string', default: '30' },
-    soak: { type: 'string', default: process.env.BENCH_SOAK ?? '60' },
-    count: { type: 'string', default: '200' },
     quick: { type: 'boolean', default: false },
-    'gateway-dir': { type: 'string', default: repoDir },
+    sections: { type: 'string', default: 'scale,throughput,pressure' },
+    node: { type: 'string', default: '20,24' },
+    sizes: { type: 'string', default: '10,1000,10000,100000' },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    'gateway-dir': { type: 'string', default: resolve(benchDir, '..') },
     compare: { type: 'string', multiple: true, default: [] },
-    'gateway-client': { type: 'string', default: 'autocannon' },
     'gateway-env': { type: 'string', multiple: true, default: [] },
     'compare-env': { type: 'string', multiple: true, default: [] },
-    header: { type: 'string', multiple: true, default: [] },
     profile: { type: 'boolean', default: false },
-    'profile-op': { type: 'string', default: 'a' },
-    'profile-connections': { type: 'string', default: '20' },
-    'profile-interval': { type: 'string', default: '500' },
-    label: { type: 'string' },
     out: { type: 'string', default: join(benchDir, 'results') },
     strict: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
-
 if (opts.help) {
   console.log(HELP);
   process.exit(0);
 }
 
-function positiveNumber(name: string, raw: string, allowZero = false): number {
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    console.error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got '${raw}'`);
-    process.exit(2);
-  }
-  return value;
-}
-
+const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+const pairs = (items: string[]) => Object.fromEntries(items.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const settings = {
-  duration: positiveNumber('duration', opts.quick ? '3' : opts.duration),
-  warmup: positiveNumber('warmup', opts.quick ? '1' : opts.warmup, true),
-  rounds: Math.round(positiveNumber('rounds', opts.quick ? '1' : opts.rounds)),
-  quietWait: positiveNumber('quiet-wait', opts['quiet-wait'], true),
-  connections: opts.connections.split(',').map((c) => positiveNumber('connections', c.trim())),
-  ops: opts.ops.split(',').map((o) => o.trim()) as OpKey[],
-  soak: positiveNumber('soak', opts.quick ? '0' : opts.soak, true),
-  count: positiveNumber('count', opts.count),
-  gatewayDir: resolve(opts['gateway-dir']),
-  gatewayClient: opts['gateway-client'] as 'autocannon' | 'undici',
+  sections: new Set(list(opts.sections)),
+  sizes: list(opts.sizes).map(Number),
+  seconds: Number(opts.seconds ?? (opts.quick ? 3 : 10)),
+  rounds: Number(opts.rounds ?? (opts.quick ? 1 : 5)),
+  warmup: opts.quick ? 1 : 3,
+  /** measured seconds of each first20/count row */
+  rowSeconds: opts.quick ? 1 : 3,
+  pressureRequests: opts.quick ? 40 : 100,
 };
-for (const op of settings.ops) {
-  if (!['a', 'b', 'c'].includes(op)) {
-    console.error(`--ops takes a, b and c; got '${op}'`);
-    process.exit(2);
-  }
+
+// ---- what runs --------------------------------------------------------------------------------
+
+const CLIENT_TOKEN = 'bench-client-token-0123456789abcdef';
+/** Production settings, with a client token required: every protection on. */
+const BASE_ENV: Record<string, string> = { NODE_ENV: 'production', DEMO: '0', LOG_LEVEL: 'info', GATEWAY_TOKENS: `bench:${CLIENT_TOKEN}` };
+/** Both cross-request savers off: what is measured is the engine, not the cache. */
+const ENGINE_ONLY: Record<string, string> = { UPSTREAM_DEDUPE: '0', LIST_CACHE_TTL_MS: '0' };
+/**
+ * The background inventory reads every configured account's whole list at start-up and every 5
+ * minutes. The scale and pressure rows turn it off so what they count is the operation's alone
+ * (and because, with the cache off, its paging would read the whole list once per page).
+ */
+const NO_INVENTORY: Record<string, string> = { INVENTORY_REFRESH_S: '0' };
+const CACHE_TTL_MS = 5_000; // LIST_CACHE_TTL_MS's default
+const HEADERS = { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1', authorization: `Bearer ${CLIENT_TOKEN}` };
+
+interface Candidate {
+  label: string;
+  dir: string;
+  env: Record<string, string>;
 }
-if (!['autocannon', 'undici'].includes(settings.gatewayClient)) {
-  console.error(`--gateway-client is autocannon or undici; got '${settings.gatewayClient}'`);
-  process.exit(2);
+const MAIN = 'keygate';
+const candidates: Candidate[] = [
+  { label: MAIN, dir: resolve(opts['gateway-dir']), env: pairs(opts['gateway-env']) },
+  ...opts.compare.map((spec) => {
+    const [dir, label] = spec.includes('=') ? [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)] : [spec, spec];
+    return { label, dir: resolve(dir), env: { ...pairs(opts['gateway-env']), ...pairs(opts['compare-env']) } };
+  }),
+];
+
+interface NodeRuntime {
+  version: string;
+  bin: string;
 }
-function envPairs(option: string, pairs: string[]): Record<string, string> {
-  return Object.fromEntries(
-    pairs.map((kv) => {
-      const at = kv.indexOf('=');
-      if (at <= 0) {
-        console.error(`--${option} takes NAME=VALUE; got '${kv}'`);
-        process.exit(2);
-      }
-      return [kv.slice(0, at), kv.slice(at + 1)];
-    }),
-  );
-}
-const extraEnv = envPairs('gateway-env', opts['gateway-env']);
-/** Only for --compare gateways: A/B a runtime setting (NODE_OPTIONS=…) on the same build. */
-const compareEnv = envPairs('compare-env', opts['compare-env']);
-const headers: Record<string, string> = { ...GATEWAY_HEADERS };
-for (const h of opts.header) {
-  const at = h.indexOf(':');
-  if (at <= 0) {
-    console.error(`--header takes 'name: value'; got '${h}'`);
-    process.exit(2);
-  }
-  headers[h.slice(0, at).trim().toLowerCase()] = h.slice(at + 1).trim();
+/** The running Node, or another major version from the npm registry's `node` package (npx). */
+function nodeRuntime(major: string): NodeRuntime {
+  const bin = process.versions.node.split('.')[0] === major ? process.execPath : execFileSync('npx', ['-y', `node@${major}`, '-p', 'process.execPath'], { encoding: 'utf8' }).trim();
+  return { bin, version: execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim() };
 }
 
-// ---- helpers ----------------------------------------------------------------------------------
+const upstreamEnv = (sims: SimulatorsReady) => ({
+  OCTOPUS_URL: sims.octopus.url,
+  OCTOPUS_API_KEY: sims.octopus.apiKey,
+  HYPERSTACK_URL: sims.hyperstack.url,
+  HYPERSTACK_API_KEY: sims.hyperstack.apiKey,
+});
+
+/**
+ * Node 22 and later let the young generation grow to 64 MB or more (Node 20: 32 MB), most of it
+ * resident under load; a semi-space of 16 MB, Node 20's, takes 80–100 MB off the peak at no CPU cost
+ * the bench can see (bench/README.md). V8 reads it only at start-up, so it is a command-line flag,
+ * set where the process is started (NODE_OPTIONS accepts it); the bench starts Node 24 with it.
+ */
+const nodeOptions = (node: NodeRuntime) => (Number(node.version.slice(1).split('.')[0]) >= 22 ? '--max-semi-space-size=16' : '');
+
+function gatewayEnv(node: NodeRuntime, candidate: Candidate, env: Record<string, string>): Record<string, string> {
+  return { ...BASE_ENV, NODE_OPTIONS: nodeOptions(node), ...env, ...candidate.env };
+}
+
+function gateway(node: NodeRuntime, candidate: Candidate, sims: Simulators, env: Record<string, string>, nodeFlags: string[] = []): Promise<Gateway> {
+  return startGateway({ node: node.bin, dir: candidate.dir, env: { ...gatewayEnv(node, candidate, env), ...upstreamEnv(sims.info) }, nodeFlags });
+}
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function machine(): Machine {
-  let cpu = 'unknown CPU';
+// ---- the operations ---------------------------------------------------------------------------
+
+const FIELDS = 'id provider providerKeyId name description createdAt expiresAt keyHint';
+const LIST = `query List { apiKeys(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { ${FIELDS} } } }`;
+const FIRST20 = `query First20 { apiKeys(first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { ${FIELDS} } } }`;
+const FIRST20_OCTOPUS = `query First20Octopus { apiKeys(first: 20, filter: { providers: [OCTOPUS] }) { totalCount pageInfo { hasNextPage endCursor } nodes { ${FIELDS} } } }`;
+const COUNT = 'query Count { apiKeys { totalCount } }';
+const WALK = `query Walk($after: String) { apiKeys(first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${FIELDS} } } }`;
+const WHOLE = 'query Whole { apiKeys(first: 20, orderBy: { field: NAME, direction: ASC }) { totalCount nodes { id name } } }';
+
+interface Connection {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  nodes: { id: string }[];
+}
+
+/** One operation of the scale section; it checks the answer and notes what went wrong in `problems`. */
+type ScaleOperation = (client: GraphqlClient, expected: number, problems: Set<string>) => Promise<{ ok: boolean; pages: number }>;
+
+async function page(client: GraphqlClient, query: string, problems: Set<string>, after?: string | null): Promise<Connection | undefined> {
+  const answer = await client.query<{ apiKeys: Connection }>(query, after ? { after } : undefined);
+  for (const error of answer.errors ?? []) problems.add(error.extensions?.code ?? error.message);
+  return answer.errors ? undefined : answer.data?.apiKeys;
+}
+
+const scaleOps: Record<ScaleOp, ScaleOperation> = {
+  async first20(client, expected, problems) {
+    const c = await page(client, FIRST20, problems);
+    const ok = c !== undefined && c.totalCount === expected && c.nodes.length === Math.min(20, expected);
+    if (c && !ok) problems.add(`totalCount ${c.totalCount}, ${c.nodes.length} nodes`);
+    return { ok, pages: 1 };
+  },
+  /** The same page of one provider: what Octopus' paging costs without Hyperstack's unpaged list. */
+  async first20octopus(client, _expected, problems) {
+    const c = await page(client, FIRST20_OCTOPUS, problems);
+    const ok = c !== undefined && c.nodes.length === Math.min(20, c.totalCount);
+    if (c && !ok) problems.add(`${c.nodes.length} nodes`);
+    return { ok, pages: 1 };
+  },
+  async count(client, expected, problems) {
+    const c = await page(client, COUNT, problems);
+    if (c && c.totalCount !== expected) problems.add(`totalCount ${c.totalCount}`);
+    return { ok: c?.totalCount === expected, pages: 1 };
+  },
+  /** Every key once: pages of 500 following endCursor; a key seen twice or missed is a problem. */
+  async walk(client, expected, problems) {
+    const seen = new Set<string>();
+    let pages = 0;
+    for (let after: string | null = null; ; ) {
+      const c: Connection | undefined = await page(client, WALK, problems, after);
+      if (!c) return { ok: false, pages };
+      pages++;
+      for (const node of c.nodes) {
+        if (seen.has(node.id)) problems.add(`key ${node.id} twice`);
+        seen.add(node.id);
+      }
+      if (!c.pageInfo.hasNextPage) break;
+      after = c.pageInfo.endCursor;
+    }
+    if (seen.size !== expected) problems.add(`walked ${seen.size} of ${expected} keys`);
+    return { ok: seen.size === expected, pages };
+  },
+};
+
+// ---- scale ------------------------------------------------------------------------------------
+
+interface Usage {
+  cpuMs: number;
+  bytes: number;
+  counts: RouteCounts;
+  at: number;
+}
+async function usage(gw: Gateway, sims: Simulators): Promise<Usage> {
+  return { cpuMs: readCpuMs(gw.pid), bytes: readWrittenBytes(sims.pid), counts: await sims.counts(), at: performance.now() };
+}
+function spent(before: Usage, after: Usage) {
+  const calls: RouteCounts = {};
+  for (const [route, n] of Object.entries(after.counts)) if (n > (before.counts[route] ?? 0)) calls[route] = n - (before.counts[route] ?? 0);
+  // The simulators' answer to the counts request is written too (a few hundred bytes): not upstream traffic.
+  const ipc = JSON.stringify(after.counts).length + 30;
+  return { calls, bytes: Math.max(0, after.bytes - before.bytes - ipc), cpuMs: after.cpuMs - before.cpuMs, ms: after.at - before.at };
+}
+const sum = (counts: RouteCounts) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+async function scaleRow(node: NodeRuntime, candidate: Candidate, sims: Simulators, op: ScaleOp, cache: boolean): Promise<ScaleRow> {
+  const { octopus, hyperstack } = sims.info;
+  const expected = octopus.keys + hyperstack.keys;
+  const gw = await gateway(node, candidate, sims, { ...NO_INVENTORY, ...(cache ? {} : ENGINE_ONLY) });
+  const client = new GraphqlClient(gw.url, HEADERS, 1);
+  const problems = new Set<string>();
+  const run = scaleOps[op];
   try {
-    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
-  } catch {
-    /* not Linux */
-  }
-  let commit = `${settings.gatewayDir} (not a git checkout)`;
-  try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: settings.gatewayDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    commit = git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--', 'src') ? ' (src modified)' : '');
-  } catch {
-    /* not a git checkout */
-  }
-  return {
-    cpu,
-    cores: availableParallelism(),
-    memoryGB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    os: `${type()} ${release()}`,
-    commit: opts.label ? `${opts.label}, ${commit}` : commit,
-  };
-}
-
-function diff(after: RouteCounts, before: RouteCounts): RouteCounts {
-  const out: RouteCounts = {};
-  for (const [route, n] of Object.entries(after)) {
-    const d = n - (before[route] ?? 0);
-    if (d !== 0 && !route.endsWith('(all)')) out[route] = d;
-  }
-  return out;
-}
-
-/** Removes what a run of `op` left behind, once the gateway's cut-off requests have landed. */
-async function cleanup(sims: Simulators, op: Operation): Promise<void> {
-  if (!op.cleanup) return;
-  await settledCounts(sims);
-  await op.cleanup();
-}
-
-/** The upstream requests counted by the simulators have stopped changing (cut-off requests landed). */
-async function settledCounts(sims: Simulators): Promise<RouteCounts> {
-  let previous = await sims.counts();
-  for (let i = 0; i < 20; i++) {
-    await sleep(50);
-    const next = await sims.counts();
-    if (JSON.stringify(next) === JSON.stringify(previous)) return next;
-    previous = next;
-  }
-  return previous;
-}
-
-async function graphql(url: string, body: unknown): Promise<{ data?: Record<string, unknown> | null; errors?: { message: string }[] }> {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify(body) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`gateway answered HTTP ${response.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text) as { data?: Record<string, unknown> | null; errors?: { message: string }[] };
-}
-
-/** Checks the gateway answers each reference operation correctly, and picks the ids for (b). */
-async function prepare(gatewayUrl: string): Promise<string[]> {
-  const list = await graphql(gatewayUrl, { query: LIST_QUERY });
-  if (list.errors?.length) throw new Error(`(a) failed: ${JSON.stringify(list.errors).slice(0, 500)}`);
-  const nodes = (list.data?.apiKeys as { nodes: { id: string; provider: string }[] }).nodes;
-  if (nodes.length !== 50) throw new Error(`(a) returned ${nodes.length} keys, expected 50`);
-  const octopus = nodes.filter((n) => n.provider === 'OCTOPUS').map((n) => n.id);
-  const hyperstack = nodes.filter((n) => n.provider === 'HYPERSTACK').map((n) => n.id);
-  // 10 of each, spread over the list, interleaved.
-  const ids = Array.from({ length: 10 }, (_, i) => [octopus[i * 2]!, hyperstack[i * 2 + 1]!]).flat();
-  const found = await graphql(gatewayUrl, { query: NODES_QUERY, variables: { ids } });
-  const got = found.data?.nodes as ({ id: string } | null)[] | undefined;
-  if (found.errors?.length || !got || got.some((n, i) => n?.id !== ids[i])) {
-    throw new Error(`(b) failed: ${JSON.stringify(found).slice(0, 500)}`);
-  }
-  return ids;
-}
-
-// ---- running an operation ---------------------------------------------------------------------
-
-async function driveGateway(gateway: GatewayProcess, op: Operation, connections: number, run: { duration?: number; operations?: number }): Promise<LoadResult> {
-  if (settings.gatewayClient === 'autocannon') {
-    return runAutocannon({ url: `${gateway.url}/graphql`, headers, connections, steps: op.steps, ...run });
-  }
-  // The undici closed loop against the gateway: to check that the load generator is not what differs.
-  const pool = new Pool(gateway.url, { connections, pipelining: 1 });
-  try {
-    return await runClosedLoop({
-      connections,
-      ...run,
-      operation: async () => {
-        const state: Record<string, unknown> = {};
-        for (const step of op.steps) {
-          const body = typeof step.body === 'string' ? step.body : step.body(state);
-          if (body === undefined) return false;
-          const response = await pool.request({ method: 'POST', path: '/graphql', headers, body });
-          const text = await response.body.text();
-          if (response.statusCode !== 200 || !step.check(text, state)) return false;
-        }
-        return true;
-      },
-    });
+    const u0 = await usage(gw, sims);
+    const first = await run(client, expected, problems);
+    const cold = spent(u0, await usage(gw, sims));
+    let measured: ReturnType<typeof spent>;
+    let ops = 1;
+    if (op === 'walk' && expected > 50_000) {
+      measured = cold; // long enough that warming the code up first changes nothing measurable
+    } else if (op === 'walk') {
+      // A second walk with warm code gives the CPU figure; with the cache on, once the first walk's lists expired.
+      if (cache) await sleep(CACHE_TTL_MS + 500);
+      const u1 = await usage(gw, sims);
+      await run(client, expected, problems);
+      measured = spent(u1, await usage(gw, sims));
+    } else {
+      await closedLoop({ connections: 1, seconds: settings.warmup, operation: async () => (await run(client, expected, problems)).ok });
+      const u1 = await usage(gw, sims);
+      const result = await closedLoop({ connections: 1, seconds: settings.rowSeconds, operation: async () => (await run(client, expected, problems)).ok });
+      measured = spent(u1, await usage(gw, sims));
+      ops = result.ops + result.errors;
+    }
+    return {
+      node: node.version,
+      gateway: candidate.label,
+      octopusKeys: octopus.keys,
+      hyperstackKeys: hyperstack.keys,
+      op,
+      cache,
+      coldCalls: cold.calls,
+      callsPerOp: sum(measured.calls) / ops,
+      bytesPerOp: measured.bytes / ops,
+      cpuMsPerOp: measured.cpuMs / ops,
+      wallMsPerOp: measured.ms / ops,
+      ops,
+      pages: op === 'walk' ? first.pages : undefined,
+      peakRss: readMemory(gw.pid).peak,
+      problems: [...problems, ...(gw.alive() ? [] : [`the gateway exited: ${gw.log().trim().split('\n').slice(-3).join(' ')}`])],
+    };
   } finally {
-    await pool.close();
+    await client.close();
+    await gw.stop();
   }
 }
 
-function driveDirect(op: Operation, connections: number, run: { duration?: number; operations?: number }): Promise<LoadResult> {
-  return runClosedLoop({ connections, ...run, operation: () => op.direct() });
+async function scale(nodes: NodeRuntime[], sims: Simulators): Promise<ScaleRow[]> {
+  const rows: ScaleRow[] = [];
+  const plan: [ScaleOp, boolean][] = [
+    ['first20', false],
+    ['first20', true],
+    ['first20octopus', false],
+    ['count', false],
+    // A walk of 100,000 keys takes minutes: not in a --quick run.
+    ...(sims.info.octopus.keys <= 10_000 || !opts.quick ? [['walk', true] as [ScaleOp, boolean]] : []),
+    // Without the cache every page of a walk reads the whole list again: quadratic, so not at 100,000.
+    ...(sims.info.octopus.keys <= 10_000 ? [['walk', false] as [ScaleOp, boolean]] : []),
+  ];
+  for (const node of nodes) {
+    for (const [op, cache] of plan) {
+      for (const candidate of candidates) {
+        const row = await scaleRow(node, candidate, sims, op, cache);
+        log(
+          `  ${node.version} ${candidate.label} ${row.octopusKeys}+${row.hyperstackKeys} ${op} cache ${cache ? 'on' : 'off'}: ` +
+            `first ${sum(row.coldCalls)} calls, ${row.callsPerOp.toFixed(2)} calls/op, ${(row.bytesPerOp / 1000).toFixed(1)} kB/op, ` +
+            `${row.cpuMsPerOp.toFixed(2)} ms CPU/op, peak ${(row.peakRss / 1e6).toFixed(0)} MB ${row.problems.join('; ')}`,
+        );
+        rows.push(row);
+      }
+    }
+  }
+  return rows;
+}
+
+// ---- throughput and memory ---------------------------------------------------------------------
+
+/** The baseline: the two upstream requests the gateway makes for LIST, sent straight to the simulators. */
+class Direct {
+  private readonly octopus: Pool;
+  private readonly hyperstack: Pool;
+  private readonly octopusPath: string;
+  private readonly hyperstackPath: string;
+
+  constructor(private readonly sims: SimulatorsReady) {
+    this.octopus = new Pool(sims.octopus.url, { connections: 20 });
+    this.hyperstack = new Pool(new URL(sims.hyperstack.url).origin, { connections: 20 });
+    // first: 50 reads one more key than it shows (services/api-keys.ts: a tie across the page boundary)
+    this.octopusPath = `/api/users/${sims.octopus.userId}/apikeys?skip=0&take=51`;
+    this.hyperstackPath = `${new URL(sims.hyperstack.url).pathname}/api-key`;
+  }
+
+  private async get(pool: Pool, path: string, headers: Record<string, string>): Promise<boolean> {
+    const response = await pool.request({ method: 'GET', path, headers });
+    const body = JSON.parse(await response.body.text()) as unknown;
+    return response.statusCode === 200 && typeof body === 'object';
+  }
+
+  async list(): Promise<boolean> {
+    const [a, b] = await Promise.all([
+      this.get(this.octopus, this.octopusPath, { accept: 'application/json', 'x-octopus-apikey': this.sims.octopus.apiKey }),
+      this.get(this.hyperstack, this.hyperstackPath, { accept: 'application/json', api_key: this.sims.hyperstack.apiKey }),
+    ]);
+    return a && b;
+  }
+
+  close = () => Promise.all([this.octopus.close(), this.hyperstack.close()]);
+}
+
+async function throughput(nodes: NodeRuntime[], sims: Simulators): Promise<{ runs: ThroughputRun[]; memory: MemoryResult[] }> {
+  const runs: ThroughputRun[] = [];
+  const memory: MemoryResult[] = [];
+  const direct = new Direct(sims.info);
+  const listBody = JSON.stringify({ query: LIST });
+  for (const node of nodes) {
+    const gws: { candidate: Candidate; gw: Gateway; client: GraphqlClient; memory: MemoryResult }[] = [];
+    try {
+      for (const candidate of candidates) {
+        const gw = await gateway(node, candidate, sims, ENGINE_ONLY);
+        await sleep(1_000);
+        const atRest = readMemory(gw.pid).rss;
+        const page = await fetch(`${gw.url}/graphql`, { headers: { accept: 'text/html' } });
+        if (!page.ok || !(await page.text()).includes('<html')) throw new Error(`GraphiQL: HTTP ${page.status}`);
+        const client = new GraphqlClient(gw.url, HEADERS, 20);
+        const check = await client.query<{ apiKeys: Connection }>(LIST);
+        if (check.errors || check.data?.apiKeys.nodes.length !== 50) throw new Error(`the list failed: ${JSON.stringify(check).slice(0, 300)}`);
+        const flags = gatewayEnv(node, candidate, ENGINE_ONLY).NODE_OPTIONS ?? '';
+        gws.push({ candidate, gw, client, memory: { node: node.version, gateway: candidate.label, flags, atRest, afterGraphiql: readMemory(gw.pid).rss, peak: NaN } });
+      }
+      const list = (client: GraphqlClient) => async () => {
+        const answer = await client.post(listBody);
+        return answer.status === 200 && answer.text.startsWith('{"data":{"apiKeys":') && !answer.text.includes('"errors"');
+      };
+      for (const connections of [1, 20]) {
+        log(`  ${node.version} list at c=${connections}: ${settings.rounds} × ${(settings.seconds / settings.rounds).toFixed(1)} s per side…`);
+        for (const { client } of gws) await closedLoop({ connections, seconds: settings.warmup, operation: list(client) });
+        await closedLoop({ connections, seconds: settings.warmup, operation: () => direct.list() });
+        const parts = gws.map(() => ({ loads: [] as LoadResult[], cpuMs: 0 }));
+        const directParts: LoadResult[] = [];
+        const meter = new NoiseMeter([sims.pid, ...gws.map((g) => g.gw.pid)]);
+        for (let round = 0; round < settings.rounds; round++) {
+          for (const [i, { gw, client }] of gws.entries()) {
+            const cpu = readCpuMs(gw.pid);
+            parts[i]!.loads.push(await closedLoop({ connections, seconds: settings.seconds / settings.rounds, operation: list(client) }));
+            parts[i]!.cpuMs += readCpuMs(gw.pid) - cpu;
+          }
+          directParts.push(await closedLoop({ connections, seconds: settings.seconds / settings.rounds, operation: () => direct.list() }));
+        }
+        const d = merge(directParts);
+        const run: ThroughputRun = {
+          node: node.version,
+          connections,
+          gateways: gws.map(({ candidate }, i) => {
+            const m = merge(parts[i]!.loads);
+            return { label: candidate.label, opsPerSec: m.opsPerSec, p50: m.p50, p99: m.p99, errors: m.errors, cpuMsPerOp: parts[i]!.cpuMs / m.ops };
+          }),
+          direct: { label: 'direct', opsPerSec: d.opsPerSec, p50: d.p50, p99: d.p99, errors: d.errors },
+          otherCpu: meter.stop(),
+        };
+        for (const g of run.gateways) log(`     ${g.label}: ${g.opsPerSec.toFixed(0)} ops/s, p50 ${g.p50.toFixed(2)} ms, ${g.cpuMsPerOp!.toFixed(3)} ms CPU/op, ${g.errors} errors`);
+        log(`     direct: ${d.opsPerSec.toFixed(0)} ops/s, p50 ${d.p50.toFixed(2)} ms; other processes used ${run.otherCpu.toFixed(2)} cores`);
+        runs.push(run);
+      }
+      for (const g of gws) memory.push({ ...g.memory, peak: readMemory(g.gw.pid).peak });
+    } finally {
+      for (const g of gws) {
+        await g.client.close();
+        await g.gw.stop();
+      }
+    }
+  }
+  await direct.close();
+  return { runs, memory };
 }
 
 /**
- * One operation at one concurrency, gateway and direct baseline alternating in `rounds` slices
- * (gateway, direct, gateway, direct, …), so a machine that gets slower or faster during the run
- * (other work, CPU boost, a noisy neighbour) affects both sides alike and the ratio holds.
+ * How busy the machine was with work that is not the benchmark's, in cores: the machine's CPU time
+ * minus that of the benchmark's processes. Above ~0.1 the figures of a run are disturbed; alternating
+ * slices keep comparisons within a run fair, not the absolute figures.
  */
-interface Candidate {
-  label: string;
-  gateway: GatewayProcess;
+class NoiseMeter {
+  private readonly t0 = performance.now();
+  private readonly busy0 = readMachineBusyMs();
+  private readonly own0: number;
+  constructor(private readonly pids: number[]) {
+    this.own0 = this.own();
+  }
+  private own(): number {
+    const self = process.cpuUsage();
+    return this.pids.reduce((sum, pid) => sum + readCpuMs(pid), (self.user + self.system) / 1000);
+  }
+  stop(): number {
+    return Math.max(0, (readMachineBusyMs() - this.busy0 - (this.own() - this.own0)) / (performance.now() - this.t0));
+  }
 }
 
-async function measure(
-  gateway: GatewayProcess,
-  candidates: Candidate[],
-  sims: Simulators,
-  op: Operation,
-  connections: number,
-): Promise<RunResult> {
-  const { duration, warmup, rounds } = settings;
-  const slice = duration / rounds;
-  const pids = [gateway.pid, sims.pid, ...candidates.map((c) => c.gateway.pid)];
-  await waitQuiet(pids);
-  log(`  (${op.key}) ${op.name} at concurrency ${connections}: ${rounds} × ${slice.toFixed(1)} s each side…`);
-  if (warmup > 0) {
-    await driveGateway(gateway, op, connections, { duration: warmup });
-    for (const c of candidates) await driveGateway(c.gateway, op, connections, { duration: warmup });
-    await driveDirect(op, connections, { duration: warmup });
-    await cleanup(sims, op);
-  }
-  const candidateRuns = candidates.map(() => ({ parts: [] as LoadResult[], cpu: 0, peakRss: 0 }));
-  const gwParts: LoadResult[] = [];
-  const directParts: LoadResult[] = [];
-  let gwCpu = 0;
-  let simCpuGw = 0;
-  let simCpuDirect = 0;
-  let upstream = 0;
-  let peakRss = 0;
-  let noiseSum = 0;
-  for (let round = 0; round < rounds; round++) {
-    const before = await settledCounts(sims);
-    const cpu0 = readCpuMs(gateway.pid);
-    const simCpu0 = readCpuMs(sims.pid);
-    const sampler = new RssSampler(gateway.pid);
-    const noise = new NoiseMeter(pids);
-    gwParts.push(await driveGateway(gateway, op, connections, { duration: slice }));
-    noiseSum += noise.stop();
-    peakRss = Math.max(peakRss, sampler.stop().peak);
-    gwCpu += readCpuMs(gateway.pid) - cpu0;
-    simCpuGw += readCpuMs(sims.pid) - simCpu0;
-    upstream += Object.values(diff(await settledCounts(sims), before)).reduce((sum, v) => sum + v, 0);
-    await cleanup(sims, op);
+// ---- memory pressure --------------------------------------------------------------------------
 
-    for (const [i, candidate] of candidates.entries()) {
-      const run = candidateRuns[i]!;
-      const cpu = readCpuMs(candidate.gateway.pid);
-      const candidateSampler = new RssSampler(candidate.gateway.pid);
-      run.parts.push(await driveGateway(candidate.gateway, op, connections, { duration: slice }));
-      run.peakRss = Math.max(run.peakRss, candidateSampler.stop().peak);
-      run.cpu += readCpuMs(candidate.gateway.pid) - cpu;
-      await cleanup(sims, op);
+/** Many whole lists at once under a small old space: answers or coded refusals, never an abort. */
+async function pressure(nodes: NodeRuntime[], sims: Simulators): Promise<PressureResult[]> {
+  const results: PressureResult[] = [];
+  for (const node of nodes) {
+    for (const candidate of candidates) {
+      const gw = await gateway(node, candidate, sims, { ...ENGINE_ONLY, ...NO_INVENTORY }, ['--max-old-space-size=128']);
+      const client = new GraphqlClient(gw.url, HEADERS, 20);
+      const outcomes: Record<string, number> = {};
+      const body = JSON.stringify({ query: WHOLE });
+      // Sampled while it runs: after an abort there is no /proc entry left to read.
+      let peakRss = NaN;
+      const sampler = setInterval(() => {
+        const peak = readMemory(gw.pid).peak;
+        if (Number.isFinite(peak)) peakRss = peak;
+      }, 100);
+      const t0 = performance.now();
+      await closedLoop({
+        connections: 20,
+        count: settings.pressureRequests,
+        operation: async () => {
+          let outcome: string;
+          try {
+            const answer = await client.post(body);
+            const codes = [...new Set((JSON.parse(answer.text) as { errors?: { extensions?: { code?: string } }[] }).errors?.map((e) => e.extensions?.code) ?? [])];
+            const retry = answer.headers['retry-after'];
+            outcome = `${codes.length ? codes.join('+') : 'ok'} (HTTP ${answer.status}${retry ? `, Retry-After ${String(retry)}` : ''})`;
+          } catch {
+            outcome = 'no answer (connection refused or reset)';
+          }
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          return true;
+        },
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      clearInterval(sampler);
+      await client.close();
+      // Alive: still running and still answering.
+      const alive = gw.alive() && (await fetch(`${gw.url}/healthz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false));
+      const result = { node: node.version, gateway: candidate.label, requests: settings.pressureRequests, outcomes, peakRss, alive, seconds };
+      if (!alive) log(`     the gateway aborted:\n${gw.log().split('\n').filter((l) => /FATAL|heap out of memory|Mark-Compact|Error/.test(l)).slice(-3).join('\n').slice(0, 1_000)}`);
+      log(`  ${node.version} ${candidate.label} pressure: ${JSON.stringify(outcomes)}, peak ${(result.peakRss / 1e6).toFixed(0)} MB, ${result.alive ? 'alive' : 'ABORTED'}`);
+      results.push(result);
+      await gw.stop();
     }
-
-    const simCpu1 = readCpuMs(sims.pid);
-    const directNoise = new NoiseMeter(pids);
-    directParts.push(await driveDirect(op, connections, { duration: slice }));
-    noiseSum += directNoise.stop();
-    simCpuDirect += readCpuMs(sims.pid) - simCpu1;
-    await cleanup(sims, op);
   }
-  const gw = mergeResults(gwParts);
-  const direct = mergeResults(directParts);
-  const noise = noiseSum / (2 * rounds);
-  const result: RunResult = {
-    op: op.key,
-    name: op.name,
-    connections,
-    gateway: {
-      ...gw,
-      cpuMsPerOp: gwCpu / gw.ops,
-      simCpuMsPerOp: simCpuGw / gw.ops,
-      peakRss,
-      upstreamPerOp: upstream / (gw.ops + gw.errors),
-    },
-    direct: { ...direct, simCpuMsPerOp: simCpuDirect / direct.ops },
-    otherCpu: noise,
-    candidates: candidates.map((candidate, i) => {
-      const run = candidateRuns[i]!;
-      const merged = mergeResults(run.parts);
-      return { label: candidate.label, ...merged, cpuMsPerOp: run.cpu / merged.ops, peakRss: run.peakRss };
-    }),
-  };
-  log(
-    `     gateway ${Math.round(gw.opsPerSec)} ops/s p50 ${gw.latency.p50.toFixed(2)} p99 ${gw.latency.p99.toFixed(2)} ms, ${result.gateway.cpuMsPerOp.toFixed(2)} ms CPU/op | ` +
-      `direct ${Math.round(direct.opsPerSec)} ops/s p50 ${direct.latency.p50.toFixed(2)} p99 ${direct.latency.p99.toFixed(2)} ms | ` +
-      `errors ${gw.errors}/${direct.errors}${noise > 0.1 ? ` | other processes used ${noise.toFixed(2)} cores: figures disturbed` : ''}`,
-  );
-  for (const c of result.candidates) {
-    log(
-      `     ${c.label}: ${Math.round(c.opsPerSec)} ops/s p50 ${c.latency.p50.toFixed(2)} p99 ${c.latency.p99.toFixed(2)} ms, ` +
-        `${c.cpuMsPerOp.toFixed(2)} ms CPU/op, errors ${c.errors}`,
-    );
-  }
-  return result;
-}
-
-/**
- * On a shared machine, waits (up to --quiet-wait seconds) until processes outside the benchmark
- * use less than a tenth of a core, so their work does not become part of the figures.
- */
-async function waitQuiet(pids: number[]): Promise<void> {
-  const deadline = performance.now() + settings.quietWait * 1000;
-  let said = false;
-  for (;;) {
-    const meter = new NoiseMeter(pids);
-    await sleep(1_000);
-    const other = meter.stop();
-    if (other < 0.1) return;
-    if (performance.now() > deadline) {
-      log(`     the machine is busy with other work (${other.toFixed(2)} cores); measuring anyway`);
-      return;
-    }
-    if (!said) log(`     waiting for other work on the machine to settle (${other.toFixed(2)} cores in use)…`);
-    said = true;
-  }
-}
-
-/** Exactly `count` operations, then the simulators' counters say what each one cost upstream. */
-async function account(gateway: GatewayProcess, sims: Simulators, op: Operation, connections: number): Promise<Accounting> {
-  const operations = Math.max(connections, Math.round(settings.count / connections) * connections);
-  const before = await settledCounts(sims);
-  const result = await driveGateway(gateway, op, connections, { operations });
-  const after = await settledCounts(sims);
-  await cleanup(sims, op);
-  const delta = diff(after, before);
-  const perOp: RouteCounts = {};
-  const amortised: RouteCounts = {};
-  for (const [route, n] of Object.entries(delta)) {
-    if (AMORTISED_ROUTES.includes(route)) amortised[route] = n;
-    else perOp[route] = n / operations;
-  }
-  const routes = new Set([...Object.keys(perOp), ...Object.keys(op.minimum)]);
-  const atMinimum =
-    result.errors === 0 &&
-    [...routes].every((r) => perOp[r] === op.minimum[r]) &&
-    Object.values(amortised).every((n) => n <= 1);
-  return { op: op.key, operations, connections, perOp, amortised, minimum: op.minimum, errors: result.errors, atMinimum };
-}
-
-async function soak(gateway: GatewayProcess, sims: Simulators, op: Operation, seconds: number, connections: number): Promise<Soak> {
-  log(`  soak: (${op.key}) at concurrency ${connections} for ${seconds} s…`);
-  await waitQuiet([gateway.pid, sims.pid]);
-  const sampler = new RssSampler(gateway.pid);
-  const noise = new NoiseMeter([gateway.pid, sims.pid]);
-  const result = await driveGateway(gateway, op, connections, { duration: seconds });
-  const otherCpu = noise.stop();
-  const { samples } = sampler.stop();
-  const last = samples.at(-1)?.t ?? seconds;
-  const windowMax = (from: number, to: number) =>
-    Math.max(...samples.filter((s) => s.t >= from * last && s.t <= to * last).map((s) => s.rss));
-  const start = windowMax(0, 0.1);
-  const end = windowMax(0.9, 1);
-  return {
-    seconds,
-    connections,
-    opsPerSec: result.opsPerSec,
-    p99: result.latency.p99,
-    errors: result.errors,
-    start,
-    middle: windowMax(0.45, 0.55),
-    end,
-    min: Math.min(...samples.map((s) => s.rss)),
-    max: Math.max(...samples.map((s) => s.rss)),
-    growth: (end - start) / start,
-    otherCpu,
-  };
+  return results;
 }
 
 // ---- main -------------------------------------------------------------------------------------
 
-async function profile(sims: Simulators, direct: DirectUpstreams): Promise<void> {
-  const profileDir = join(benchDir, 'profiles');
-  mkdirSync(profileDir, { recursive: true });
-  const opKey = opts['profile-op'] as OpKey;
-  const connections = positiveNumber('profile-connections', opts['profile-connections']);
-  const name = `gateway-${opKey}-c${connections}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
-  const gateway = await startGateway({
-    dir: settings.gatewayDir,
-    env: { ...GATEWAY_ENV, ...gatewayUpstreamEnv(sims), ...extraEnv },
-    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}`, `--cpu-prof-interval=${Number(opts['profile-interval'])}`],
-  });
-  const nodeIds = await prepare(gateway.url);
-  const op = operations({ direct, nodeIds })[opKey];
-  if (!op) throw new Error(`--profile-op takes a, b or c; got '${opKey}'`);
-  log(`profiling (${op.key}) ${op.name} at concurrency ${connections} for ${settings.duration} s (after ${settings.warmup} s warm-up)…`);
-  if (settings.warmup > 0) await driveGateway(gateway, op, connections, { duration: settings.warmup });
-  const result = await driveGateway(gateway, op, connections, { duration: settings.duration });
-  await cleanup(sims, op);
-  log(`  ${Math.round(result.opsPerSec)} ops/s under the profiler (p50 ${result.latency.p50.toFixed(2)} ms, ${result.errors} errors)`);
-  await gateway.stop(); // the profile is written as the gateway exits
-  const file = join(profileDir, name);
-  console.log(formatSummary(summarizeProfile(file), { top: 30, inclusive: true }));
-  console.log(`\nprofile: ${file} (open it in Chrome DevTools > Performance, or VS Code)`);
-}
-
-function gatewayUpstreamEnv(sims: Simulators): Record<string, string> {
-  return {
-    OCTOPUS_URL: sims.info.octopus.url,
-    OCTOPUS_API_KEY: sims.info.octopus.apiKey,
-    HYPERSTACK_URL: sims.info.hyperstack.url,
-    HYPERSTACK_API_KEY: sims.info.hyperstack.apiKey,
-  };
+async function profile(): Promise<void> {
+  const dir = join(benchDir, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const sims = await startSimulators(25);
+  const gw = await gateway(nodeRuntime(process.versions.node.split('.')[0]!), candidates[0]!, sims, ENGINE_ONLY, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const client = new GraphqlClient(gw.url, HEADERS, 20);
+  const body = JSON.stringify({ query: LIST });
+  const operation = async () => (await client.post(body)).status === 200;
+  await closedLoop({ connections: 20, seconds: settings.warmup, operation });
+  const result = await closedLoop({ connections: 20, seconds: settings.seconds, operation });
+  await client.close();
+  await gw.stop(); // the profile is written as the gateway exits
+  await sims.stop();
+  console.log(`${result.opsPerSec.toFixed(0)} ops/s under the profiler; the profile is in ${dir} (open it in Chrome DevTools or VS Code)`);
 }
 
 async function main(): Promise<void> {
   installCleanup();
-  const info = machine();
-  log(`keygate bench: ${info.cpu}, ${info.cores} cores, Node ${info.node}, gateway ${settings.gatewayDir} (${info.commit})`);
-  const sims = await startSimulators();
-  const direct = new DirectUpstreams(sims.info, Math.max(...settings.connections, 20));
-  try {
-    if (opts.profile) return await profile(sims, direct);
-
-    const gateway = await startGateway({ dir: settings.gatewayDir, env: { ...GATEWAY_ENV, ...gatewayUpstreamEnv(sims), ...extraEnv } });
-    log(`gateway pid ${gateway.pid} on ${gateway.url}; simulators pid ${sims.pid}`);
-    const nodeIds = await prepare(gateway.url);
-    const ops = operations({ direct, nodeIds });
-    const candidates: Candidate[] = [];
-    for (const spec of opts.compare) {
-      const at = spec.indexOf('=');
-      const dir = resolve(at > 0 ? spec.slice(0, at) : spec);
-      const label = at > 0 ? spec.slice(at + 1) : dir;
-      const candidate = await startGateway({ dir, env: { ...GATEWAY_ENV, ...gatewayUpstreamEnv(sims), ...extraEnv, ...compareEnv } });
-      await prepare(candidate.url);
-      candidates.push({ label, gateway: candidate });
-      log(`candidate ${label}: pid ${candidate.pid} on ${candidate.url}`);
-    }
-
-    // Let both sides' JIT settle before anything is measured.
-    log('warming up…');
-    await driveGateway(gateway, ops.a, 20, { duration: Math.max(settings.warmup, 1) * 2 });
-    for (const c of candidates) await driveGateway(c.gateway, ops.a, 20, { duration: Math.max(settings.warmup, 1) * 2 });
-    await driveDirect(ops.a, 20, { duration: Math.max(settings.warmup, 1) * 2 });
-
-    const runs: RunResult[] = [];
-    for (const key of settings.ops) {
-      for (const connections of settings.connections) runs.push(await measure(gateway, candidates, sims, ops[key], connections));
-    }
-
-    log('counting upstream requests per operation…');
-    const accounting: Accounting[] = [];
-    for (const key of settings.ops) accounting.push(await account(gateway, sims, ops[key], 20));
-
-    const soakResult = settings.soak > 0 ? await soak(gateway, sims, ops.a, settings.soak, 20) : undefined;
-
-    const memory = readMemory(gateway.pid);
-    await gateway.stop();
-    for (const c of candidates) await c.gateway.stop();
-
-    const partial: Omit<Report, 'targets'> = {
-      when: new Date().toISOString(),
-      machine: info,
-      settings: {
-        duration: settings.duration,
-        warmup: settings.warmup,
-        rounds: settings.rounds,
-        connections: settings.connections.join('/'),
-        soak: settings.soak,
-        client: settings.gatewayClient,
-        ...(Object.keys(extraEnv).length > 0 ? { env: Object.keys(extraEnv).join('/') } : {}),
-      },
-      runs,
-      accounting,
-      soak: soakResult,
-      gatewayPeakRss: memory?.peak ?? NaN,
-    };
-    const report: Report = { ...partial, targets: evaluateTargets(partial) };
-    const markdown = renderMarkdown(report);
-    mkdirSync(opts.out, { recursive: true });
-    writeFileSync(join(opts.out, 'latest.json'), `${JSON.stringify(report, (key, value: unknown) => (key === 'samples' ? undefined : value), 2)}\n`);
-    writeFileSync(join(opts.out, 'latest.md'), markdown);
-    console.log(`\n${markdown}`);
-    console.log(`written: ${join(opts.out, 'latest.json')}, ${join(opts.out, 'latest.md')}`);
-    if (opts.strict && report.targets.some((t) => t.status === 'FAIL')) process.exitCode = 1;
-  } finally {
-    await direct.close();
+  if (opts.profile) return profile();
+  const nodes = list(opts.node).map(nodeRuntime);
+  const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB, Linux ${release()}; runner on Node ${process.version}; ${commit()}`;
+  log(`keygate bench: ${machine}; gateways on ${nodes.map((n) => n.version).join(', ')}`);
+  const report: Report = {
+    when: new Date().toISOString(),
+    machine,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    settings: { seconds: settings.seconds, rounds: settings.rounds, warmup: settings.warmup, rowSeconds: settings.rowSeconds },
+    scale: [],
+    throughput: [],
+    memory: [],
+    pressure: [],
+  };
+  if (settings.sections.has('throughput')) {
+    log('throughput and memory:');
+    const sims = await startSimulators(25);
+    Object.assign(report, await throughput(nodes, sims).then(({ runs, memory }) => ({ throughput: runs, memory })));
     await sims.stop();
+  }
+  const largest = Math.max(...settings.sizes);
+  for (const size of settings.sizes) {
+    const wantScale = settings.sections.has('scale');
+    const wantPressure = settings.sections.has('pressure') && size === largest;
+    if (!wantScale && !wantPressure) continue;
+    log(`${size.toLocaleString('en-US')} keys per account: seeding…`);
+    const sims = await startSimulators(size);
+    if (wantScale) report.scale.push(...(await scale(nodes, sims)));
+    if (wantPressure) report.pressure.push(...(await pressure(nodes, sims)));
+    await sims.stop();
+  }
+  const text = markdown(report, MAIN);
+  mkdirSync(opts.out, { recursive: true });
+  writeFileSync(join(opts.out, 'latest.md'), text);
+  writeFileSync(join(opts.out, 'latest.json'), `${JSON.stringify({ ...report, targets: targets(report, MAIN) }, null, 2)}\n`);
+  console.log(text);
+  if (opts.strict && targets(report, MAIN).some((t) => t.status === 'FAIL')) process.exitCode = 1;
+}
+
+function commit(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: candidates[0]!.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `keygate ${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') ? ' (src modified)' : ''}`;
+  } catch {
+    return 'keygate (not a git checkout)';
   }
 }
 
 main().catch((error: unknown) => {
-  console.error('bench failed:', error instanceof Error ? error.message : error);
-  killChildren('SIGTERM');
-  process.exitCode = 1;
+  console.error('bench failed:', error);
+  process.exit(1);
 });

@@ -1,89 +1,74 @@
-// The benchmark's upstreams: both provider simulators in one child process of bench/run.ts, with a
-// fixed seed (25 Octopus keys of one user, 25 Hyperstack keys of one user), no added latency and a
-// Hyperstack key quota the create/delete benchmark never reaches.
+// The benchmark's upstreams: both provider simulators in a child of bench/run.ts, seeded with
+// `argv[2]` keys per account (one Octopus user, one Hyperstack user), newest first and interleaved,
+// at fixed dates so every run lists the same keys. No added latency.
 //
-// It talks to its parent over the IPC channel of child_process.fork():
-//   child -> parent  { type: 'ready', octopus: {url, apiKey, userId}, hyperstack: {url, apiKey} }
-//   parent -> child  { type: 'counts', id }   child -> parent  { type: 'counts', id, counts }
-// `counts` are the simulators' own per-route request counters (every request that arrived, by
-// route template), so the parent can tell how many upstream calls an operation cost. The channel
-// also ties the child's life to the parent's: when the parent goes away, so does this process.
+// Over the IPC channel of fork(): first { ready } with the URLs and credentials; then each { id }
+// is answered with { id, counts }, the simulators' own per-route request counters. When the parent
+// goes away, so does this process.
 import { startHyperstackSimulator, startOctopusSimulator } from '../src/simulators/index.js';
-import type { HyperstackSeedUser, OctopusSeedUser } from '../src/simulators/index.js';
-import {
-  OCTOPUS_USER_ID,
-  SEED_KEYS_PER_PROVIDER,
-  type RouteCounts,
-  type SimulatorsReady,
-} from './shared.js';
 
-const DAY = 86_400_000;
-// Fixed dates (not relative to now), so every run lists the same keys in the same order.
-const created = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * DAY + i * 60_000);
-const FAR_FUTURE = new Date(Date.UTC(2099, 0, 1));
+export type RouteCounts = Record<string, number>;
 
-function octopusSeed(): OctopusSeedUser[] {
-  return [
-    {
-      id: OCTOPUS_USER_ID,
-      username: 'bench',
-      displayName: 'Benchmark user',
-      keys: Array.from({ length: SEED_KEYS_PER_PROVIDER }, (_, i) => ({
-        purpose: `Octopus bench key ${String(i).padStart(2, '0')}: deploy pipeline`,
-        // Interleaved with the Hyperstack keys, so the merge really merges.
-        created: created(2 * i),
-        expires: FAR_FUTURE,
-      })),
-    },
-  ];
+export interface SimulatorsReady {
+  /** origin, without /api (the gateway adds it) */
+  octopus: { url: string; apiKey: string; userId: string; keys: number };
+  /** with /v1 */
+  hyperstack: { url: string; apiKey: string; keys: number };
 }
 
-function hyperstackSeed(): HyperstackSeedUser[] {
-  return [
-    {
-      name: 'bench',
-      keys: Array.from({ length: SEED_KEYS_PER_PROVIDER }, (_, i) => ({
-        name: `hyperstack-bench-${String(i).padStart(2, '0')}`,
-        description: i % 3 === 0 ? null : `Benchmark key ${i}: provisions GPU VMs`,
-        createdAt: created(2 * i + 1),
-      })),
-    },
-  ];
-}
+/**
+ * Hyperstack has no paging: its list is one response, which keygate refuses above
+ * UPSTREAM_MAX_RESPONSE_BYTES (8 MiB, about 55,000 keys). The largest Hyperstack account here stays
+ * under it, so the biggest row measures the largest list keygate accepts by default.
+ */
+export const HYPERSTACK_MAX_KEYS = 50_000;
+
+const USER_ID = 'Users-1';
+const NEWEST = Date.UTC(2026, 0, 1);
+const STEP = 120_000; // two minutes between an account's keys; the other provider's sit in between
 
 async function main(): Promise<void> {
-  if (!process.send) throw new Error('bench/simulators.ts is started by bench/run.ts (it needs an IPC channel)');
+  const keys = Number(process.argv[2]);
+  if (!process.send || !Number.isInteger(keys) || keys < 1) throw new Error('usage: forked by bench/run.ts with a key count');
+  const hyperstackKeys = Math.min(keys, HYPERSTACK_MAX_KEYS);
   const [octopus, hyperstack] = await Promise.all([
-    startOctopusSimulator({ users: octopusSeed(), latencyMs: 0 }),
-    startHyperstackSimulator({ users: hyperstackSeed(), latencyMs: 0, keyQuota: 1_000_000_000 }),
+    startOctopusSimulator({
+      latencyMs: 0,
+      users: [
+        {
+          id: USER_ID,
+          username: 'bench',
+          displayName: 'Benchmark user',
+          // One key with a known secret to sign in with (the oldest), then generated ones.
+          keys: [{ purpose: 'bench credential', created: new Date(NEWEST - keys * STEP) }],
+          bulkKeys: { count: keys - 1, newest: new Date(NEWEST), intervalMs: STEP },
+        },
+      ],
+    }),
+    startHyperstackSimulator({
+      latencyMs: 0,
+      keyQuota: 1_000_000,
+      users: [
+        {
+          name: 'bench',
+          keys: Array.from({ length: hyperstackKeys }, (_, i) => ({
+            name: `hyperstack-bench-${i}`,
+            description: i % 3 === 0 ? null : `Benchmark key ${i}`,
+            createdAt: new Date(NEWEST - i * STEP - STEP / 2),
+          })),
+        },
+      ],
+    }),
   ]);
-  const octopusKey = octopus.credentials[OCTOPUS_USER_ID];
-  const hyperstackKey = hyperstack.credentials[0];
-  if (!octopusKey || !hyperstackKey) throw new Error('the seed produced no working credentials');
-
-  const counts = (): RouteCounts => ({
-    ...octopus.counts(),
-    ...hyperstack.counts(),
-    'octopus (all)': octopus.requests(),
-    'hyperstack (all)': hyperstack.requests(),
+  process.on('message', (message: { id: number }) => {
+    process.send!({ id: message.id, counts: { ...octopus.counts(), ...hyperstack.counts() } });
   });
-
-  const stop = () => {
-    void Promise.allSettled([octopus.close(), hyperstack.close()]).then(() => process.exit(0));
-  };
-  process.on('message', (message: { type?: string; id?: number }) => {
-    if (message.type === 'counts') process.send!({ type: 'counts', id: message.id, counts: counts() });
-    else if (message.type === 'stop') stop();
-  });
-  // The parent is gone (or closed the channel): nobody will stop us otherwise.
+  const stop = () => void Promise.allSettled([octopus.close(), hyperstack.close()]).then(() => process.exit(0));
   process.on('disconnect', stop);
   process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-
   const ready: SimulatorsReady = {
-    type: 'ready',
-    octopus: { url: octopus.url, apiKey: octopusKey, userId: OCTOPUS_USER_ID },
-    hyperstack: { url: hyperstack.url, apiKey: hyperstackKey },
+    octopus: { url: octopus.url, apiKey: octopus.credentials[USER_ID]!, userId: USER_ID, keys },
+    hyperstack: { url: hyperstack.url, apiKey: hyperstack.credentials[0]!, keys: hyperstackKeys },
   };
   process.send(ready);
 }

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { badUserInput, fromStore, gatewayError } from '../errors.js';
 import { keyGlobalId } from '../services/rotation.js';
 import { parseApiKeyId } from '../services/key-ids.js';
-import type { AuditEvent, AuditEventPage } from '../store/index.js';
+import type { AuditEvent } from '../store/index.js';
 import { ApiKeyProvider } from './api-key.js';
 import { builder } from './builder.js';
+import { connectionType } from './connection.js';
 
 const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
   description: 'One thing done to a key through keygate: who, what, which key, and how it ended. Holds hints, never a secret.',
@@ -30,22 +31,7 @@ const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
   }),
 });
 
-const AuditEventEdge = builder.objectRef<AuditEventPage['edges'][number]>('AuditEventEdge').implement({
-  description: 'An audit event and its position.',
-  fields: (t) => ({
-    cursor: t.exposeString('cursor', { description: 'Pass it as `after` for the events after this one.' }),
-    node: t.field({ type: AuditEventType, description: 'The event.', resolve: (e) => e.node }),
-  }),
-});
-
-const AuditEventConnection = builder.objectRef<AuditEventPage>('AuditEventConnection').implement({
-  description: 'A page of the audit trail, newest first.',
-  fields: (t) => ({
-    edges: t.field({ type: [AuditEventEdge], description: 'The events of this page, each with its cursor.', resolve: (p) => p.edges }),
-    nodes: t.field({ type: [AuditEventType], description: 'The events of this page.', resolve: (p) => p.edges.map((e) => e.node) }),
-    pageInfo: t.field({ type: builder.pageInfoRef(), description: 'Whether more events follow, and the cursors.', resolve: (p) => p.pageInfo }),
-  }),
-});
+const AuditEventConnection = connectionType('AuditEvent', AuditEventType, { items: 'audit events', order: 'newest first' });
 
 const AuditEventFilter = builder.inputType('AuditEventFilter', {
   description: 'Narrows `auditEvents`. All given conditions must hold.',

@@ -1,8 +1,9 @@
-import type { Rotation, RotationPage } from '../store/index.js';
+import type { Rotation } from '../store/index.js';
 import { keyGlobalId, rotationGlobalId, type RotateResult } from '../services/rotation.js';
 import { AccountType, ApiKey, ApiKeyProvider } from './api-key.js';
 import { audited } from './audited.js';
 import { builder } from './builder.js';
+import { connectionType } from './connection.js';
 
 const RotationState = builder.enumType('RotationState', {
   description: 'Where a rotation stands.',
@@ -50,22 +51,7 @@ const RotationType = builder.objectRef<Rotation>('Rotation').implement({
   }),
 });
 
-const RotationEdge = builder.objectRef<RotationPage['edges'][number]>('RotationEdge').implement({
-  description: 'A rotation and its position.',
-  fields: (t) => ({
-    cursor: t.exposeString('cursor', { description: 'Pass it as `after` for the rotations after this one.' }),
-    node: t.field({ type: RotationType, description: 'The rotation.', resolve: (e) => e.node }),
-  }),
-});
-
-const RotationConnection = builder.objectRef<RotationPage>('RotationConnection').implement({
-  description: 'A page of rotations, newest first.',
-  fields: (t) => ({
-    edges: t.field({ type: [RotationEdge], description: 'The rotations of this page, each with its cursor.', resolve: (p) => p.edges }),
-    nodes: t.field({ type: [RotationType], description: 'The rotations of this page.', resolve: (p) => p.edges.map((e) => e.node) }),
-    pageInfo: t.field({ type: builder.pageInfoRef(), description: 'Whether more follow, and the cursors.', resolve: (p) => p.pageInfo }),
-  }),
-});
+const RotationConnection = connectionType('Rotation', RotationType, { items: 'rotations', order: 'newest first' });
 
 builder.queryField('rotations', (t) =>
   t.field({

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { PROVIDERS, type Provider } from '../upstream/errors.js';
 import type { Store } from './db.js';
 import { StoreError, reportError } from './errors.js';
+import { pageOf, type Page } from './page.js';
 import { ISO_TIME, isoTime, systemClock, type AuditEventTable, type Clock } from './schema.js';
 import { redactSecrets } from './secrets.js';
 
@@ -55,11 +56,7 @@ export interface AuditEventFilter {
   until?: Date;
 }
 
-/** A Relay-style page, newest first. Cursors are opaque; pass `endCursor` as `after` for the next page. */
-export interface AuditEventPage {
-  edges: { cursor: string; node: AuditEvent }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-}
+export type AuditEventPage = Page<AuditEvent>;
 
 export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
 export const DEFAULT_PAGE_SIZE = 50;
@@ -183,16 +180,7 @@ export class AuditEvents {
       .limit(first + 1)
       .execute();
 
-    const edges = rows.slice(0, first).map((row) => ({ cursor: encodeCursor(row.at, row.id), node: toEvent(row) }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: rows.length > first,
-        hasPreviousPage: false,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return pageOf(rows, first, (row) => encodeCursor(row.at, row.id), toEvent);
   }
 
   /** Deletes events older than the retention period, in batches; returns how many. */

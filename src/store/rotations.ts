@@ -2,6 +2,7 @@ import type { Selectable, Updateable } from 'kysely';
 import { PROVIDERS, type Provider } from '../upstream/errors.js';
 import type { Store } from './db.js';
 import { StoreError } from './errors.js';
+import { pageOf, type Page } from './page.js';
 import { isoTime, systemClock, type Clock, type RotationTable } from './schema.js';
 import { assertNoSecrets } from './secrets.js';
 
@@ -96,10 +97,7 @@ export interface RotationFilter {
   oldKeyId?: string;
 }
 
-export interface RotationPage {
-  edges: { cursor: string; node: Rotation }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-}
+export type RotationPage = Page<Rotation>;
 
 /** Backoff decision for a failed revocation, made by the scheduler. */
 export interface RevokeFailure {
@@ -315,16 +313,7 @@ export class Rotations {
       .orderBy('id', 'desc')
       .limit(first + 1)
       .execute();
-    const edges = rows.slice(0, first).map((row) => ({ cursor: Buffer.from(`rotation:${row.id}`).toString('base64url'), node: toRotation(row) }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: rows.length > first,
-        hasPreviousPage: false,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return pageOf(rows, first, (row) => Buffer.from(`rotation:${row.id}`).toString('base64url'), toRotation);
   }
 
   // ---- The scheduler's side (scheduler.ts). `owner` is the scheduler instance's id. ----

@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import type { HyperstackApiKey } from '../domain.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
-import { isoDateUtcDefault, readCreated, readWire, segment } from './wire.js';
+import { field, list, nonEmptyString, object, optionalDateUtcDefault, optionalString, readCreated, readWire, safeInteger, segment } from './wire.js';
 
 /**
  * What a Hyperstack account authenticates with: an API key (header `api_key`), a login access token
@@ -25,29 +24,25 @@ export function hyperstackHint(key: string): string {
   return key.slice(-HINT_LENGTH);
 }
 
-// Wire shapes (contracts/hyperstack.md §2.1).
-const ApiKeyFields = z.object({
-  id: z.number().int(),
-  name: z.string().nullish(),
-  description: z.string().nullish(),
-  key: z.string().nullish(),
-  // Seen both as '2024-06-14T13:29:50' (no zone: UTC) and '2026-05-06T15:18:42Z'.
-  created_at: isoDateUtcDefault.nullish(),
-});
-const GetApiKeysResponse = z.object({ api_keys: z.array(ApiKeyFields) });
-const UpdateResponse = z.object({ api_key: ApiKeyFields });
-// Generate is the one answer that must carry the full key.
-const GenerateResponse = z.object({ api_key: ApiKeyFields.extend({ key: z.string().min(1) }) });
+// Wire shapes (contracts/hyperstack.md §2.1), read in document order so a problem is reported where
+// a schema would report it first.
 
-function toApiKey(account: string, wire: z.output<typeof ApiKeyFields>): HyperstackApiKey {
+/** An ApiKeyFields object; `secret` for generate, the one answer that must carry the whole key. */
+function readApiKey(account: string, value: unknown, secret = false): HyperstackApiKey {
+  const o = object(value);
+  const id = safeInteger(o, 'id');
+  const name = optionalString(o, 'name');
+  const description = optionalString(o, 'description');
+  const key = secret ? nonEmptyString(o, 'key') : optionalString(o, 'key');
   return {
     provider: 'HYPERSTACK',
     account,
-    id: String(wire.id),
-    name: wire.name ?? '',
-    description: wire.description ? wire.description : null,
-    keyHint: wire.key ? hyperstackHint(wire.key) : null,
-    createdAt: wire.created_at ?? null,
+    id: String(id),
+    name: name ?? '',
+    description: description ? description : null,
+    keyHint: key ? hyperstackHint(key) : null,
+    // Seen both as '2024-06-14T13:29:50' (no zone: UTC) and '2026-05-06T15:18:42Z'.
+    createdAt: optionalDateUtcDefault(o, 'created_at') ?? null,
   };
 }
 
@@ -81,7 +76,7 @@ export class HyperstackClient {
 
   async listKeys(): Promise<HyperstackApiKey[]> {
     const { body } = await this.send({ method: 'GET', route: ROUTES.list, path: ROUTES.list, retry: true });
-    return readWire('HYPERSTACK', GetApiKeysResponse, body, 'the list of API keys').api_keys.map((wire) => toApiKey(this.account, wire));
+    return readWire('HYPERSTACK', (b) => list(object(b), 'api_keys', (item) => readApiKey(this.account, item)), body, 'the list of API keys');
   }
 
   /**
@@ -94,8 +89,10 @@ export class HyperstackClient {
       { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false },
       'access-token-first',
     );
-    const wire = readCreated('HYPERSTACK', status, () => readWire('HYPERSTACK', GenerateResponse, body, 'the new API key').api_key);
-    return { apiKey: toApiKey(this.account, wire), secret: wire.key };
+    const apiKey = readCreated('HYPERSTACK', status, () =>
+      readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, key, true)), body, 'the new API key'),
+    );
+    return { apiKey, secret: (body as { api_key: { key: string } }).api_key.key };
   }
 
   /** Renames a key. Both fields are always sent: whether an absent description clears it is undocumented. */
@@ -107,7 +104,7 @@ export class HyperstackClient {
       body: payload(fields),
       retry: false,
     });
-    return toApiKey(this.account, readWire('HYPERSTACK', UpdateResponse, body, 'the updated API key').api_key);
+    return readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, key)), body, 'the updated API key');
   }
 
   async deleteKey(id: string): Promise<void> {

@@ -1,8 +1,21 @@
-import { z } from 'zod';
 import type { OctopusAccessLevel, OctopusActorType, OctopusApiKey, OctopusUser } from '../domain.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
-import { isoDate, readCreated, readWire, segment } from './wire.js';
+import {
+  WireShapeError,
+  list,
+  nonEmptyString,
+  object,
+  optionalBoolean,
+  optionalCount,
+  optionalDate,
+  optionalString,
+  optionalStringRecord,
+  readCreated,
+  readWire,
+  segment,
+  type WireObject,
+} from './wire.js';
 
 export interface CreateOctopusKeyInput {
   userId: string;
@@ -27,72 +40,65 @@ export function octopusHint(secret: string): string {
   return secret.slice(0, HINT_LENGTH);
 }
 
-// Wire shapes (contracts/octopus.md §4). Unknown properties are ignored; absent and null are alike;
-// an enum value this version does not know reads as null rather than failing the whole list.
-const SensitiveValue = z.object({ Hint: z.string().nullish() });
+// Wire shapes (contracts/octopus.md §4), read in document order so a problem is reported where a
+// schema would report it first. An enum value this version does not know reads as null rather than
+// failing the whole list.
 const ACCESS_LEVELS: Record<string, OctopusAccessLevel> = { FullAccess: 'FULL_ACCESS', ReadOnly: 'READ_ONLY', Custom: 'CUSTOM' };
 const ACTOR_TYPES: Record<string, OctopusActorType> = { User: 'USER', AiAgent: 'AI_AGENT' };
 const WIRE_ACTOR_TYPES: Record<OctopusActorType, string> = { USER: 'User', AI_AGENT: 'AiAgent' };
-const ApiKeyResource = z.object({
-  Id: z.string().min(1),
-  UserId: z.string().min(1),
-  Purpose: z.string().nullish(),
-  // 2021.2+: a SensitiveValue with a Hint; older servers: a plain string.
-  ApiKey: z.union([z.string(), SensitiveValue]).nullish(),
-  Created: isoDate.nullish(),
-  Expires: isoDate.nullish(),
-  LastUsedTimeStamp: isoDate.nullish(),
-  IsLastUsedTimestampKnown: z.boolean().nullish(),
-  AccessLevel: z.string().nullish(),
-  ActorType: z.string().nullish(),
-});
-const ApiKeyCreatedResource = ApiKeyResource.extend({ ApiKey: z.string().min(1) });
-const Links = z.record(z.string(), z.string().nullish()).nullish();
-const collection = <T extends z.ZodType>(item: T) =>
-  z.object({ Items: z.array(item), TotalResults: z.number().int().nonnegative().nullish(), Links });
-const ApiKeyCollection = collection(ApiKeyResource);
-const UserResource = z.object({
-  Id: z.string().min(1),
-  Username: z.string().nullish(),
-  DisplayName: z.string().nullish(),
-  IsService: z.boolean().nullish(),
-});
-const UserCollection = collection(UserResource);
 
-type WireApiKey = z.output<typeof ApiKeyResource>;
+const known = <T>(values: Record<string, T>, text: string | undefined): T | null =>
+  text !== undefined && Object.hasOwn(values, text) ? values[text]! : null;
 
-function toApiKey(account: string, wire: WireApiKey): OctopusApiKey {
-  const raw = wire.ApiKey;
-  let keyHint: string | null = null;
-  if (typeof raw === 'string') {
-    // Older servers send a string here; keep only what a hint would show, whatever it holds.
-    keyHint = raw.startsWith('API-') ? octopusHint(raw) : null;
-  } else if (raw?.Hint) {
-    keyHint = raw.Hint;
+/** `ApiKey` of a listed key: 2021.2+ a SensitiveValue with a Hint; older servers a plain string. */
+function listedHint(o: WireObject): string | null {
+  const raw = o.ApiKey;
+  if (raw === undefined || raw === null) return null;
+  // Older servers send a string here; keep only what a hint would show, whatever it holds.
+  if (typeof raw === 'string') return raw.startsWith('API-') ? octopusHint(raw) : null;
+  if (typeof raw === 'object' && !Array.isArray(raw)) {
+    const hint = (raw as WireObject).Hint;
+    if (hint === undefined || hint === null || typeof hint === 'string') return hint || null;
   }
+  throw new WireShapeError(['ApiKey']);
+}
+
+/** `ApiKey` of a key just created: the whole secret, which must be there. */
+const createdHint = (o: WireObject) => octopusHint(nonEmptyString(o, 'ApiKey'));
+
+/** An ApiKeyResource (its properties in document order: the first problem is the one reported). */
+function readApiKey(account: string, value: unknown, hint: (o: WireObject) => string | null = listedHint): OctopusApiKey {
+  const o = object(value);
   return {
     provider: 'OCTOPUS',
     account,
-    id: wire.Id,
-    userId: wire.UserId,
-    purpose: wire.Purpose ?? '',
-    keyHint,
-    createdAt: wire.Created ?? null,
-    expiresAt: wire.Expires ?? null,
-    lastUsedAt: wire.LastUsedTimeStamp ?? null,
-    lastUsedKnown: wire.IsLastUsedTimestampKnown === true,
-    accessLevel: (wire.AccessLevel && ACCESS_LEVELS[wire.AccessLevel]) || null,
-    actorType: (wire.ActorType && ACTOR_TYPES[wire.ActorType]) || null,
+    id: nonEmptyString(o, 'Id'),
+    userId: nonEmptyString(o, 'UserId'),
+    purpose: optionalString(o, 'Purpose') ?? '',
+    keyHint: hint(o),
+    createdAt: optionalDate(o, 'Created') ?? null,
+    expiresAt: optionalDate(o, 'Expires') ?? null,
+    lastUsedAt: optionalDate(o, 'LastUsedTimeStamp') ?? null,
+    lastUsedKnown: optionalBoolean(o, 'IsLastUsedTimestampKnown') === true,
+    accessLevel: known(ACCESS_LEVELS, optionalString(o, 'AccessLevel')),
+    actorType: known(ACTOR_TYPES, optionalString(o, 'ActorType')),
   };
 }
 
-function toUser(wire: z.output<typeof UserResource>): OctopusUser {
-  return {
-    id: wire.Id,
-    username: wire.Username ?? '',
-    displayName: wire.DisplayName ?? wire.Username ?? '',
-    isService: wire.IsService ?? null,
-  };
+function readUser(value: unknown): OctopusUser {
+  const o = object(value);
+  const id = nonEmptyString(o, 'Id');
+  const username = optionalString(o, 'Username');
+  return { id, username: username ?? '', displayName: optionalString(o, 'DisplayName') ?? username ?? '', isService: optionalBoolean(o, 'IsService') ?? null };
+}
+
+/** A ResourceCollection: `Items`, then `TotalResults` and `Links`. */
+function readCollection<T>(body: unknown, read: (value: unknown) => T) {
+  const o = object(body);
+  const items = list(o, 'Items', read);
+  const total = optionalCount(o, 'TotalResults');
+  const next = optionalStringRecord(o, 'Links')?.['Page.Next'];
+  return { items, total, hasNext: Boolean(next) };
 }
 
 /** Octopus error bodies: `ErrorMessage`, plus `Errors[]` on validation failures. */
@@ -147,14 +153,14 @@ export class OctopusClient {
 
   async currentUser(): Promise<OctopusUser> {
     const { body } = await this.send({ method: 'GET', route: ROUTES.me, path: '/users/me', retry: true });
-    return toUser(readWire('OCTOPUS', UserResource, body, 'the current user'));
+    return readWire('OCTOPUS', readUser, body, 'the current user');
   }
 
   /** One user, or null when there is none. */
   async getUser(userId: string): Promise<OctopusUser | null> {
     try {
       const { body } = await this.send({ method: 'GET', route: ROUTES.user, path: `/users/${segment(userId)}`, retry: true });
-      return toUser(readWire('OCTOPUS', UserResource, body, 'a user'));
+      return readWire('OCTOPUS', readUser, body, 'a user');
     } catch (error) {
       if (error instanceof UpstreamError && error.status === 404) return null;
       throw error;
@@ -164,8 +170,8 @@ export class OctopusClient {
   /** A page of the instance's users and service accounts (needs permission to view users). */
   async listUsers(skip: number, take: number): Promise<Page<OctopusUser>> {
     const { body } = await this.send({ method: 'GET', route: ROUTES.users, path: `/users?skip=${skip}&take=${take}`, retry: true });
-    const page = readWire('OCTOPUS', UserCollection, body, 'the list of users');
-    return { items: page.Items.map(toUser), total: page.TotalResults ?? skip + page.Items.length };
+    const page = readWire('OCTOPUS', (b) => readCollection(b, readUser), body, 'the list of users');
+    return { items: page.items, total: page.total ?? skip + page.items.length };
   }
 
   /**
@@ -176,10 +182,10 @@ export class OctopusClient {
     let path = `/users/${segment(userId)}/apikeys?skip=${page.skip}&take=${page.take}`;
     if (page.partialPurpose) path += `&partialPurpose=${encodeURIComponent(page.partialPurpose)}`;
     const { body } = await this.send({ method: 'GET', route: ROUTES.keys, path, retry: true });
-    const collection = readWire('OCTOPUS', ApiKeyCollection, body, 'the list of API keys');
+    const collection = readWire('OCTOPUS', (b) => readCollection(b, (item) => readApiKey(this.account, item)), body, 'the list of API keys');
     return {
-      items: collection.Items.map((item) => toApiKey(this.account, item)),
-      total: collection.TotalResults ?? page.skip + collection.Items.length + (collection.Links?.['Page.Next'] ? 1 : 0),
+      items: collection.items,
+      total: collection.total ?? page.skip + collection.items.length + (collection.hasNext ? 1 : 0),
     };
   }
 
@@ -192,7 +198,7 @@ export class OctopusClient {
         path: `/users/${segment(userId)}/apikeys/${segment(id)}`,
         retry: true,
       });
-      return toApiKey(this.account, readWire('OCTOPUS', ApiKeyResource, body, 'an API key'));
+      return readWire('OCTOPUS', (b) => readApiKey(this.account, b), body, 'an API key');
     } catch (error) {
       if (isNoSuchKey(error)) return null;
       throw error;
@@ -211,9 +217,10 @@ export class OctopusClient {
       body,
       retry: false,
     });
-    const created = readCreated('OCTOPUS', response.status, () => readWire('OCTOPUS', ApiKeyCreatedResource, response.body, 'the new API key'));
-    const secret = created.ApiKey;
-    return { apiKey: { ...toApiKey(this.account, { ...created, ApiKey: null }), keyHint: octopusHint(secret) }, secret };
+    const apiKey = readCreated('OCTOPUS', response.status, () =>
+      readWire('OCTOPUS', (b) => readApiKey(this.account, b, createdHint), response.body, 'the new API key'),
+    );
+    return { apiKey, secret: (response.body as WireObject).ApiKey as string };
   }
 
   /**

@@ -19,7 +19,14 @@ export class SharedLists {
 
   constructor(private readonly options: { ttlMs: number; dedupe: boolean; maxEntriesSize: number }) {
     if (options.ttlMs > 0) {
-      this.cache = new LRUCache({ ttl: options.ttlMs, maxSize: options.maxEntriesSize, sizeCalculation: (entry) => sizeOf(entry.value) });
+      // Expired lists are dropped when they expire, not when something else evicts them: the
+      // cache holds seconds of metadata, never a standing copy of every account.
+      this.cache = new LRUCache({
+        ttl: options.ttlMs,
+        ttlAutopurge: true,
+        maxSize: options.maxEntriesSize,
+        sizeCalculation: (entry) => sizeOf(entry.value),
+      });
     }
   }
 

@@ -103,8 +103,8 @@ export class Upstreams {
     this.lists = new SharedLists({
       ttlMs: config.lists.cacheTtlMs,
       dedupe: config.lists.dedupe,
-      // Room for a few whole lists at the per-list bound.
-      maxEntriesSize: config.lists.maxKeys * 2,
+      // At most one list of the largest size allowed (MAX_LIST_KEYS records) at a time.
+      maxEntriesSize: config.lists.maxKeys,
     });
     this.heavy = new HeavyWorkLimiter(config.lists.heavyConcurrency, config.lists.heavyWaitMs);
     this.credentialKeys = new CredentialKeys(

@@ -1,0 +1,185 @@
+// A 200 whose JSON is not the documented shape is the provider's fault: UPSTREAM_ERROR naming where
+// the body went wrong, never a crash, a half-read key or a secret in the message. A loopback server
+// answers each request with the body the test gives it.
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HyperstackClient } from '../src/upstream/hyperstack.js';
+import { UpstreamHttp } from '../src/upstream/http.js';
+import { OctopusClient } from '../src/upstream/octopus.js';
+import { failure } from './support/failure.js';
+
+let answer: unknown;
+const server = createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+});
+let octopus: OctopusClient;
+let hyperstack: HyperstackClient;
+const pools: UpstreamHttp[] = [];
+
+beforeAll(async () => {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const pool = (provider: 'OCTOPUS' | 'HYPERSTACK', baseUrl: string) => {
+    const http = new UpstreamHttp({ provider, baseUrl, timeoutMs: 2_000, retries: 0, breakerThreshold: 0 });
+    pools.push(http);
+    return http;
+  };
+  octopus = new OctopusClient(pool('OCTOPUS', `${origin}/api`), 'default', 'API-TESTTESTTESTTESTTESTTESTTE');
+  hyperstack = new HyperstackClient(pool('HYPERSTACK', `${origin}/v1`), 'default', { apiKey: 'test-key' });
+});
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+  server.close();
+  server.closeAllConnections();
+});
+
+const octopusKey = (extra: Record<string, unknown> = {}) => ({
+  Id: 'apikeys-1',
+  UserId: 'Users-1',
+  Purpose: 'deploy',
+  ApiKey: { HasValue: true, Hint: 'API-ABCD' },
+  Created: '2026-01-02T03:04:05.000+00:00',
+  Expires: null,
+  ...extra,
+});
+const hyperstackKey = (extra: Record<string, unknown> = {}) => ({
+  id: 58,
+  name: 'ci',
+  description: '',
+  key: '********-****-****-****-********abcd',
+  created_at: '2026-01-02T03:04:05',
+  ...extra,
+});
+
+/** The message an UPSTREAM_ERROR of this kind carries. */
+const notDocumented = (provider: string, what: string, at?: string) =>
+  `${provider} answered ${what} with a body that is not the documented JSON${at ? ` (at ${at})` : ''}.`;
+
+async function octopusListFails(body: unknown, at?: string) {
+  answer = body;
+  const error = await failure(octopus.listKeys('Users-1', { skip: 0, take: 30 }));
+  expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', message: notDocumented('Octopus Deploy', 'the list of API keys', at) });
+}
+
+describe('Octopus bodies of another shape', () => {
+  it('reads a documented list, with unknown properties ignored and absent or null alike', async () => {
+    answer = { Items: [octopusKey({ Surprise: 1 }), octopusKey({ Id: 'apikeys-2', ApiKey: 'API-WXYZ1234', Created: undefined })], TotalResults: 2, Links: { 'Page.Next': null } };
+    const page = await octopus.listKeys('Users-1', { skip: 0, take: 30 });
+    expect(page.total).toBe(2);
+    expect(page.items.map((k) => [k.id, k.keyHint, k.createdAt?.toISOString() ?? null])).toEqual([
+      ['apikeys-1', 'API-ABCD', '2026-01-02T03:04:05.000Z'],
+      ['apikeys-2', 'API-WXYZ', null],
+    ]);
+  });
+
+  it('names the first place a list goes wrong, in document order', async () => {
+    await octopusListFails([], undefined);
+    await octopusListFails(null, undefined);
+    await octopusListFails({ TotalResults: 3 }, 'Items');
+    await octopusListFails({ Items: {} }, 'Items');
+    await octopusListFails({ Items: [octopusKey(), 'key'] }, 'Items.1');
+    await octopusListFails({ Items: [octopusKey(), octopusKey({ Id: 5 }), octopusKey({ Id: '' })] }, 'Items.1.Id');
+    await octopusListFails({ Items: [octopusKey({ UserId: '' })] }, 'Items.0.UserId');
+    await octopusListFails({ Items: [octopusKey({ Purpose: 7, Id: '' })] }, 'Items.0.Id');
+    await octopusListFails({ Items: [octopusKey({ ApiKey: 5 })] }, 'Items.0.ApiKey');
+    await octopusListFails({ Items: [octopusKey({ ApiKey: { Hint: 5 } })] }, 'Items.0.ApiKey');
+    await octopusListFails({ Items: [octopusKey({ ApiKey: [] })] }, 'Items.0.ApiKey');
+    await octopusListFails({ Items: [octopusKey({ Created: 'yesterday' })] }, 'Items.0.Created');
+    await octopusListFails({ Items: [octopusKey({ Expires: 20260101 })] }, 'Items.0.Expires');
+    await octopusListFails({ Items: [octopusKey({ LastUsedTimeStamp: 'never' })] }, 'Items.0.LastUsedTimeStamp');
+    await octopusListFails({ Items: [octopusKey({ IsLastUsedTimestampKnown: 'true' })] }, 'Items.0.IsLastUsedTimestampKnown');
+    await octopusListFails({ Items: [octopusKey({ AccessLevel: 1 })] }, 'Items.0.AccessLevel');
+    await octopusListFails({ Items: [octopusKey({ ActorType: false })] }, 'Items.0.ActorType');
+    await octopusListFails({ Items: [octopusKey({ Created: 5 })], TotalResults: 'x' }, 'Items.0.Created');
+    await octopusListFails({ Items: [], TotalResults: -1 }, 'TotalResults');
+    await octopusListFails({ Items: [], TotalResults: 1.5 }, 'TotalResults');
+    await octopusListFails({ Items: [], TotalResults: 2 ** 53 }, 'TotalResults');
+    await octopusListFails({ Items: [], TotalResults: '3' }, 'TotalResults');
+    await octopusListFails({ Items: [], Links: [] }, 'Links');
+    await octopusListFails({ Items: [], Links: { Self: '/api', 'Page.Next': 5 } }, 'Links.Page.Next');
+  });
+
+  it('reads unknown enum values as null rather than failing the list', async () => {
+    answer = {
+      Items: [
+        octopusKey({ AccessLevel: 'Galactic', ActorType: 'Robot' }),
+        octopusKey({ AccessLevel: 'ReadOnly', ActorType: 'AiAgent' }),
+        // Names every object has: still unknown values, not whatever Object.prototype holds.
+        octopusKey({ AccessLevel: 'constructor', ActorType: 'toString' }),
+      ],
+    };
+    const page = await octopus.listKeys('Users-1', { skip: 0, take: 30 });
+    expect(page.items.map((k) => [k.accessLevel, k.actorType])).toEqual([
+      [null, null],
+      ['READ_ONLY', 'AI_AGENT'],
+      [null, null],
+    ]);
+    expect(page.total).toBe(3); // no TotalResults: what was read
+  });
+
+  it('checks users, single keys and the created key the same way', async () => {
+    answer = { Id: 'Users-1', Username: 5 };
+    expect(await failure(octopus.currentUser())).toMatchObject({ code: 'UPSTREAM_ERROR', message: notDocumented('Octopus Deploy', 'the current user', 'Username') });
+    answer = { Items: [{ Id: 'Users-1' }, { Id: 'Users-2', IsService: 'no' }] };
+    expect(await failure(octopus.listUsers(0, 30))).toMatchObject({ message: notDocumented('Octopus Deploy', 'the list of users', 'Items.1.IsService') });
+    answer = octopusKey({ UserId: null });
+    expect(await failure(octopus.getKey('Users-1', 'apikeys-1'))).toMatchObject({ message: notDocumented('Octopus Deploy', 'an API key', 'UserId') });
+    // The created key must carry its secret: a masked or missing one is not success.
+    answer = octopusKey();
+    expect(await failure(octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined }))).toMatchObject({
+      message: notDocumented('Octopus Deploy', 'the new API key', 'ApiKey'),
+    });
+    answer = octopusKey({ ApiKey: '' });
+    expect(await failure(octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined }))).toMatchObject({
+      message: notDocumented('Octopus Deploy', 'the new API key', 'ApiKey'),
+    });
+    answer = octopusKey({ ApiKey: 'API-SECRETSECRETSECRETSECRET1' });
+    const created = await octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined });
+    expect([created.secret, created.apiKey.keyHint, created.apiKey.id]).toEqual(['API-SECRETSECRETSECRETSECRET1', 'API-SECR', 'apikeys-1']);
+  });
+});
+
+describe('Hyperstack bodies of another shape', () => {
+  const listFails = async (body: unknown, at?: string) => {
+    answer = body;
+    expect(await failure(hyperstack.listKeys())).toMatchObject({ code: 'UPSTREAM_ERROR', message: notDocumented('Hyperstack', 'the list of API keys', at) });
+  };
+
+  it('reads a documented list: naive dates are UTC, an empty description is none', async () => {
+    answer = { status: true, api_keys: [hyperstackKey(), hyperstackKey({ id: 59, created_at: '2026-05-06T15:18:42Z', description: 'd', name: null, key: null })] };
+    const keys = await hyperstack.listKeys();
+    expect(keys.map((k) => [k.id, k.name, k.description, k.keyHint, k.createdAt?.toISOString()])).toEqual([
+      ['58', 'ci', null, 'abcd', '2026-01-02T03:04:05.000Z'],
+      ['59', '', 'd', null, '2026-05-06T15:18:42.000Z'],
+    ]);
+  });
+
+  it('names the first place a list goes wrong', async () => {
+    await listFails('keys', undefined);
+    await listFails({ status: true }, 'api_keys');
+    await listFails({ api_keys: [hyperstackKey(), hyperstackKey({ id: '59' })] }, 'api_keys.1.id');
+    await listFails({ api_keys: [hyperstackKey({ id: 1.5 })] }, 'api_keys.0.id');
+    await listFails({ api_keys: [hyperstackKey({ id: 2 ** 53 })] }, 'api_keys.0.id');
+    await listFails({ api_keys: [hyperstackKey({ name: 1, id: null })] }, 'api_keys.0.id');
+    await listFails({ api_keys: [hyperstackKey({ description: {} })] }, 'api_keys.0.description');
+    await listFails({ api_keys: [hyperstackKey({ key: 1234 })] }, 'api_keys.0.key');
+    await listFails({ api_keys: [hyperstackKey({ created_at: 'soon' })] }, 'api_keys.0.created_at');
+  });
+
+  it('wants the full key from generate, and a key from update', async () => {
+    answer = { api_key: hyperstackKey({ key: '' }) };
+    expect(await failure(hyperstack.generateKey({ name: 'x', description: null }))).toMatchObject({
+      message: notDocumented('Hyperstack', 'the new API key', 'api_key.key'),
+    });
+    answer = { api_key: hyperstackKey({ key: 'abcdefgh-1234' }) };
+    expect(await hyperstack.generateKey({ name: 'x', description: null })).toMatchObject({ secret: 'abcdefgh-1234', apiKey: { keyHint: '1234' } });
+    answer = { message: 'ok' };
+    expect(await failure(hyperstack.updateKey('58', { name: 'x', description: null }))).toMatchObject({
+      message: notDocumented('Hyperstack', 'the updated API key', 'api_key'),
+    });
+  });
+});
