@@ -80,6 +80,8 @@ describe.each(backends())('the audit trail on $name', (backend) => {
     });
     expect(create.keyId).toBe(created.body.data!.a.apiKey.id);
     expect(nodes[3]).toMatchObject({ provider: 'HYPERSTACK', keyName: 'training', keyId: null });
+    // The revoke names the key it revoked (read anyway, to guard keygate's own key), hint included.
+    expect(nodes[2]).toMatchObject({ keyId: create.keyId, keyName: 'audited', keyHint: create.keyHint });
     expect(nodes[0]).toMatchObject({ provider: 'HYPERSTACK', detail: 'refused before it ran' });
     // Nowhere in the database: not the minted secret, not a configured credential.
     const dump = JSON.stringify(await dumpAllTables(store));

@@ -3,6 +3,7 @@
 // stay a few lines; it calls the sessions in upstream/loaders.ts and never builds a URL.
 import {
   PROVIDERS,
+  nameOf,
   providerNames,
   type Account,
   type ApiKeyRecord,
@@ -260,7 +261,9 @@ export class ApiKeyService {
     const id = requireId(input.id);
     const runtime = this.accountFor(id.provider, id.account);
     this.audit?.note({ provider: id.provider, account: id.account, keyId: id.provider === 'OCTOPUS' ? `${id.userId}/${id.id}` : id.id });
-    if (!input.confirmRevokeGatewayCredential) await this.guardGatewayCredential(runtime, id, 'Revoking it');
+    const known = input.confirmRevokeGatewayCredential ? null : await this.guardGatewayCredential(runtime, id, 'Revoking it');
+    // The guard's read names the key in the audit trail; no read is added only for that.
+    if (known) this.audit?.note({ keyName: nameOf(known), keyHint: known.keyHint });
     if (id.provider === 'OCTOPUS') {
       const session = this.loaders.octopus(runtime);
       await session.write('revoking an Octopus key', (client) => client.deleteKey(id.userId, id.id));
@@ -307,16 +310,17 @@ export class ApiKeyService {
 
   /**
    * Refuses an action that ends with the key keygate itself uses being revoked (it would lock keygate
-   * out of the account) unless the caller confirmed it. `action` starts the explanation.
+   * out of the account) unless the caller confirmed it. `action` starts the explanation. Returns the
+   * key when it had to read it (so the caller can name it), null when no read was needed.
    */
-  async guardGatewayCredential(runtime: AccountRuntime, id: ApiKeyId, action: string): Promise<void> {
+  async guardGatewayCredential(runtime: AccountRuntime, id: ApiKeyId, action: string): Promise<ApiKeyRecord | null> {
     const credential = runtime.config.apiKey;
-    if (!credential) return;
+    if (!credential) return null;
     let key: ApiKeyRecord | null;
     if (id.provider === 'OCTOPUS') {
       // Only a key of the gateway's own user can be its credential: no read for anyone else's.
       const gatewayUser = await this.loaders.configuredOctopusUser(runtime);
-      if (gatewayUser.id !== id.userId) return;
+      if (gatewayUser.id !== id.userId) return null;
       key = await this.loaders.octopus(runtime).key(id.userId, id.id);
     } else {
       key = await this.loaders.hyperstack(runtime).key(id.id);
@@ -330,6 +334,7 @@ export class ApiKeyService {
         { reason: 'GATEWAY_CREDENTIAL', account: runtime.account.name },
       );
     }
+    return key;
   }
 
   /** The accounts a list reads, each as a source; accounts left out by the filter are not called. */
