@@ -94,6 +94,8 @@ interface Source {
   top(take: number, needle: string | undefined): Promise<{ items: ApiKeyRecord[]; total: number } | 'whole'>;
   /** Every key (the search text is a server-side hint; callers filter anyway). */
   all(needle: string | undefined, report: FailureReport): Promise<ApiKeyRecord[]>;
+  /** How many keys `all` held when last read, if known: the weight its memory is admitted with. */
+  size(needle: string | undefined): Promise<number | undefined>;
 }
 
 export class ApiKeyService {
@@ -140,7 +142,7 @@ export class ApiKeyService {
     const failures: SourceFailure[] = [];
     const page = lazy
       ? await this.topPage(sources, paging.size, filter, failures)
-      : this.window(await this.wholeList(wholeKey, sources, filter, failures), order, paging, after, before);
+      : await this.holding(sources, filter, async () => this.window(await this.wholeList(wholeKey, sources, filter, failures), order, paging, after, before));
     for (const failure of failures) report(failure);
 
     const failedAccounts = uniqueAccounts(failures);
@@ -150,10 +152,10 @@ export class ApiKeyService {
       unavailableAccounts: failedAccounts,
       summary: async (reportSummary) => {
         const whole: SourceFailure[] = [];
-        const keys = await this.wholeList(wholeKey, sources, filter, whole);
+        const summary = await this.holding(sources, filter, async () => summarize(await this.wholeList(wholeKey, sources, filter, whole), this.policy, this.now));
         // Failures the page already reported are not repeated.
         for (const failure of whole) if (!failures.some((f) => sameFailure(f, failure))) reportSummary(failure);
-        return summarize(keys, this.policy, this.now);
+        return summary;
       },
     };
   }
@@ -385,6 +387,17 @@ export class ApiKeyService {
     };
   }
 
+  /**
+   * Runs work over whole lists once the process can hold them: admitted by the heavy-list limiter
+   * with the keys the sources had when last read (unknown: it runs alone), for the read, the merge
+   * and the sort, so the memory a whole list takes is counted for as long as it is built.
+   */
+  private async holding<T>(sources: Source[], filter: KeyFilter, work: () => Promise<T>): Promise<T> {
+    const sizes = await Promise.all(sources.map((source) => source.size(filter.needle).catch(() => 0)));
+    const weight = sizes.some((size) => size === undefined) ? undefined : sizes.reduce<number>((sum, size) => sum + size!, 0);
+    return this.loaders.upstreams.heavy.run(weight, work);
+  }
+
   /** Every key of every source, filtered (memoised per request for the page and the summary). */
   private wholeList(key: string, sources: Source[], filter: KeyFilter, failures: SourceFailure[]): Promise<ApiKeyRecord[]> {
     let entry = this.wholeLists.get(key);
@@ -460,6 +473,9 @@ function userSource(runtime: AccountRuntime, session: OctopusSession, userId: st
     async all(needle) {
       return session.allKeys(await user(), needle);
     },
+    async size(needle) {
+      return session.knownSize(await user(), needle);
+    },
   };
 }
 
@@ -483,8 +499,11 @@ function instanceSource(runtime: AccountRuntime, session: OctopusSession, budget
           return [] as OctopusApiKey[];
         }),
       );
-      return lists.flat();
+      const keys = lists.flat();
+      session.noteSize('every user\'s keys', keys.length);
+      return keys;
     },
+    size: async () => session.sizeOf('every user\'s keys'),
   };
 }
 
@@ -496,6 +515,7 @@ function hyperstackSource(runtime: AccountRuntime, session: HyperstackSession): 
       return { items: keys, total: keys.length };
     },
     all: () => session.keys(),
+    size: async () => session.knownSize(),
   };
 }
 
