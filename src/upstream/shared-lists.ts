@@ -56,6 +56,11 @@ export class SharedLists {
     return flight;
   }
 
+  /** Whether finished lists are remembered: a list read twice within the TTL is the same array. */
+  get caching(): boolean {
+    return this.cache !== undefined;
+  }
+
   /** A cached value only: for "is the whole list at hand already?" without causing a call. */
   peek<T>(group: string, who: string, variant: string): T | undefined {
     const key = `${group}\u0000${this.generations.get(group) ?? 0}\u0000${who}\u0000${variant}`;
