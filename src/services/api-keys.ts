@@ -22,7 +22,7 @@ import { mapBounded } from '../upstream/octopus-walk.js';
 import type { AccountRuntime } from '../upstream/upstreams.js';
 import type { RequestAudit } from './audit.js';
 import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
-import { selectWindow, sortedOf, sortedWindow, type Paging } from './key-window.js';
+import { Edge, selectWindow, sortedOf, sortedWindow, type Paging } from './key-window.js';
 import {
   DEFAULT_ORDER,
   fromCursor,
@@ -382,7 +382,7 @@ export class ApiKeyService {
     ).page;
     const totalCount = tops.reduce((sum, t) => sum + t.total, 0);
     return {
-      edges: merged.map((entry) => ({ cursor: toCursor(entry, DEFAULT_ORDER), node: entry.node })),
+      edges: merged.map((entry) => new Edge(entry, DEFAULT_ORDER)),
       pageInfo: pageInfoOf(merged, DEFAULT_ORDER, totalCount > merged.length, false),
       totalCount,
     };
@@ -446,7 +446,7 @@ export class ApiKeyService {
         : selectWindow(whole.keys, order, paging, after, before);
     const more = w.inWindow > w.page.length;
     return {
-      edges: w.page.map((entry) => ({ cursor: toCursor(entry, order), node: entry.node })),
+      edges: w.page.map((entry) => new Edge(entry, order)),
       pageInfo: pageInfoOf(w.page, order, paging.forward ? more : w.outsideAfter, paging.forward ? w.outsideBefore : more),
       totalCount: whole.keys.length,
     };

@@ -4,7 +4,7 @@
 // Pure: no upstream calls here.
 import type { ApiKeyRecord } from '../domain.js';
 import { apiKeyGlobalId } from './key-ids.js';
-import { comparePositions, sortValueOf, type KeyOrder, type Position } from './key-order.js';
+import { comparePositions, sortValueOf, toCursor, type KeyOrder, type Position } from './key-order.js';
 
 /** A key in one order. Its global id (the tie-breaker) is computed only when a tie needs it. */
 export class Entry implements Position {
@@ -15,6 +15,20 @@ export class Entry implements Position {
   ) {}
   get id(): string {
     return (this.globalId ??= apiKeyGlobalId(this.node));
+  }
+}
+
+/** An edge of a page: its cursor is built only when asked for (many clients read `nodes` only). */
+export class Edge {
+  constructor(
+    private readonly entry: Entry,
+    private readonly order: KeyOrder,
+  ) {}
+  get node(): ApiKeyRecord {
+    return this.entry.node;
+  }
+  get cursor(): string {
+    return toCursor(this.entry, this.order);
   }
 }
 
