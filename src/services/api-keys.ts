@@ -396,7 +396,7 @@ export class ApiKeyService {
   private async holding<T>(sources: Source[], filter: KeyFilter, work: () => Promise<T>): Promise<T> {
     const sizes = await Promise.all(sources.map((source) => source.size(filter.needle).catch(() => 0)));
     const weight = sizes.some((size) => size === undefined) ? undefined : sizes.reduce<number>((sum, size) => sum + size!, 0);
-    return this.loaders.upstreams.heavy.run(weight, work);
+    return this.loaders.heavy(weight, work);
   }
 
   /** Every key of every source, filtered (memoised per request for the page and the summary). */

@@ -45,6 +45,8 @@ export class CallBudget {
 interface SessionOptions {
   observer?: UpstreamObserver;
   budget: CallBudget;
+  /** Runs whole-list work once admitted (RequestLoaders.heavy). */
+  heavy: <T>(weight: number | undefined, work: () => Promise<T>) => Promise<T>;
   /** Every credential this request holds, for error-message redaction. */
   redact: readonly string[];
   pageSize: number;
@@ -240,7 +242,7 @@ export class OctopusSession {
     return attempt(() => {
       const client = this.octopus;
       return this.upstreams.lists.load(this.group(`keys ${userId}`), this.who, `all|${partialPurpose ?? ''}`, () =>
-        this.upstreams.heavy.run(this.knownSize(userId, partialPurpose), async () => {
+        this.options.heavy(this.knownSize(userId, partialPurpose), async () => {
           const keys = await walkNewestFirst((skip, take) => client.listKeys(userId, { skip, take, partialPurpose }), {
             pageSize: this.options.pageSize,
             parallel: WALK_PARALLELISM,
@@ -432,6 +434,7 @@ export class RequestLoaders {
   private readonly hyperstackSessions = new Map<string, HyperstackSession>();
   readonly budget: CallBudget;
   private readonly options: SessionOptions;
+  private admissions = 0;
 
   constructor(
     readonly upstreams: Upstreams,
@@ -445,7 +448,31 @@ export class RequestLoaders {
       forwarded.hyperstackAccessToken,
       ...upstreams.accounts.flatMap((a) => [a.config.apiKey, a.config.accessToken]),
     ].filter((c): c is string => c !== undefined);
-    this.options = { observer: settings.observer, budget: this.budget, redact, pageSize: settings.pageSize, maxKeys: settings.maxKeys };
+    this.options = {
+      observer: settings.observer,
+      budget: this.budget,
+      heavy: (weight, work) => this.heavy(weight, work),
+      redact,
+      pageSize: settings.pageSize,
+      maxKeys: settings.maxKeys,
+    };
+  }
+
+  /**
+   * Runs whole-list work once the process-wide limiter admits it with `weight` keys. Work this
+   * request starts while it already holds an admission (the walks of a whole list the service
+   * admitted) runs at once: counted once, and never waiting on itself.
+   */
+  async heavy<T>(weight: number | undefined, work: () => Promise<T>): Promise<T> {
+    if (this.admissions > 0) return work();
+    return this.upstreams.heavy.run(weight, async () => {
+      this.admissions++;
+      try {
+        return await work();
+      } finally {
+        this.admissions--;
+      }
+    });
   }
 
   accounts(provider?: Provider): readonly AccountRuntime[] {

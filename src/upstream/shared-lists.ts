@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { LRUCache } from 'lru-cache';
 
@@ -91,15 +90,14 @@ function sizeOf(value: unknown): number {
  * many concurrent large lists queue instead of exhausting the heap (a gateway that aborts loses
  * every request in flight). Work is admitted in arrival order when both fit, or when nothing else
  * runs (one list of MAX_LIST_KEYS is always allowed); a caller waits at most `waitMs`, then gets
- * `HeavyWorkRefused` (503 with Retry-After). Work started inside admitted work (the walks of a
- * whole list the service already reserved for) is not counted again, so nesting cannot deadlock.
+ * `HeavyWorkRefused` (503 with Retry-After). Work a request starts while it holds an admission is
+ * not admitted again (RequestLoaders.heavy), so nesting cannot deadlock.
  * (Hand-written: cockatiel's bulkhead counts calls, not weight, and has no wait limit.)
  */
 export class HeavyWorkLimiter {
   private running = 0;
   private held = 0;
   private readonly waiting: { weight: number; grant: () => void }[] = [];
-  private readonly admitted = new AsyncLocalStorage<true>();
 
   constructor(
     private readonly concurrency: number,
@@ -113,11 +111,10 @@ export class HeavyWorkLimiter {
    * rejects with `HeavyWorkRefused` when it is not admitted in time.
    */
   async run<T>(weight: number | undefined, work: () => Promise<T>): Promise<T> {
-    if (this.admitted.getStore()) return work();
     const keys = Math.min(weight ?? this.maxKeys, this.maxKeys);
     await this.acquire(keys);
     try {
-      return await this.admitted.run(true, work);
+      return await work();
     } finally {
       this.release(keys);
     }
