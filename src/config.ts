@@ -61,6 +61,8 @@ export interface Config {
     /** Whole-list reads (walks) running at once, process-wide; more wait, then get SERVICE_UNAVAILABLE. */
     heavyConcurrency: number;
     heavyWaitMs: number;
+    /** Keys whole-list reads may hold at once, process-wide; unset: derived from V8's heap limit. */
+    heavyKeys?: number;
     /** A list longer than this is refused rather than held in memory. */
     maxKeys: number;
   };
@@ -154,6 +156,7 @@ const Env = z.object({
   OCTOPUS_PAGE_SIZE: int(1, 10_000).default(1_000),
   HEAVY_LIST_CONCURRENCY: int(1, 1_000).default(4),
   HEAVY_LIST_WAIT_MS: int(0, 60_000).default(2_000),
+  HEAVY_LIST_KEYS: int(1, 100_000_000).optional(),
   MAX_LIST_KEYS: int(100, 10_000_000).default(250_000),
   MAX_UPSTREAM_CALLS: int(1, 100_000).default(250),
   READYZ_CREDENTIAL_CHECK_MS: int(1_000, 3_600_000).default(60_000),
@@ -244,6 +247,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       octopusPageSize: e.OCTOPUS_PAGE_SIZE,
       heavyConcurrency: e.HEAVY_LIST_CONCURRENCY,
       heavyWaitMs: e.HEAVY_LIST_WAIT_MS,
+      heavyKeys: e.HEAVY_LIST_KEYS,
       maxKeys: e.MAX_LIST_KEYS,
     },
     maxUpstreamCalls: e.MAX_UPSTREAM_CALLS,

@@ -173,4 +173,36 @@ describe('memory pressure', () => {
     held.release();
     expect((await first).body.data!.apiKeys.totalCount).toBe(13);
   });
+
+  it('whole lists are admitted by the keys they hold (HEAVY_LIST_KEYS), a list of unknown length alone; past that a coded 503', async () => {
+    const t = await gateway(10, {
+      env: { HEAVY_LIST_KEYS: '15', HEAVY_LIST_WAIT_MS: '50' }, // HEAVY_LIST_CONCURRENCY stays 4
+      upstream: { timeoutMs: 60_000 },
+    });
+    await t.query('{ viewer { octopusUser { id } } }');
+    const ordered = (user: string) =>
+      t.query<Page>(`{ apiKeys(filter: { octopusUserId: "${user}", providers: [OCTOPUS] }, orderBy: { field: NAME, direction: ASC }) { totalCount } }`);
+    const refusedWhileHeld = async (holder: string, other: string) => {
+      const held = t.octopus.hold(KEYS_ROUTE);
+      const first = ordered(holder);
+      await held.arrived;
+      const refused = await ordered(other);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
+      held.release();
+      return (await first).body.data!.apiKeys.totalCount;
+    };
+    // Nothing read yet: the first whole list may be of any length, so it runs alone.
+    expect(await refusedWhileHeld('Users-1', 'Users-2')).toBe(13);
+    expect((await ordered('Users-2')).body.data!.apiKeys.totalCount).toBe(3);
+    // Known now: 13 + 3 keys do not fit in 15.
+    expect(await refusedWhileHeld('Users-1', 'Users-2')).toBe(13);
+    // 3 + 3 do: two lists run at once.
+    const held = t.octopus.hold(KEYS_ROUTE);
+    const both = [ordered('Users-2'), ordered('Users-2')];
+    await held.arrivals(2);
+    held.release();
+    for (const response of await Promise.all(both)) expect(response.body.data!.apiKeys.totalCount).toBe(3);
+  });
 });

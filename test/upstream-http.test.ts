@@ -16,7 +16,7 @@ beforeEach(async () => {
   onTestFinished(() => started.close());
 });
 
-function http(options: Partial<ConstructorParameters<typeof UpstreamHttp>[0]> = {}, target = sim) {
+function http(options: Partial<ConstructorParameters<typeof UpstreamHttp>[0]> = {}, target: { url: string } = sim) {
   const pool = new UpstreamHttp({
     provider: 'OCTOPUS',
     baseUrl: `${target.url}/api`,
@@ -49,6 +49,21 @@ describe('UpstreamHttp', () => {
     expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', provider: 'OCTOPUS' });
     expect(error.message).toContain('300 ms');
     expect(sim.requests('GET /api/users/me')).toBe(1);
+  });
+
+  it('cuts a body that stops halfway at the timeout too: the timeout is for the whole answer, not its headers', async () => {
+    fakeClock();
+    const provider = await startRawProvider();
+    onTestFinished(() => provider.close());
+    const pending = watch(failure(me(http({ timeoutMs: 300, retries: 0 }, provider))));
+    const { res } = await provider.request(1);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"Id": "Users-1", '); // and nothing more
+    vi.advanceTimersByTime(299);
+    await sleep(20);
+    expect(pending.settled).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(await pending.promise).toMatchObject({ code: 'UPSTREAM_TIMEOUT', provider: 'OCTOPUS' });
   });
 
   it('bounds the wait for a connection too: a request never sent is SERVICE_UNAVAILABLE, not the provider\'s timeout', async () => {

@@ -23,14 +23,13 @@ import { mapBounded } from '../upstream/octopus-walk.js';
 import type { AccountRuntime } from '../upstream/upstreams.js';
 import type { RequestAudit } from './audit.js';
 import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
+import { Edge, selectWindow, sortedOf, sortedWindow, type Paging } from './key-window.js';
 import {
   DEFAULT_ORDER,
-  comparePositions,
   fromCursor,
   matches,
   matchesSearch,
   needsWholeList,
-  positionOf,
   summarize,
   toCursor,
   type KeyFilter,
@@ -95,12 +94,14 @@ interface Source {
   top(take: number, needle: string | undefined): Promise<{ items: ApiKeyRecord[]; total: number } | 'whole'>;
   /** Every key (the search text is a server-side hint; callers filter anyway). */
   all(needle: string | undefined, report: FailureReport): Promise<ApiKeyRecord[]>;
+  /** How many keys `all` held when last read, if known: the weight its memory is admitted with. */
+  size(needle: string | undefined): Promise<number | undefined>;
 }
 
 export class ApiKeyService {
   /** One instant per request, so every key's risks are judged at the same moment. */
   readonly now = Date.now();
-  private readonly wholeLists = new Map<string, Promise<{ keys: ApiKeyRecord[]; failures: SourceFailure[] }>>();
+  private readonly wholeLists = new Map<string, Promise<WholeList & { failures: SourceFailure[] }>>();
 
   constructor(
     private readonly loaders: RequestLoaders,
@@ -141,7 +142,9 @@ export class ApiKeyService {
     const failures: SourceFailure[] = [];
     const page = lazy
       ? await this.topPage(sources, paging.size, filter, failures)
-      : this.window(await this.wholeList(wholeKey, sources, filter, failures), order, paging, after, before);
+      : await this.holding(sources, filter, async () =>
+          this.window(await this.wholeList(wholeKey, sources, filter, failures), `${wholeKey}|${order.field}:${order.direction}`, filter, order, paging, after, before),
+        );
     for (const failure of failures) report(failure);
 
     const failedAccounts = uniqueAccounts(failures);
@@ -151,10 +154,10 @@ export class ApiKeyService {
       unavailableAccounts: failedAccounts,
       summary: async (reportSummary) => {
         const whole: SourceFailure[] = [];
-        const keys = await this.wholeList(wholeKey, sources, filter, whole);
+        const summary = await this.holding(sources, filter, async () => summarize((await this.wholeList(wholeKey, sources, filter, whole)).keys, this.policy, this.now));
         // Failures the page already reported are not repeated.
         for (const failure of whole) if (!failures.some((f) => sameFailure(f, failure))) reportSummary(failure);
-        return summarize(keys, this.policy, this.now);
+        return summary;
       },
     };
   }
@@ -356,7 +359,7 @@ export class ApiKeyService {
         ? filter.octopusUsers === 'ALL'
           ? instanceSource(runtime, this.loaders.octopus(runtime), this.loaders.budget)
           : userSource(runtime, this.loaders.octopus(runtime), filter.octopusUserId ?? undefined)
-        : hyperstackSource(runtime, this.loaders.hyperstack(runtime)),
+        : hyperstackSource(runtime, this.loaders.hyperstack(runtime), this.loaders.upstreams.lists.caching),
     );
   }
 
@@ -377,25 +380,36 @@ export class ApiKeyService {
     );
     // Reported in the order of the accounts, whichever answered first.
     for (const top of tops) failures.push(...top.found);
-    const merged = tops
-      .flatMap((t) => t.items)
-      .map((node) => ({ node, position: positionOf(node, DEFAULT_ORDER) }))
-      .sort((a, b) => comparePositions(a.position, b.position, DEFAULT_ORDER.direction))
-      .slice(0, take);
+    const merged = selectWindow(
+      tops.flatMap((t) => t.items),
+      DEFAULT_ORDER,
+      { forward: true, size: take },
+    ).page;
     const totalCount = tops.reduce((sum, t) => sum + t.total, 0);
     return {
-      edges: merged.map(({ node, position }) => ({ cursor: toCursor(position, DEFAULT_ORDER), node })),
+      edges: merged.map((entry) => new Edge(entry, DEFAULT_ORDER)),
       pageInfo: pageInfoOf(merged, DEFAULT_ORDER, totalCount > merged.length, false),
       totalCount,
     };
   }
 
+  /**
+   * Runs work over whole lists once the process can hold them: admitted by the heavy-list limiter
+   * with the keys the sources had when last read (unknown: it runs alone), for the read, the merge
+   * and the sort, so the memory a whole list takes is counted for as long as it is built.
+   */
+  private async holding<T>(sources: Source[], filter: KeyFilter, work: () => Promise<T>): Promise<T> {
+    const sizes = await Promise.all(sources.map((source) => source.size(filter.needle).catch(() => 0)));
+    const weight = sizes.some((size) => size === undefined) ? undefined : sizes.reduce<number>((sum, size) => sum + size!, 0);
+    return this.loaders.heavy(weight, work);
+  }
+
   /** Every key of every source, filtered (memoised per request for the page and the summary). */
-  private wholeList(key: string, sources: Source[], filter: KeyFilter, failures: SourceFailure[]): Promise<ApiKeyRecord[]> {
+  private wholeList(key: string, sources: Source[], filter: KeyFilter, failures: SourceFailure[]): Promise<WholeList> {
     let entry = this.wholeLists.get(key);
     if (!entry) {
       entry = (async () => {
-        const lists = await Promise.all(
+        const read = await Promise.all(
           sources.map(async (source) => {
             const found: SourceFailure[] = [];
             try {
@@ -405,39 +419,49 @@ export class ApiKeyService {
             }
           }),
         );
-        const keys = lists.flatMap((l) => l.keys).filter((k) => matches(k, filter, this.policy, this.now));
+        const lists = read.map((l) => l.keys);
+        const keys: ApiKeyRecord[] = [];
+        for (const list of lists) for (const k of list) if (matches(k, filter, this.policy, this.now)) keys.push(k);
         // Reported in the order of the accounts, whichever answered first.
-        return { keys, failures: lists.flatMap((l) => l.found) };
+        return { lists, keys, failures: read.flatMap((l) => l.found) };
       })();
       this.wholeLists.set(key, entry);
     }
-    return entry.then(({ keys, failures: found }) => {
-      failures.push(...found);
-      return keys;
+    return entry.then((whole) => {
+      failures.push(...whole.failures);
+      return whole;
     });
   }
 
-  /** One page of a whole sorted list, between the cursors. */
-  private window(keys: ApiKeyRecord[], order: KeyOrder, paging: Paging, after?: Position, before?: Position) {
-    const sorted = keys
-      .map((node) => ({ node, position: positionOf(node, order) }))
-      .sort((a, b) => comparePositions(a.position, b.position, order.direction));
-    const inWindow = sorted.filter(
-      ({ position }) =>
-        (!after || comparePositions(position, after, order.direction) > 0) &&
-        (!before || comparePositions(position, before, order.direction) < 0),
-    );
-    const page = paging.forward ? inWindow.slice(0, paging.size) : inWindow.slice(Math.max(0, inWindow.length - paging.size));
-    const more = inWindow.length > page.length;
-    // Beyond the window: keys at or before `after`, or at or after `before`.
-    const outsideBefore = after !== undefined && sorted.some(({ position }) => comparePositions(position, after, order.direction) <= 0);
-    const outsideAfter = before !== undefined && sorted.some(({ position }) => comparePositions(position, before, order.direction) >= 0);
+  /**
+   * One page of a whole list in an order, between the cursors. Lists from the shared cache are
+   * sorted once and paged by binary search; otherwise one pass keeps only the page. A risk filter
+   * depends on the moment, so its result is never kept past the request.
+   */
+  private window(whole: WholeList, variant: string, filter: KeyFilter, order: KeyOrder, paging: Paging, after?: Position, before?: Position) {
+    const w =
+      this.loaders.upstreams.lists.caching && !filter.risks?.length
+        ? sortedWindow(
+            sortedOf(whole.lists, variant, order, (k) => matches(k, filter, this.policy, this.now)),
+            order,
+            paging,
+            after,
+            before,
+          )
+        : selectWindow(whole.keys, order, paging, after, before);
+    const more = w.inWindow > w.page.length;
     return {
-      edges: page.map(({ node, position }) => ({ cursor: toCursor(position, order), node })),
-      pageInfo: pageInfoOf(page, order, paging.forward ? more : outsideAfter, paging.forward ? outsideBefore : more),
-      totalCount: sorted.length,
+      edges: w.page.map((entry) => new Edge(entry, order)),
+      pageInfo: pageInfoOf(w.page, order, paging.forward ? more : w.outsideAfter, paging.forward ? w.outsideBefore : more),
+      totalCount: whole.keys.length,
     };
   }
+}
+
+/** A whole list as read: each source's list (shared across requests while cached), and the filtered keys. */
+interface WholeList {
+  lists: ApiKeyRecord[][];
+  keys: ApiKeyRecord[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,6 +489,9 @@ function userSource(runtime: AccountRuntime, session: OctopusSession, userId: st
     async all(needle) {
       return session.allKeys(await user(), needle);
     },
+    async size(needle) {
+      return session.knownSize(await user(), needle);
+    },
   };
 }
 
@@ -488,29 +515,36 @@ function instanceSource(runtime: AccountRuntime, session: OctopusSession, budget
           return [] as OctopusApiKey[];
         }),
       );
-      return lists.flat();
+      const keys = lists.flat();
+      session.noteSize('every user\'s keys', keys.length);
+      return keys;
     },
+    size: async () => session.sizeOf('every user\'s keys'),
   };
 }
 
-function hyperstackSource(runtime: AccountRuntime, session: HyperstackSession): Source {
+function hyperstackSource(runtime: AccountRuntime, session: HyperstackSession, caching: boolean): Source {
   return {
     runtime,
-    async top(_take, needle) {
-      const keys = (await session.keys()).filter((key) => !needle || matchesSearch(key, needle));
-      return { items: keys, total: keys.length };
+    async top(take, needle) {
+      // Hyperstack has no paging: the top of its whole list, from the sorted copy kept beside a
+      // cached list, else in one pass.
+      const all = await session.keys();
+      const keep = (key: ApiKeyRecord) => !needle || matchesSearch(key, needle);
+      if (caching) {
+        const sorted = sortedOf([all], `top|${needle ?? ''}`, DEFAULT_ORDER, keep);
+        return { items: sorted.slice(0, take).map((entry) => entry.node), total: sorted.length };
+      }
+      const keys = needle ? all.filter(keep) : all;
+      return { items: selectWindow(keys, DEFAULT_ORDER, { forward: true, size: take }).page.map((entry) => entry.node), total: keys.length };
     },
     all: () => session.keys(),
+    size: async () => session.knownSize(),
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
-
-interface Paging {
-  forward: boolean;
-  size: number;
-}
 
 function pagingOf(input: ListInput): Paging {
   for (const arg of ['first', 'last'] as const) {
@@ -550,12 +584,12 @@ function requireId(globalId: string): ApiKeyId {
   return parsed;
 }
 
-function pageInfoOf(page: { position: Position }[], order: KeyOrder, hasNextPage: boolean, hasPreviousPage: boolean) {
+function pageInfoOf(page: readonly Position[], order: KeyOrder, hasNextPage: boolean, hasPreviousPage: boolean) {
   return {
     hasNextPage,
     hasPreviousPage,
-    startCursor: page.length > 0 ? toCursor(page[0]!.position, order) : null,
-    endCursor: page.length > 0 ? toCursor(page[page.length - 1]!.position, order) : null,
+    startCursor: page.length > 0 ? toCursor(page[0]!, order) : null,
+    endCursor: page.length > 0 ? toCursor(page[page.length - 1]!, order) : null,
   };
 }
 

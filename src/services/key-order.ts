@@ -26,7 +26,7 @@ export const DEFAULT_ORDER: KeyOrder = { field: 'CREATED_AT', direction: 'DESC' 
 
 type SortValue = number | string | null;
 
-function sortValue(key: ApiKeyRecord, field: OrderField): SortValue {
+export function sortValueOf(key: ApiKeyRecord, field: OrderField): SortValue {
   switch (field) {
     case 'CREATED_AT':
       return key.createdAt?.getTime() ?? null;
@@ -46,7 +46,7 @@ export interface Position {
 }
 
 export function positionOf(key: ApiKeyRecord, order: KeyOrder): Position {
-  return { value: sortValue(key, order.field), id: apiKeyGlobalId(key) };
+  return { value: sortValueOf(key, order.field), id: apiKeyGlobalId(key) };
 }
 
 /** Keys without a value for the field sort last in either direction; ties by global id. */

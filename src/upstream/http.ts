@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
@@ -290,8 +291,14 @@ export class UpstreamHttp {
   }
 
   private async send(req: UpstreamRequest, onStatus: (status: number) => void): Promise<UpstreamResponse> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TimeoutSignal()), this.options.timeoutMs);
+    // undici accepts an EventEmitter as the signal: an AbortController (an EventTarget) cost 15–20 µs
+    // per attempt, most of what the timeout cost on the happy path; the timer itself is cheap.
+    const signal = new EventEmitter();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signal.emit('abort');
+    }, this.options.timeoutMs);
     try {
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
       let body: string | undefined;
@@ -304,13 +311,13 @@ export class UpstreamHttp {
         path: this.basePath + req.path,
         headers,
         body,
-        signal: controller.signal,
+        signal,
       });
       onStatus(response.statusCode);
       const text = await readText(response.body, this.options.maxResponseBytes);
       return this.interpret(req, response, text);
     } catch (error) {
-      if (controller.signal.reason instanceof TimeoutSignal) {
+      if (timedOut) {
         throw new UpstreamError(
           this.provider,
           'UPSTREAM_TIMEOUT',
@@ -435,8 +442,6 @@ function isRetryable(error: unknown, maxRetryAfterMs: number): boolean {
   return error.retryAfterSeconds === undefined || error.retryAfterSeconds * 1000 <= maxRetryAfterMs;
 }
 
-/** The reason our own timer aborts with, so a timeout can be told from a caller's abort. */
-class TimeoutSignal extends Error {}
 class BodyTooLarge extends Error {}
 
 async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {

@@ -45,6 +45,8 @@ export class CallBudget {
 interface SessionOptions {
   observer?: UpstreamObserver;
   budget: CallBudget;
+  /** Runs whole-list work once admitted (RequestLoaders.heavy). */
+  heavy: <T>(weight: number | undefined, work: () => Promise<T>) => Promise<T>;
   /** Every credential this request holds, for error-message redaction. */
   redact: readonly string[];
   pageSize: number;
@@ -192,9 +194,30 @@ export class OctopusSession {
       const whole = this.upstreams.lists.peek<OctopusApiKey[]>(this.group(`keys ${userId}`), this.who, `all|${partialPurpose ?? ''}`);
       if (whole) return Promise.resolve({ items: whole.slice(0, take), total: whole.length });
       return this.upstreams.lists.load(this.group(`keys ${userId}`), this.who, variant, () =>
-        this.call(`a page of ${userId}'s keys`, (client) => client.listKeys(userId, { skip: 0, take, partialPurpose })),
+        this.call(`a page of ${userId}'s keys`, (client) => client.listKeys(userId, { skip: 0, take, partialPurpose })).then((page) => {
+          this.upstreams.listSizes.set(this.sizeKey(userId, partialPurpose), page.total);
+          return page;
+        }),
       );
     }) as Promise<Page<OctopusApiKey>>;
+  }
+
+  private sizeKey(userId: string, partialPurpose: string | undefined): string {
+    return `${this.group(`keys ${userId}`)}\u0000${this.who}\u0000${partialPurpose ?? ''}`;
+  }
+
+  /** Remembers the length of a list built from several reads (every user's keys), for `sizeOf`. */
+  noteSize(list: string, size: number): void {
+    this.upstreams.listSizes.set(`${this.group(list)}\u0000${this.who}`, size);
+  }
+
+  sizeOf(list: string): number | undefined {
+    return this.upstreams.listSizes.get(`${this.group(list)}\u0000${this.who}`);
+  }
+
+  /** How many keys the user had when last read with this credential, if known. */
+  knownSize(userId: string, partialPurpose?: string): number | undefined {
+    return this.upstreams.listSizes.get(this.sizeKey(userId, partialPurpose));
   }
 
   /** Every key of a user, newest first (read once per request, shared across requests for a while). */
@@ -219,15 +242,17 @@ export class OctopusSession {
     return attempt(() => {
       const client = this.octopus;
       return this.upstreams.lists.load(this.group(`keys ${userId}`), this.who, `all|${partialPurpose ?? ''}`, () =>
-        this.upstreams.heavy.run(() =>
-          walkNewestFirst((skip, take) => client.listKeys(userId, { skip, take, partialPurpose }), {
+        this.options.heavy(this.knownSize(userId, partialPurpose), async () => {
+          const keys = await walkNewestFirst((skip, take) => client.listKeys(userId, { skip, take, partialPurpose }), {
             pageSize: this.options.pageSize,
             parallel: WALK_PARALLELISM,
             maxItems: this.options.maxKeys,
             beforeFetch: (pages) => this.options.budget.spend(pages, `the API keys of ${userId}`),
             what: `the API keys of ${userId}`,
-          }),
-        ),
+          });
+          this.upstreams.listSizes.set(this.sizeKey(userId, partialPurpose), keys.length);
+          return keys;
+        }),
       );
     });
   }
@@ -361,10 +386,24 @@ export class HyperstackSession {
       const client = this.hyperstack;
       return this.upstreams.lists.load(this.group, this.who, 'all', () => {
         this.options.budget.spend(1, 'the Hyperstack key list');
-        return client.listKeys();
+        // Not admitted here: its body is parsed and mapped in one synchronous step, so one at a time,
+        // and a whole list that holds it is admitted by the service (ApiKeyService.holding).
+        return client.listKeys().then((keys) => {
+          this.upstreams.listSizes.set(this.sizeKey, keys.length);
+          return keys;
+        });
       });
     });
     return this.list;
+  }
+
+  private get sizeKey(): string {
+    return `${this.group}\u0000${this.who}`;
+  }
+
+  /** How many keys the account had when last read with this credential, if known. */
+  knownSize(): number | undefined {
+    return this.upstreams.listSizes.get(this.sizeKey);
   }
 
   async key(id: string): Promise<HyperstackApiKey | null> {
@@ -395,6 +434,7 @@ export class RequestLoaders {
   private readonly hyperstackSessions = new Map<string, HyperstackSession>();
   readonly budget: CallBudget;
   private readonly options: SessionOptions;
+  private admissions = 0;
 
   constructor(
     readonly upstreams: Upstreams,
@@ -408,7 +448,31 @@ export class RequestLoaders {
       forwarded.hyperstackAccessToken,
       ...upstreams.accounts.flatMap((a) => [a.config.apiKey, a.config.accessToken]),
     ].filter((c): c is string => c !== undefined);
-    this.options = { observer: settings.observer, budget: this.budget, redact, pageSize: settings.pageSize, maxKeys: settings.maxKeys };
+    this.options = {
+      observer: settings.observer,
+      budget: this.budget,
+      heavy: (weight, work) => this.heavy(weight, work),
+      redact,
+      pageSize: settings.pageSize,
+      maxKeys: settings.maxKeys,
+    };
+  }
+
+  /**
+   * Runs whole-list work once the process-wide limiter admits it with `weight` keys. Work this
+   * request starts while it already holds an admission (the walks of a whole list the service
+   * admitted) runs at once: counted once, and never waiting on itself.
+   */
+  async heavy<T>(weight: number | undefined, work: () => Promise<T>): Promise<T> {
+    if (this.admissions > 0) return work();
+    return this.upstreams.heavy.run(weight, async () => {
+      this.admissions++;
+      try {
+        return await work();
+      } finally {
+        this.admissions--;
+      }
+    });
   }
 
   accounts(provider?: Provider): readonly AccountRuntime[] {

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { LRUCache } from 'lru-cache';
 
 /**
@@ -54,6 +55,11 @@ export class SharedLists {
     return flight;
   }
 
+  /** Whether finished lists are remembered: a list read twice within the TTL is the same array. */
+  get caching(): boolean {
+    return this.cache !== undefined;
+  }
+
   /** A cached value only: for "is the whole list at hand already?" without causing a call. */
   peek<T>(group: string, who: string, variant: string): T | undefined {
     const key = `${group}\u0000${this.generations.get(group) ?? 0}\u0000${who}\u0000${variant}`;
@@ -80,54 +86,99 @@ function sizeOf(value: unknown): number {
 }
 
 /**
- * Bounds how many whole-list reads run at once across the process, so many concurrent heavy lists
- * queue instead of exhausting the heap. A caller waits at most `waitMs` for a slot.
- * (Hand-written: cockatiel's bulkhead rejects at once when its queue is full and has no wait limit.)
+ * Bounds the whole-list work in flight across the process, by count and by the keys it holds, so
+ * many concurrent large lists queue instead of exhausting the heap (a gateway that aborts loses
+ * every request in flight). Work is admitted in arrival order when both fit, or when nothing else
+ * runs (one list of MAX_LIST_KEYS is always allowed); a caller waits at most `waitMs`, then gets
+ * `HeavyWorkRefused` (503 with Retry-After). Work a request starts while it holds an admission is
+ * not admitted again (RequestLoaders.heavy), so nesting cannot deadlock.
+ * (Hand-written: cockatiel's bulkhead counts calls, not weight, and has no wait limit.)
  */
 export class HeavyWorkLimiter {
   private running = 0;
-  private readonly waiting: { grant: () => void }[] = [];
+  private held = 0;
+  private readonly waiting: { weight: number; grant: () => void }[] = [];
 
   constructor(
     private readonly concurrency: number,
     private readonly waitMs: number,
+    /** Keys all admitted work may hold at once (see `heavyListKeys`). */
+    readonly maxKeys: number = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** Runs `work` in a slot; rejects with `HeavyWorkRefused` when no slot frees up in time. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    await this.acquire();
+  /**
+   * Runs `work` once admitted with `weight` keys (undefined: not known yet, so it runs alone);
+   * rejects with `HeavyWorkRefused` when it is not admitted in time.
+   */
+  async run<T>(weight: number | undefined, work: () => Promise<T>): Promise<T> {
+    const keys = Math.min(weight ?? this.maxKeys, this.maxKeys);
+    await this.acquire(keys);
     try {
       return await work();
     } finally {
-      this.release();
+      this.release(keys);
     }
   }
 
-  private acquire(): Promise<void> {
-    if (this.running < this.concurrency) {
-      this.running++;
+  private fits(weight: number): boolean {
+    return this.running === 0 || (this.running < this.concurrency && this.held + weight <= this.maxKeys);
+  }
+
+  private take(weight: number): void {
+    this.running++;
+    this.held += weight;
+  }
+
+  private acquire(weight: number): Promise<void> {
+    // In arrival order: a large list is not overtaken forever by small ones.
+    if (this.waiting.length === 0 && this.fits(weight)) {
+      this.take(weight);
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
       const entry = {
+        weight,
         grant: () => {
           clearTimeout(timer);
-          this.running++;
+          this.take(weight);
           resolve();
         },
       };
       const timer = setTimeout(() => {
         this.waiting.splice(this.waiting.indexOf(entry), 1);
         reject(new HeavyWorkRefused(Math.max(1, Math.ceil(this.waitMs / 1000))));
+        // The head may have been what held the others back.
+        this.grantWaiting();
       }, this.waitMs);
       this.waiting.push(entry);
     });
   }
 
-  private release(): void {
+  private release(weight: number): void {
     this.running--;
-    this.waiting.shift()?.grant();
+    this.held -= weight;
+    this.grantWaiting();
   }
+
+  private grantWaiting(): void {
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.weight)) this.waiting.shift()!.grant();
+  }
+}
+
+/**
+ * What a whole list holds per key at its peak, in heap bytes: the parsed page or body, the mapped
+ * record, and the merge and sort over it (measured with `bench/`: about BYTES_PER_KEY for a list of
+ * 100,000 + 50,000 keys).
+ */
+const BYTES_PER_KEY = 600;
+
+/**
+ * The default bound on keys held by whole lists at once: half of V8's heap limit (the rest is the
+ * gateway itself and the requests' other work). 128 MB of old space gives about 150,000 keys, the
+ * default limit (a quarter of memory, up to 4 GB) millions.
+ */
+export function heavyListKeys(heapSizeLimit = getHeapStatistics().heap_size_limit): number {
+  return Math.max(1_000, Math.floor(heapSizeLimit / 2 / BYTES_PER_KEY));
 }
 
 export class HeavyWorkRefused extends Error {

@@ -5,7 +5,7 @@ import type { Account, OctopusUser, Provider } from '../domain.js';
 import { UpstreamHttp, type UpstreamHttpOptions } from './http.js';
 import { describeHyperstackError } from './hyperstack.js';
 import { describeOctopusError } from './octopus.js';
-import { HeavyWorkLimiter, SharedLists } from './shared-lists.js';
+import { HeavyWorkLimiter, SharedLists, heavyListKeys } from './shared-lists.js';
 
 /**
  * Turns a credential into the key caches use: an HMAC under a per-process secret, so no cache ever
@@ -74,6 +74,11 @@ export class Upstreams {
   readonly users: CurrentUserCache;
   readonly lists: SharedLists;
   readonly heavy: HeavyWorkLimiter;
+  /**
+   * How many keys each list had when last read (by list and credential HMAC), so a whole-list read
+   * is admitted by HeavyWorkLimiter with the weight it will hold before it holds it.
+   */
+  readonly listSizes: LRUCache<string, number>;
   readonly credentialKeys: CredentialKeys;
   private readonly pools: UpstreamHttp[];
 
@@ -106,7 +111,8 @@ export class Upstreams {
       // At most one list of the largest size allowed (MAX_LIST_KEYS records) at a time.
       maxEntriesSize: config.lists.maxKeys,
     });
-    this.heavy = new HeavyWorkLimiter(config.lists.heavyConcurrency, config.lists.heavyWaitMs);
+    this.heavy = new HeavyWorkLimiter(config.lists.heavyConcurrency, config.lists.heavyWaitMs, config.lists.heavyKeys ?? heavyListKeys());
+    this.listSizes = new LRUCache({ max: 10_000 });
     this.credentialKeys = new CredentialKeys(
       config.accounts.flatMap((a) =>
         [a.apiKey, a.accessToken].filter((c): c is string => c !== undefined).map((credential) => ({ baseUrl: a.baseUrl, credential })),
