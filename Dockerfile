@@ -20,7 +20,10 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim
+# --max-semi-space-size=16: Node 24 otherwise lets its young generation grow to 134 MB of RSS
+# under load; 16 MB semi-spaces (Node 20's size) cost no measurable CPU (bench/README.md).
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=16 \
     HOST=0.0.0.0 \
     PORT=4000
 WORKDIR /app
