@@ -205,4 +205,48 @@ describe('memory pressure', () => {
     held.release();
     for (const response of await Promise.all(both)) expect(response.body.data!.apiKeys.totalCount).toBe(3);
   });
+
+  it('a request that holds an admission never waits on a shared walk another request started before being admitted', async () => {
+    // HEAVY_LIST_WAIT_MS at its maximum, the test's own timeout: a request waiting on itself would
+    // answer 503 only after it, so the test fails by timing out rather than racing a clock.
+    const t = await gateway(10, {
+      env: { UPSTREAM_DEDUPE: '1', LIST_CACHE_TTL_MS: '0', HEAVY_LIST_WAIT_MS: '60000' },
+      upstream: { timeoutMs: 60_000 },
+    });
+    const ids = (await t.query<Page>('{ apiKeys(filter: { octopusUserId: "Users-2", providers: [OCTOPUS] }) { nodes { id name } } }')).body.data!
+      .apiKeys.nodes.map((k) => k.id);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    // B: every user's keys, of unknown length, so admitted alone; held at the users list.
+    const users = t.octopus.hold('GET /api/users');
+    const everyone = t.query<Page>('{ apiKeys(filter: { octopusUsers: ALL, providers: [OCTOPUS] }, orderBy: { field: NAME, direction: ASC }) { totalCount } }');
+    await users.arrived;
+    // A: two ids of Users-2 need Users-2's whole list, the same shared walk B is about to need.
+    const lookup = t.query<{ nodes: ({ id: string } | null)[] }>('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: ids.slice(0, 2) });
+    await expect.poll(() => t.gateway.upstreams.heavy.waitingCount, { timeout: 30_000 }).toBe(1);
+    users.release();
+    const [b, a] = await Promise.all([everyone, lookup]);
+    expect(b.body.errors).toBeUndefined();
+    expect(b.body.data!.apiKeys.totalCount).toBe(16);
+    expect(a.body.errors).toBeUndefined();
+    expect(a.body.data!.nodes.map((n) => n?.id)).toEqual(ids.slice(0, 2));
+  });
+
+  it('a search of every user\'s keys does not make the whole list look small to the limiter', async () => {
+    const t = await gateway(10, { env: { HEAVY_LIST_KEYS: '15', HEAVY_LIST_WAIT_MS: '50', LIST_CACHE_TTL_MS: '0' }, upstream: { timeoutMs: 60_000 } });
+    const everyone = (search?: string) =>
+      t.query<Page>(
+        `{ apiKeys(filter: { octopusUsers: ALL, providers: [OCTOPUS]${search ? `, search: "${search}"` : ''} }, orderBy: { field: NAME, direction: ASC }) { totalCount } }`,
+      );
+    expect((await everyone()).body.data!.apiKeys.totalCount).toBe(16); // now known: 16 keys, more than 15
+    expect((await everyone('no such key')).body.data!.apiKeys.totalCount).toBe(0);
+    // Known as 16 still: while one runs (held before any user's keys are read), a second waits and
+    // is refused; a remembered size of 0 would let both run.
+    const held = t.octopus.hold('GET /api/users');
+    const first = everyone();
+    await held.arrived;
+    const second = await everyone();
+    expect(second.status).toBe(503);
+    held.release();
+    expect((await first).body.data!.apiKeys.totalCount).toBe(16);
+  });
 });

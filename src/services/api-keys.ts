@@ -516,10 +516,11 @@ function instanceSource(runtime: AccountRuntime, session: OctopusSession, budget
         }),
       );
       const keys = lists.flat();
-      session.noteSize('every user\'s keys', keys.length);
+      // Per search text: a search's few matches must not make the whole list look small.
+      session.noteSize(`every user's keys|${needle ?? ''}`, keys.length);
       return keys;
     },
-    size: async () => session.sizeOf('every user\'s keys'),
+    size: async (needle) => session.sizeOf(`every user's keys|${needle ?? ''}`),
   };
 }
 

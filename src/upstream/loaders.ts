@@ -241,8 +241,9 @@ export class OctopusSession {
   private walk(userId: string, partialPurpose: string | undefined): Promise<OctopusApiKey[]> {
     return attempt(() => {
       const client = this.octopus;
-      return this.upstreams.lists.load(this.group(`keys ${userId}`), this.who, `all|${partialPurpose ?? ''}`, () =>
-        this.options.heavy(this.knownSize(userId, partialPurpose), async () => {
+      const [group, variant] = [this.group(`keys ${userId}`), `all|${partialPurpose ?? ''}`];
+      const load = () =>
+        this.upstreams.lists.load(group, this.who, variant, async () => {
           const keys = await walkNewestFirst((skip, take) => client.listKeys(userId, { skip, take, partialPurpose }), {
             pageSize: this.options.pageSize,
             parallel: WALK_PARALLELISM,
@@ -252,8 +253,13 @@ export class OctopusSession {
           });
           this.upstreams.listSizes.set(this.sizeKey(userId, partialPurpose), keys.length);
           return keys;
-        }),
-      );
+        });
+      // A cached list needs no admission. Otherwise the admission comes before the shared flight is
+      // joined or started, never inside it: a flight under way never waits on the limiter, so a
+      // request that holds an admission (an instance-wide walk) and reaches a user whose flight
+      // another request started cannot end up waiting on itself.
+      if (this.upstreams.lists.peek(group, this.who, variant) !== undefined) return load();
+      return this.options.heavy(this.knownSize(userId, partialPurpose), load);
     });
   }
 
@@ -461,10 +467,12 @@ export class RequestLoaders {
   /**
    * Runs whole-list work once the process-wide limiter admits it with `weight` keys. Work this
    * request starts while it already holds an admission (the walks of a whole list the service
-   * admitted) runs at once: counted once, and never waiting on itself.
+   * admitted, or a sibling alias's list) runs at once, never waiting on itself; the keys it is known
+   * to hold still count against the bound, so other requests see them.
    */
   async heavy<T>(weight: number | undefined, work: () => Promise<T>): Promise<T> {
-    if (this.admissions > 0) return work();
+    // Nested (or a sibling field of the same request): at once, but its known keys are counted.
+    if (this.admissions > 0) return this.upstreams.heavy.runAdmitted(weight, work);
     return this.upstreams.heavy.run(weight, async () => {
       this.admissions++;
       try {

@@ -91,7 +91,8 @@ function sizeOf(value: unknown): number {
  * every request in flight). Work is admitted in arrival order when both fit, or when nothing else
  * runs (one list of MAX_LIST_KEYS is always allowed); a caller waits at most `waitMs`, then gets
  * `HeavyWorkRefused` (503 with Retry-After). Work a request starts while it holds an admission is
- * not admitted again (RequestLoaders.heavy), so nesting cannot deadlock.
+ * not made to wait again (RequestLoaders.heavy, `runAdmitted`), so nesting cannot deadlock, but its
+ * known keys are counted.
  * (Hand-written: cockatiel's bulkhead counts calls, not weight, and has no wait limit.)
  */
 export class HeavyWorkLimiter {
@@ -111,13 +112,39 @@ export class HeavyWorkLimiter {
    * rejects with `HeavyWorkRefused` when it is not admitted in time.
    */
   async run<T>(weight: number | undefined, work: () => Promise<T>): Promise<T> {
-    const keys = Math.min(weight ?? this.maxKeys, this.maxKeys);
+    const keys = this.weigh(weight, this.maxKeys);
     await this.acquire(keys);
     try {
       return await work();
     } finally {
       this.release(keys);
     }
+  }
+
+  /**
+   * Runs `work` at once, for a request that already holds an admission (waiting would be waiting
+   * on itself), but counts its known keys while it runs, so other requests are admitted against them.
+   */
+  async runAdmitted<T>(weight: number | undefined, work: () => Promise<T>): Promise<T> {
+    const keys = this.weigh(weight, 0);
+    this.held += keys;
+    try {
+      return await work();
+    } finally {
+      this.held -= keys;
+      this.grantWaiting();
+    }
+  }
+
+  /** Keys counted for a weight; unknown counts as `unknown`. Finite, so `held` always returns to 0. */
+  private weigh(weight: number | undefined, unknown: number): number {
+    const keys = Math.min(weight ?? unknown, this.maxKeys);
+    return Number.isFinite(keys) ? keys : 0;
+  }
+
+  /** Requests waiting for an admission now (for tests and metrics). */
+  get waitingCount(): number {
+    return this.waiting.length;
   }
 
   private fits(weight: number): boolean {
