@@ -127,7 +127,13 @@ export async function loadActivity({ append = false } = {}) {
   }
 }
 
-operationSelect.addEventListener('change', () => void loadActivity());
-providerSelect.addEventListener('change', () => void loadActivity());
+/** A new filter starts from its first page: the old filter's cursor must not page the new one. */
+function filterChanged() {
+  endCursor = null;
+  moreButton.hidden = true;
+  void loadActivity();
+}
+operationSelect.addEventListener('change', filterChanged);
+providerSelect.addEventListener('change', filterChanged);
 $('activity-refresh').addEventListener('click', () => void loadActivity());
 moreButton.addEventListener('click', () => void loadActivity({ append: true }));

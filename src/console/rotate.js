@@ -75,7 +75,15 @@ form.addEventListener('submit', async (event) => {
     return stale();
   }
   const said = errors.map(describeError).join(' ');
-  if (!errors.every(decided)) return showError(form, `${said} Whether “${key.name}” was rotated is unknown: refresh the list to see.`);
+  if (!errors.every(decided)) {
+    // The answer was lost: the replacement may exist with a secret nobody saw, and the old key may
+    // be due to go. Reload, so the rows and "Rotations under way" show what really happened.
+    showError(
+      form,
+      `${said} Whether “${key.name}” was rotated is unknown. If a rotation of it now shows under “Rotations under way”, its new secret never reached you: cancel that rotation (both keys stay), then revoke the replacement.`,
+    );
+    return stale();
+  }
   // Hyperstack renames the old key aside first, and back when the new one cannot be made: check that it is.
   const now = key.provider === 'HYPERSTACK' ? (await getKey(key.id)).data?.apiKey : undefined;
   if (now && now.name !== key.name) {

@@ -149,6 +149,18 @@ describe.skipIf(noChromium).each(DEVICES)('the Activity view on a $name', (devic
     expect(await page.evaluate(() => document.activeElement === document.body)).toBe(true);
     const more = page.getByRole('button', { name: 'Show more events' });
     expect(await more.isVisible()).toBe(true);
+    // A new filter starts from its first page: while it loads, the old filter's "Show more" is gone,
+    // so the old cursor cannot page the new filter.
+    const provider = page.getByRole('combobox', { name: 'Provider' });
+    const filtering = await holdOperation(page, server.url, 'ConsoleActivity');
+    await provider.selectOption('HYPERSTACK');
+    await filtering.arrived;
+    expect(await more.isHidden()).toBe(true);
+    await filtering.release();
+    await expect.poll(() => summary().textContent()).toMatch(/^\d+ events, newest first\.$/);
+    await provider.selectOption('');
+    await expect.poll(() => summary().textContent()).toBe('Showing the newest 50 events.');
+    expect(await more.isVisible()).toBe(true);
     const requests = watchActivityRequests();
     await more.focus();
     await page.keyboard.press('Enter');

@@ -381,6 +381,34 @@ describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $na
     expect(await keyRows(page).locator('li[data-rotation]').count()).toBe(0);
   });
 
+  it('a rotation whose answer was lost says its secret may have reached no one, and shows it under way to cancel', async () => {
+    const name = 'Answer lost on the way';
+    t.octopus.addKey('Users-1', { purpose: name, expires: new Date(Date.now() + 30 * DAY_S * 1000) });
+    await open();
+    // keygate rotates the key; the connection drops before the answer reaches the page.
+    const pattern = `${server.url}/graphql`;
+    await page.route(pattern, async (route) => {
+      if (operationOf(route.request()) !== 'ConsoleRotateKey') return route.continue();
+      await route.fetch();
+      return route.abort('connectionreset');
+    });
+    onTestFinished(() => page.unroute(pattern));
+    await tap(row(name).getByRole('button', { name: `Rotate ${name}`, exact: true }));
+    await tap(dialog().getByRole('button', { name: 'Rotate key' }));
+    await expect.poll(() => dialog().locator('[data-error]').textContent()).toMatch(
+      new RegExp(`Whether “${name}” was rotated is unknown\\. If a rotation of it now shows under “Rotations under way”, its new secret never reached you: cancel that rotation \\(both keys stay\\), then revoke the replacement\\.$`),
+    );
+    expect(await secrets().count()).toBe(0);
+    // The page reloaded what is true: the rotation is under way, and can be cancelled.
+    await expect.poll(() => card(name).count()).toBe(1);
+    await tap(dialog().getByRole('button', { name: 'Cancel' }));
+    await tap(card(name).getByRole('button', { name: `Cancel rotation of ${name}`, exact: true }));
+    await expect.poll(live).toEqual([]);
+    // The dropped connection is the one error the browser logged here, and it was on purpose.
+    const reset = 'Failed to load resource: net::ERR_CONNECTION_RESET';
+    expect(errors.splice(errors.indexOf(reset), 1)).toEqual([reset]);
+  });
+
   it('ran with no script error', () => {
     expect(errors).toEqual([]);
   });
