@@ -72,9 +72,10 @@ describe('Octopus simulator', () => {
           isAdmin: true,
           keys: [
             { purpose: 'CLI on laptop', created: '2026-02-20T09:00:00.000+00:00', expires: '2026-08-19T09:00:00Z', secret: ADA_SECRET },
-            { purpose: 'GitHub Actions deploy', created: '2026-01-10T12:00:00Z', expires: '2026-07-09T12:00:00Z' },
-            { purpose: 'Terraform provider', created: '2025-12-01T08:30:00Z', expires: '2026-03-05T08:30:00Z' },
-            { purpose: 'terraform state sync', created: '2025-12-01T08:30:00Z', expires: null },
+            // Fixed secrets: a random hint could contain a needle the filter tests search for.
+            { purpose: 'GitHub Actions deploy', created: '2026-01-10T12:00:00Z', expires: '2026-07-09T12:00:00Z', secret: 'API-GHA00000000000000000000001' },
+            { purpose: 'Terraform provider', created: '2025-12-01T08:30:00Z', expires: '2026-03-05T08:30:00Z', secret: 'API-TFP00000000000000000000001' },
+            { purpose: 'terraform state sync', created: '2025-12-01T08:30:00Z', expires: null, secret: 'API-TSS00000000000000000000001' },
           ],
         },
         {
