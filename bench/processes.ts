@@ -102,8 +102,10 @@ export interface Gateway {
 export interface GatewayOptions {
   /** The node binary. */
   node: string;
-  /** The checkout whose dist/main.js runs. */
+  /** The checkout whose dist/main.js runs (its working directory). */
   dir: string;
+  /** Another script to run instead of dir/dist/main.js. */
+  main?: string;
   env: Record<string, string>;
   nodeFlags?: string[];
 }
@@ -125,7 +127,7 @@ let logs = 0;
  * HTTP. bench/watchdog.mjs is preloaded: if this process dies without stopping it, it stops itself.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const main = join(options.dir, 'dist', 'main.js');
+  const main = options.main ?? join(options.dir, 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} does not exist: run \`npm run build\` first (npm run bench does)`);
   const port = await freePort();
   const logFile = join(tmpdir(), `keygate-bench-${process.pid}-${logs++}.log`);

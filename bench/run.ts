@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { GraphqlClient, closedLoop, merge, type LoadResult } from './load.js';
 import { installCleanup, readCpuMs, readMachineBusyMs, readMemory, readWrittenBytes, startGateway, startSimulators, type Gateway, type Simulators } from './processes.js';
-import { markdown, targets, type MemoryResult, type PressureResult, type Report, type ScaleOp, type ScaleRow, type ThroughputRun } from './report.js';
+import { FLOOR_LABEL, markdown, targets, type MemoryResult, type PressureResult, type Report, type ScaleOp, type ScaleRow, type ThroughputRun } from './report.js';
 import type { RouteCounts, SimulatorsReady } from './simulators.js';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
@@ -89,6 +89,8 @@ interface Candidate {
   label: string;
   dir: string;
   env: Record<string, string>;
+  /** the script to run, when not the checkout's dist/main.js */
+  main?: string;
 }
 const MAIN = 'keygate';
 const candidates: Candidate[] = [
@@ -98,6 +100,8 @@ const candidates: Candidate[] = [
     return { label, dir: resolve(dir), env: { ...pairs(opts['gateway-env']), ...pairs(opts['compare-env']) } };
   }),
 ];
+/** A plain server doing the list's work without GraphQL (bench/floor.mjs): the throughput section's reference. */
+const FLOOR: Candidate = { label: FLOOR_LABEL, dir: benchDir, main: join(benchDir, 'floor.mjs'), env: {} };
 
 interface NodeRuntime {
   version: string;
@@ -129,7 +133,7 @@ function gatewayEnv(node: NodeRuntime, candidate: Candidate, env: Record<string,
 }
 
 function gateway(node: NodeRuntime, candidate: Candidate, sims: Simulators, env: Record<string, string>, nodeFlags: string[] = []): Promise<Gateway> {
-  return startGateway({ node: node.bin, dir: candidate.dir, env: { ...gatewayEnv(node, candidate, env), ...upstreamEnv(sims.info) }, nodeFlags });
+  return startGateway({ node: node.bin, dir: candidate.dir, main: candidate.main, env: { ...gatewayEnv(node, candidate, env), ...upstreamEnv(sims.info) }, nodeFlags });
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -340,7 +344,7 @@ async function throughput(nodes: NodeRuntime[], sims: Simulators): Promise<{ run
   for (const node of nodes) {
     const gws: { candidate: Candidate; gw: Gateway; client: GraphqlClient; memory: MemoryResult }[] = [];
     try {
-      for (const candidate of candidates) {
+      for (const candidate of [...candidates, FLOOR]) {
         const gw = await gateway(node, candidate, sims, ENGINE_ONLY);
         await sleep(1_000);
         const atRest = readMemory(gw.pid).rss;
