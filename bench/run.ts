@@ -4,7 +4,7 @@
 // (`node dist/main.js` as production runs it, one per row so each row's RSS is its own) and this
 // one, which drives them and, for the baseline, calls the simulators itself.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { GraphqlClient, closedLoop, merge, type LoadResult } from './load.js';
 import { installCleanup, readCpuMs, readMachineBusyMs, readMemory, readWrittenBytes, startGateway, startSimulators, type Gateway, type Simulators } from './processes.js';
-import { FLOOR_LABEL, markdown, targets, type MemoryResult, type PressureResult, type Report, type ScaleOp, type ScaleRow, type ThroughputRun } from './report.js';
+import { FLOOR_LABEL, HIVE_LABEL, markdown, targets, type MemoryResult, type PressureResult, type Report, type ScaleOp, type ScaleRow, type ThroughputRun } from './report.js';
 import type { RouteCounts, SimulatorsReady } from './simulators.js';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
@@ -28,6 +28,8 @@ const HELP = `usage: npm run bench [-- options]      (npx tsx bench/run.ts [opti
   --compare=DIR=LABEL   also run another checkout's dist/main.js in every row and round (A/B)
   --gateway-env=K=V     extra environment for every gateway (repeatable)
   --compare-env=K=V     extra environment for the --compare gateways only (A/B a setting on one build)
+  --hive                throughput: also Hive Gateway over the providers' OpenAPI documents (bench/hive,
+                        built by npm run bench:hive; needs ../shared beside the checkout)
   --profile             instead: a CPU profile of the gateway under the list at c=20 (bench/profiles/)
   --out=DIR             where latest.md and latest.json go (default bench/results)
   --strict              exit 1 when a target fails
@@ -45,6 +47,7 @@ const { values: opts } = parseArgs({
     compare: { type: 'string', multiple: true, default: [] },
     'gateway-env': { type: 'string', multiple: true, default: [] },
     'compare-env': { type: 'string', multiple: true, default: [] },
+    hive: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     out: { type: 'string', default: join(benchDir, 'results') },
     strict: { type: 'boolean', default: false },
@@ -91,6 +94,8 @@ interface Candidate {
   env: Record<string, string>;
   /** the script to run, when not the checkout's dist/main.js */
   main?: string;
+  /** another gateway's schema: its own list operation (given the Octopus user id) and how many keys it returns */
+  list?: { query: string; keys: (data: unknown) => number };
 }
 const MAIN = 'keygate';
 const candidates: Candidate[] = [
@@ -102,6 +107,24 @@ const candidates: Candidate[] = [
 ];
 /** A plain server doing the list's work without GraphQL (bench/floor.mjs): the throughput section's reference. */
 const FLOOR: Candidate = { label: FLOOR_LABEL, dir: benchDir, main: join(benchDir, 'floor.mjs'), env: {} };
+/**
+ * Hive Gateway serving GraphQL Mesh's composition of the two OpenAPI documents (bench/hive): the
+ * generic gateway issue 10 measures keygate against. Its list is the same two upstream requests,
+ * side by side (no merge, order or paging): bench/hive/list.graphql.
+ */
+function hive(): Candidate {
+  const dir = join(benchDir, 'hive');
+  if (!existsSync(join(dir, 'build', 'supergraph.graphql'))) throw new Error('--hive: bench/hive is not built: run `npm run bench:hive` (or `npm --prefix bench/hive ci && npm --prefix bench/hive run build`)');
+  type HiveList = { apiKeys: { Items: unknown[] }; hyperstackKeys: { api_keys: unknown[] } };
+  return {
+    label: HIVE_LABEL,
+    dir,
+    main: join(dir, 'main.js'),
+    env: {},
+    list: { query: readFileSync(join(dir, 'list.graphql'), 'utf8'), keys: (data) => (data as HiveList).apiKeys.Items.length + (data as HiveList).hyperstackKeys.api_keys.length },
+  };
+}
+const throughputCandidates = () => [...candidates, FLOOR, ...(opts.hive ? [hive()] : [])];
 
 interface NodeRuntime {
   version: string;
@@ -340,37 +363,39 @@ async function throughput(nodes: NodeRuntime[], sims: Simulators): Promise<{ run
   const runs: ThroughputRun[] = [];
   const memory: MemoryResult[] = [];
   const direct = new Direct(sims.info);
-  const listBody = JSON.stringify({ query: LIST });
+  const listBody = (candidate: Candidate) =>
+    JSON.stringify(candidate.list ? { query: candidate.list.query, variables: { userId: sims.info.octopus.userId } } : { query: LIST });
+  const listKeys = (candidate: Candidate, data: unknown) => (candidate.list ? candidate.list.keys(data) : (data as { apiKeys: Connection }).apiKeys.nodes.length);
   for (const node of nodes) {
     const gws: { candidate: Candidate; gw: Gateway; client: GraphqlClient; memory: MemoryResult }[] = [];
     try {
-      for (const candidate of [...candidates, FLOOR]) {
+      for (const candidate of throughputCandidates()) {
         const gw = await gateway(node, candidate, sims, ENGINE_ONLY);
         await sleep(1_000);
         const atRest = readMemory(gw.pid).rss;
         const page = await fetch(`${gw.url}/graphql`, { headers: { accept: 'text/html' } });
         if (!page.ok || !(await page.text()).includes('<html')) throw new Error(`GraphiQL: HTTP ${page.status}`);
         const client = new GraphqlClient(gw.url, HEADERS, 20);
-        const check = await client.query<{ apiKeys: Connection }>(LIST);
-        if (check.errors || check.data?.apiKeys.nodes.length !== 50) throw new Error(`the list failed: ${JSON.stringify(check).slice(0, 300)}`);
+        const check = JSON.parse((await client.post(listBody(candidate))).text) as { data?: unknown; errors?: unknown };
+        if (check.errors || !check.data || listKeys(candidate, check.data) !== 50) throw new Error(`${candidate.label}: the list failed: ${JSON.stringify(check).slice(0, 300)}`);
         const flags = gatewayEnv(node, candidate, ENGINE_ONLY).NODE_OPTIONS ?? '';
         gws.push({ candidate, gw, client, memory: { node: node.version, gateway: candidate.label, flags, atRest, afterGraphiql: readMemory(gw.pid).rss, peak: NaN } });
       }
-      const list = (client: GraphqlClient) => async () => {
-        const answer = await client.post(listBody);
+      const list = (client: GraphqlClient, body: string) => async () => {
+        const answer = await client.post(body);
         return answer.status === 200 && answer.text.startsWith('{"data":{"apiKeys":') && !answer.text.includes('"errors"');
       };
       for (const connections of [1, 20]) {
         log(`  ${node.version} list at c=${connections}: ${settings.rounds} × ${(settings.seconds / settings.rounds).toFixed(1)} s per side…`);
-        for (const { client } of gws) await closedLoop({ connections, seconds: settings.warmup, operation: list(client) });
+        for (const { candidate, client } of gws) await closedLoop({ connections, seconds: settings.warmup, operation: list(client, listBody(candidate)) });
         await closedLoop({ connections, seconds: settings.warmup, operation: () => direct.list() });
         const parts = gws.map(() => ({ loads: [] as LoadResult[], cpuMs: 0 }));
         const directParts: LoadResult[] = [];
         const meter = new NoiseMeter([sims.pid, ...gws.map((g) => g.gw.pid)]);
         for (let round = 0; round < settings.rounds; round++) {
-          for (const [i, { gw, client }] of gws.entries()) {
+          for (const [i, { candidate, gw, client }] of gws.entries()) {
             const cpu = readCpuMs(gw.pid);
-            parts[i]!.loads.push(await closedLoop({ connections, seconds: settings.seconds / settings.rounds, operation: list(client) }));
+            parts[i]!.loads.push(await closedLoop({ connections, seconds: settings.seconds / settings.rounds, operation: list(client, listBody(candidate)) }));
             parts[i]!.cpuMs += readCpuMs(gw.pid) - cpu;
           }
           directParts.push(await closedLoop({ connections, seconds: settings.seconds / settings.rounds, operation: () => direct.list() }));
