@@ -1,7 +1,8 @@
 // The floor: what any Node.js server pays to answer the bench's list, whatever it is built with.
 // A plain node:http server that makes the same two upstream requests as keygate (undici, the
 // Octopus page of 51 keys and the Hyperstack list, in parallel), parses both bodies, maps the keys
-// to the same fields (a base64 global id, ISO dates) and writes the same JSON shape. No GraphQL,
+// to the same fields as keygate does (base64 global ids, ISO dates, hints, an end cursor) and
+// writes the same JSON (for the bench's list, byte for byte what keygate answers). No GraphQL,
 // no checks of any kind, no logging, no metrics: nothing keygate could leave out. bench/run.ts runs
 // it beside keygate in the throughput section, so a CPU figure can be read against what the same
 // machine needs for the work itself. Started like a gateway (`node bench/floor.mjs`, same env).
@@ -25,20 +26,21 @@ const me = await get(octopus, '/api/users/me', octopusHeaders);
 const octopusPath = `/api/users/${me.Id}/apikeys?skip=0&take=51`;
 const hyperstackPath = `${hyperstackUrl.pathname.replace(/\/$/, '')}/api-key`;
 const globalId = (type, id) => Buffer.from(`${type}:${id}`).toString('base64');
+const cursor = (key) => Buffer.from(JSON.stringify([2, 'CREATED_AT:DESC', Date.parse(key.createdAt), key.id])).toString('base64url');
 const iso = (text) => (text ? new Date(text).toISOString() : null);
 
 async function list() {
   const [page, all] = await Promise.all([get(octopus, octopusPath, octopusHeaders), get(hyperstack, hyperstackPath, hyperstackHeaders)]);
   const keys = [];
   for (const k of page.Items) {
-    keys.push({ id: globalId('OctopusApiKey', `default/${me.Id}/${k.Id}`), provider: 'OCTOPUS', providerKeyId: k.Id, name: k.Purpose, description: null, createdAt: iso(k.Created), expiresAt: iso(k.Expires), keyHint: null });
+    keys.push({ id: globalId('OctopusApiKey', `default/${me.Id}/${k.Id}`), provider: 'OCTOPUS', providerKeyId: k.Id, name: k.Purpose, description: null, createdAt: iso(k.Created), expiresAt: iso(k.Expires), keyHint: k.ApiKey?.Hint ?? null });
   }
   for (const k of all.api_keys) {
-    keys.push({ id: globalId('HyperstackApiKey', `default/${k.id}`), provider: 'HYPERSTACK', providerKeyId: String(k.id), name: k.name, description: k.description ?? null, createdAt: iso(k.created_at), expiresAt: null, keyHint: k.api_key?.slice(-4) ?? null });
+    keys.push({ id: globalId('HyperstackApiKey', `default/${k.id}`), provider: 'HYPERSTACK', providerKeyId: String(k.id), name: k.name, description: k.description || null, createdAt: iso(k.created_at), expiresAt: null, keyHint: k.key ? k.key.slice(-4) : null });
   }
   keys.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   const nodes = keys.slice(0, 50);
-  return { data: { apiKeys: { totalCount: page.TotalResults + all.api_keys.length, pageInfo: { hasNextPage: keys.length > 50, endCursor: nodes.at(-1)?.id ?? null }, nodes } } };
+  return { data: { apiKeys: { totalCount: page.TotalResults + all.api_keys.length, pageInfo: { hasNextPage: keys.length > 50, endCursor: nodes.length ? cursor(nodes.at(-1)) : null }, nodes } } };
 }
 
 createServer((req, res) => {

@@ -123,7 +123,7 @@ function freePort(): Promise<number> {
 let logs = 0;
 
 /**
- * Starts `node dist/main.js` as production runs it, on a free port, and waits until it answers
+ * Starts `node dist/main.js` (or `main`) as production runs it, on a free port, and waits until it answers
  * HTTP. bench/watchdog.mjs is preloaded: if this process dies without stopping it, it stops itself.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {

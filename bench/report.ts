@@ -227,7 +227,9 @@ export function markdown(r: Report, main: string): string {
       '`apiKeys(first: 50)` over 25 Octopus + 25 Hyperstack keys, against a direct baseline making the same two upstream',
       'requests itself. Dedupe and cache off, every protection on (client token, CSRF, limits, logging at info). Slices of',
       'each side alternate in rounds. Latencies in ms. *floor*: `bench/floor.mjs`, a plain node:http server doing the',
-      "list's work (the same upstream requests, parse, map, the same JSON) with no GraphQL and no checks.",
+      "list's work (the same upstream requests, parse, map, the same JSON) with no GraphQL and no checks. *hive*",
+      '(`--hive`): Hive Gateway at its defaults over the composed OpenAPI documents, asked for the same two upstream lists',
+      'side by side (`bench/hive/list.graphql`): no merge, order, ids or cursors.',
       '',
     );
     table(
