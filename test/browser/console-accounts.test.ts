@@ -4,12 +4,13 @@
 // with each key's owner, and an account that is down. Within a device the tests run in order and
 // share the data: each says what it changes.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startOctopusSimulator, type OctopusSimulator } from '../../src/simulators/index.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { listen, type Listening } from '../support/listen.js';
-import { DESKTOP, PHONE, launchChromium, noChromium, type Browser, type Device } from './chromium.js';
+import type { TestGateway } from '../support/gateway.js';
+import type { Listening } from '../support/listen.js';
+import { DESKTOP, PHONE, noChromium, type Device } from './chromium.js';
 import { keepState, keyNames, keyRow, keyRows, overflowing, press, watchListRequests } from './console-page.js';
+import { serve, useBrowserSession } from './session.js';
 
 const HOUR_MS = 3_600_000;
 const ago = (hours: number) => new Date(Date.now() - hours * HOUR_MS);
@@ -25,11 +26,14 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with several acc
   let staging: OctopusSimulator;
   let t: TestGateway;
   let server: Listening;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
 
-  beforeAll(async () => {
+  // Registered first, so it runs last: hooks after the tests run as a stack.
+  afterAll(async () => {
+    await staging?.close();
+  });
+  useBrowserSession(async () => {
     staging = await startOctopusSimulator({
       users: [
         { id: 'Users-1', username: 'ops', displayName: 'Ops', isAdmin: true, keys: [{ purpose: 'Staging admin', created: ago(3), expires: later(170) }] },
@@ -37,7 +41,7 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with several acc
         { id: 'Users-8', username: 'locked', displayName: 'Locked', keysForbidden: true, keys: [{ purpose: 'Unreadable', created: ago(6), expires: later(170) }] },
       ],
     });
-    t = await startTestGateway({
+    return {
       env: { LOG_LEVEL: 'silent' },
       octopus: {
         users: [
@@ -64,17 +68,8 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with several acc
         { name: 'staging', provider: 'OCTOPUS', baseUrl: `${staging.url}/api`, apiKey: staging.credentials['Users-1'] },
         { name: 'ml-team', provider: 'HYPERSTACK', baseUrl: hyperstack.url, apiKey: hyperstack.credentials[1] },
       ],
-    });
-    server = await listen(t.gateway);
-    browser = await launchChromium({ device });
-    ({ page, errors } = await browser.newPage());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
-    await staging?.close();
-  });
+    };
+  }, device, (session) => void ({ t, server, page, errors } = session));
 
   const state = (name: string) => keepState(page, `console-accounts-${device.name}-${name}`);
   const summary = () => page.locator('#summary').textContent();
@@ -222,28 +217,23 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with several acc
   });
 
   it('leaves an account without a credential out of the filter and the forms\' choices, and says so', async () => {
-    const partial = await startTestGateway({
+    await using served = await serve({
       env: { LOG_LEVEL: 'silent' },
       accounts: ({ hyperstack }) => [{ name: 'spare', provider: 'HYPERSTACK', baseUrl: hyperstack.url }],
     });
-    const partialServer = await listen(partial.gateway);
-    try {
-      await page.goto(`${partialServer.url}/`);
-      await expect.poll(summary).toMatch(/keys, newest first/);
-      expect(await notices()).toEqual(['Hyperstack account “spare”: keys not shown, keygate has no credential for it.']);
-      expect(await accountFilter().locator('option').evaluateAll((nodes) => nodes.map((node) => (node as HTMLOptionElement).value))).toEqual([
-        '',
-        'OCTOPUS/default',
-        'HYPERSTACK/default',
-      ]);
-      const spare = page.locator('#create-hyperstack').getByLabel('Account').locator('option', { hasText: 'spare' });
-      expect(await spare.textContent()).toBe(`spare (${new URL(partial.hyperstack.url).host}): no credential`);
-      expect(await spare.isDisabled()).toBe(true);
-      await state('06-account-without-credential');
-    } finally {
-      await partialServer.close();
-      await partial.close();
-    }
+    const { t: partial, server: partialServer } = served;
+    await page.goto(`${partialServer.url}/`);
+    await expect.poll(summary).toMatch(/keys, newest first/);
+    expect(await notices()).toEqual(['Hyperstack account “spare”: keys not shown, keygate has no credential for it.']);
+    expect(await accountFilter().locator('option').evaluateAll((nodes) => nodes.map((node) => (node as HTMLOptionElement).value))).toEqual([
+      '',
+      'OCTOPUS/default',
+      'HYPERSTACK/default',
+    ]);
+    const spare = page.locator('#create-hyperstack').getByLabel('Account').locator('option', { hasText: 'spare' });
+    expect(await spare.textContent()).toBe(`spare (${new URL(partial.hyperstack.url).host}): no credential`);
+    expect(await spare.isDisabled()).toBe(true);
+    await state('06-account-without-credential');
   });
 
   it('ran with no script error', () => {

@@ -2,34 +2,24 @@
 // trail after the test's own actions in the Keys view, newest first and in words, paged, narrowed by
 // action and provider, and a card per event on the phone. Within a device the tests run in order.
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Request } from 'playwright-core';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { listen, type Listening } from '../support/listen.js';
-import { DESKTOP, PHONE, launchChromium, noChromium, type Browser, type Device } from './chromium.js';
+import type { TestGateway } from '../support/gateway.js';
+import type { Listening } from '../support/listen.js';
+import { DESKTOP, PHONE, noChromium, type Device } from './chromium.js';
 import { holdOperation, inView, keepState, keyRow, operationOf, overflowing, press } from './console-page.js';
+import { useBrowserSession } from './session.js';
 
 const DEVICES: Device[] = [DESKTOP, PHONE];
 
 describe.skipIf(noChromium).each(DEVICES)('the Activity view on a $name', (device) => {
   let t: TestGateway;
   let server: Listening;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
 
-  beforeAll(async () => {
-    // Two creates per window: the test's third is refused, so the trail holds a refusal too.
-    t = await startTestGateway({ env: { LOG_LEVEL: 'silent', CREATE_RATE_LIMIT: '2' } });
-    server = await listen(t.gateway);
-    browser = await launchChromium({ device });
-    ({ page, errors } = await browser.newPage());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
-  });
+  // Two creates per window: the test's third is refused, so the trail holds a refusal too.
+  useBrowserSession(() => ({ env: { LOG_LEVEL: 'silent', CREATE_RATE_LIMIT: '2' } }), device, (session) => void ({ t, server, page, errors } = session));
 
   const state = (name: string, options?: { fullPage?: boolean }) => keepState(page, `console-activity-${device.name}-${name}`, options);
   const tap = (locator: Locator) => press(device, locator);

@@ -2,12 +2,12 @@
 // words, the last use, the one-line summary, quick filters and sorting by a column header. The seed
 // gives each risk to known keys, so every badge, count and order below is exact. The tests only read.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HyperstackSeedUser, OctopusSeedUser } from '../../src/simulators/index.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { listen, type Listening } from '../support/listen.js';
-import { DESKTOP, PHONE, launchChromium, noChromium, type Browser, type Device } from './chromium.js';
+import type { Listening } from '../support/listen.js';
+import { DESKTOP, PHONE, noChromium, type Device } from './chromium.js';
 import { badges, keepState, keyNames, keyRow, overflowing, press, sortState, watchListRequests } from './console-page.js';
+import { serve, useBrowserSession } from './session.js';
 
 const DAY_MS = 86_400_000;
 
@@ -81,24 +81,18 @@ const SOONEST_EXPIRY = ['Old CI server', 'Staging deploys', 'Release notes', 'Fo
 const MOST_RECENTLY_USED = ['Laptop CLI', 'Staging deploys', 'Legacy script', 'Release notes', 'Release pipeline', 'Old CI server', 'Abandoned integration'];
 
 describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console governance in Chromium on a $name', (device: Device) => {
-  let t: TestGateway;
   let server: Listening;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
 
-  beforeAll(async () => {
-    const { octopus, hyperstack } = seeds(Date.now());
-    t = await startTestGateway({ env: { LOG_LEVEL: 'silent' }, octopus: { users: octopus }, hyperstack: { users: hyperstack } });
-    server = await listen(t.gateway);
-    browser = await launchChromium({ device });
-    ({ page, errors } = await browser.newPage());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
-  });
+  useBrowserSession(
+    () => {
+      const { octopus, hyperstack } = seeds(Date.now());
+      return { env: { LOG_LEVEL: 'silent' }, octopus: { users: octopus }, hyperstack: { users: hyperstack } };
+    },
+    device,
+    (session) => void ({ server, page, errors } = session),
+  );
 
   const state = (name: string) => keepState(page, `console-governance-${device.name}-${name}`);
   const summary = () => page.locator('#summary').textContent();
@@ -229,26 +223,21 @@ describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console governance in Ch
 
   it('follows the gateway\'s policy in every number it shows', async () => {
     const { octopus, hyperstack } = seeds(Date.now());
-    const strict = await startTestGateway({
+    await using served = await serve({
       env: { LOG_LEVEL: 'silent', MAX_KEY_AGE_DAYS: '60', EXPIRY_WARNING_DAYS: '7', UNUSED_DAYS: '30' },
       octopus: { users: octopus },
       hyperstack: { users: hyperstack },
     });
-    const strictServer = await listen(strict.gateway);
-    try {
-      await open(strictServer.url);
-      expect(await riskSummary()).toBe(
-        '1 key has expired; 1 expires within 7 days; 3 never expire; 4 are older than 60 days; 2 have not been used for 30 days; 1 has full access.',
-      );
-      expect(await page.getByRole('radio', { name: 'Older than 60 days', exact: true }).count()).toBe(1);
-      expect(await badges(page, 'old-notebook')).toEqual(['Never expires', 'Older than 60 days']);
-      // 20 days is not soon under this policy.
-      expect(await badges(page, 'Release notes')).toEqual(['Full access']);
-      await state('04-stricter-policy');
-    } finally {
-      await strictServer.close();
-      await strict.close();
-    }
+    const { server: strictServer } = served;
+    await open(strictServer.url);
+    expect(await riskSummary()).toBe(
+      '1 key has expired; 1 expires within 7 days; 3 never expire; 4 are older than 60 days; 2 have not been used for 30 days; 1 has full access.',
+    );
+    expect(await page.getByRole('radio', { name: 'Older than 60 days', exact: true }).count()).toBe(1);
+    expect(await badges(page, 'old-notebook')).toEqual(['Never expires', 'Older than 60 days']);
+    // 20 days is not soon under this policy.
+    expect(await badges(page, 'Release notes')).toEqual(['Full access']);
+    await state('04-stricter-policy');
   });
 
   it('ran with no script error', () => {

@@ -3,13 +3,14 @@
 // and a jump to the top lose the reader's place. Within a device the tests run in order and share
 // the data: each says what it changes.
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HyperstackSeedUser, OctopusSeedUser } from '../../src/simulators/index.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { listen, type Listening } from '../support/listen.js';
+import type { TestGateway } from '../support/gateway.js';
+import type { Listening } from '../support/listen.js';
 import { axeViolations } from './axe.js';
-import { DESKTOP, PHONE, launchChromium, noChromium, screenshot, type Browser, type Device } from './chromium.js';
+import { DESKTOP, PHONE, noChromium, screenshot, type Device } from './chromium.js';
 import { keyNames, watchListRequests } from './console-page.js';
+import { useBrowserSession } from './session.js';
 
 const PER_PROVIDER = 350;
 const PAGE_SIZE = 100; // the console's page
@@ -45,22 +46,17 @@ function seeds(now: number): { octopus: OctopusSeedUser[]; hyperstack: Hyperstac
 describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with 700 keys on a $name', { timeout: 60_000 }, (device: Device) => {
   let t: TestGateway;
   let server: Listening;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
 
-  beforeAll(async () => {
-    const { octopus, hyperstack } = seeds(Date.now());
-    t = await startTestGateway({ env: { LOG_LEVEL: 'silent' }, octopus: { users: octopus }, hyperstack: { users: hyperstack } });
-    server = await listen(t.gateway);
-    browser = await launchChromium({ device });
-    ({ page, errors } = await browser.newPage());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
-  });
+  useBrowserSession(
+    () => {
+      const { octopus, hyperstack } = seeds(Date.now());
+      return { env: { LOG_LEVEL: 'silent' }, octopus: { users: octopus }, hyperstack: { users: hyperstack } };
+    },
+    device,
+    (session) => void ({ t, server, page, errors } = session),
+  );
 
   const press = (locator: Locator) => (device.hasTouch ? locator.tap() : locator.click());
   const keyRows = () => page.locator('#keys tbody tr[data-id]');

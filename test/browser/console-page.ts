@@ -127,3 +127,19 @@ export function sortState(page: Page): Promise<Record<string, string | null>> {
 
 /** The badges of a key's row, in words. */
 export const badges = (page: Page, name: string): Promise<string[]> => keyRow(page, name).locator('td[data-label="Risks"] li').allTextContents();
+
+/**
+ * From now until the test ends, the page's key lists mark no key as keygate's own: a list read
+ * before keygate's credential changed, so that only the gateway's refusal can ask the second question.
+ */
+export async function listsForgetGatewayKeys(page: Page, origin: string): Promise<void> {
+  const pattern = `${origin}/graphql`;
+  await page.route(pattern, async (route) => {
+    if (operationOf(route.request()) !== 'ConsoleKeys') return route.continue();
+    const response = await route.fetch();
+    const json = await response.json();
+    for (const key of json.data?.apiKeys?.nodes ?? []) key.usedByGateway = false;
+    return route.fulfill({ response, json });
+  });
+  onTestFinished(() => page.unroute(pattern));
+}

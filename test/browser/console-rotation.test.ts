@@ -5,11 +5,12 @@
 // (the scheduler runs only when a test ticks it). Within a device the tests run in order and share
 // the data: each says what it changes.
 import type { Locator, Page, Request } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { listen, type Listening } from '../support/listen.js';
-import { DESKTOP, PHONE, launchChromium, noChromium, type Browser, type Device } from './chromium.js';
-import { holdOperation, inView, keepState, keyNames, keyRow, keyRows, operationOf, overflowing, press } from './console-page.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { TestGateway } from '../support/gateway.js';
+import type { Listening } from '../support/listen.js';
+import { DESKTOP, PHONE, noChromium, type Device } from './chromium.js';
+import { holdOperation, inView, listsForgetGatewayKeys, keepState, keyNames, keyRow, keyRows, operationOf, overflowing, press } from './console-page.js';
+import { useBrowserSession } from './session.js';
 
 const DEVICES: Device[] = [DESKTOP, PHONE];
 const DAY_S = 86_400;
@@ -17,23 +18,12 @@ const DAY_S = 86_400;
 describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $name', (device) => {
   let t: TestGateway;
   let server: Listening;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
   /** The store's clock runs this far from the wall clock: tests move it to make overlaps end. */
   let storeOffsetMs = 0;
 
-  beforeAll(async () => {
-    t = await startTestGateway({ env: { LOG_LEVEL: 'silent' }, storeClock: () => new Date(Date.now() + storeOffsetMs) });
-    server = await listen(t.gateway);
-    browser = await launchChromium({ device });
-    ({ page, errors } = await browser.newPage());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
-  });
+  useBrowserSession(() => ({ env: { LOG_LEVEL: 'silent' }, storeClock: () => new Date(Date.now() + storeOffsetMs) }), device, (session) => void ({ t, server, page, errors } = session));
 
   const state = (name: string, options?: { fullPage?: boolean }) => keepState(page, `console-rotation-${device.name}-${name}`, options);
   const tap = (locator: Locator) => press(device, locator);
@@ -230,15 +220,7 @@ describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $na
 
     // A list read before keygate's key changed marks no key as its own: keygate refuses, and the
     // dialog turns into the second confirmation. (Cancelled here: keygate keeps its Hyperstack key.)
-    const pattern = `${server.url}/graphql`;
-    await page.route(pattern, async (route) => {
-      if (operationOf(route.request()) !== 'ConsoleKeys') return route.continue();
-      const response = await route.fetch();
-      const json = await response.json();
-      for (const key of json.data?.apiKeys?.nodes ?? []) key.usedByGateway = false;
-      return route.fulfill({ response, json });
-    });
-    onTestFinished(() => page.unroute(pattern));
+    await listsForgetGatewayKeys(page, server.url);
     await open();
     await tap(row('training-cluster').getByRole('button', { name: 'Rotate training-cluster', exact: true }));
     expect(await gateway.isHidden()).toBe(true);

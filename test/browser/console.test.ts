@@ -2,12 +2,13 @@
 // the demo's seed data, once per device (a desktop, a touch phone). Within a device the tests run in
 // order and share the data: each says what it changes.
 import type { Dialog, Locator, Page, Request } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { listen, type Listening } from '../support/listen.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { TestGateway } from '../support/gateway.js';
+import type { Listening } from '../support/listen.js';
 import { axeViolations } from './axe.js';
-import { DESKTOP, PHONE, launchChromium, noChromium, requestsOutside, screenshot, type Browser, type Device } from './chromium.js';
-import { holdOperation, inView, operationOf, overflowing as overflowingOf, watchListRequests } from './console-page.js';
+import { DESKTOP, PHONE, noChromium, requestsOutside, screenshot, type Device } from './chromium.js';
+import { holdOperation, inView, listsForgetGatewayKeys, operationOf, overflowing as overflowingOf, watchListRequests } from './console-page.js';
+import { serve, useBrowserSession } from './session.js';
 
 // The demo's keys of Maria (the credential's user), newest first: created 2, 12, 41, 64, 133, 172 days ago.
 const SEEDED = [
@@ -24,23 +25,14 @@ const DEVICES: Device[] = [DESKTOP, PHONE];
 describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', (device) => {
   let t: TestGateway;
   let server: Listening;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
   let outside: string[] = [];
 
-  beforeAll(async () => {
-    t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
-    server = await listen(t.gateway);
-    browser = await launchChromium({ device });
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    outside = requestsOutside(browser.context, 'http://127.0.0.1:');
-    ({ page, errors } = await browser.newPage());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+  useBrowserSession(() => ({ env: { LOG_LEVEL: 'silent' } }), device, async (session) => {
+    ({ t, server, page, errors } = session);
+    await session.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    outside = requestsOutside(session.browser.context, 'http://127.0.0.1:');
   });
 
   /** A tap on a touch screen, a click elsewhere. */
@@ -459,9 +451,9 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
 
   it('asks for an access token when keygate requires one, and keeps it only in memory', async () => {
     const token = 'console-test-token-0123456789abcdef';
-    const guarded = await startTestGateway({ env: { LOG_LEVEL: 'silent', GATEWAY_TOKENS: `console:${token}` } });
-    const guardedServer = await listen(guarded.gateway);
-    try {
+    {
+      await using served = await serve({ env: { LOG_LEVEL: 'silent', GATEWAY_TOKENS: `console:${token}` } });
+      const { server: guardedServer } = served;
       await page.goto(`${guardedServer.url}/`);
       const notice = page.locator('#notices');
       await expect.poll(() => notice.textContent()).toBe('keygate asks for an access token: enter it under “Access token”.');
@@ -484,9 +476,6 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
       expect(await notice.textContent()).toBe('');
       const kept = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, location.href, document.cookie]));
       expect(kept).not.toContain(token);
-    } finally {
-      await guardedServer.close();
-      await guarded.close();
     }
     // Chromium logs every 401 response; those two were the point of this test.
     const expected = errors.filter((e) => e.includes('status of 401'));
@@ -495,78 +484,68 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
   });
 
   it('switches off the form of a provider without a credential, says why, and names whose Octopus keys are listed', async () => {
-    const partial = await startTestGateway({ env: { LOG_LEVEL: 'silent' }, credentials: { hyperstack: false } });
-    const partialServer = await listen(partial.gateway);
-    try {
-      // The Octopus user lookup fails: the list and viewer.octopusUser both report it, the page says it once.
-      partial.octopus.fault('GET /api/users/me', { mode: 'error' });
-      await page.goto(`${partialServer.url}/`);
-      await expect.poll(notices).toEqual([
-        'Octopus Deploy is unavailable: Octopus Deploy failed with HTTP 500.',
-        'Hyperstack keys are not shown: keygate has no Hyperstack credential.',
-      ]);
-      expect(await octopusUser().isHidden()).toBe(true);
-      partial.octopus.clearFaults();
-      await press(page.getByRole('button', { name: 'Refresh' }));
-      await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
-      expect(await notices()).toEqual(['Hyperstack keys are not shown: keygate has no Hyperstack credential.']);
-      expect(await octopusUser().textContent()).toBe('Octopus keys of Maria Okafor (Users-1)');
-      expect(await page.locator('#keys').getAttribute('aria-describedby')).toContain('octopus-user');
+    await using served = await serve({ env: { LOG_LEVEL: 'silent' }, credentials: { hyperstack: false } });
+    const { t: partial, server: partialServer } = served;
+    // The Octopus user lookup fails: the list and viewer.octopusUser both report it, the page says it once.
+    partial.octopus.fault('GET /api/users/me', { mode: 'error' });
+    await page.goto(`${partialServer.url}/`);
+    await expect.poll(notices).toEqual([
+      'Octopus Deploy is unavailable: Octopus Deploy failed with HTTP 500.',
+      'Hyperstack keys are not shown: keygate has no Hyperstack credential.',
+    ]);
+    expect(await octopusUser().isHidden()).toBe(true);
+    partial.octopus.clearFaults();
+    await press(page.getByRole('button', { name: 'Refresh' }));
+    await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
+    expect(await notices()).toEqual(['Hyperstack keys are not shown: keygate has no Hyperstack credential.']);
+    expect(await octopusUser().textContent()).toBe('Octopus keys of Maria Okafor (Users-1)');
+    expect(await page.locator('#keys').getAttribute('aria-describedby')).toContain('octopus-user');
 
-      // Hyperstack's form stays in sight, really disabled, its controls described by the reason.
-      const hyperstack = page.locator('#create-hyperstack');
-      const hint = hyperstack.locator('#hyperstack-unavailable');
-      expect(await hint.isVisible()).toBe(true);
-      expect(await hint.textContent()).toBe('No Hyperstack credential: set HYPERSTACK_API_KEY on the gateway.');
-      const controls = [hyperstack.getByLabel('Name'), hyperstack.getByLabel('Description'), hyperstack.getByRole('button', { name: 'Generate Hyperstack key' })];
-      for (const control of controls) {
-        expect(await control.evaluate((node) => (node as HTMLInputElement | HTMLButtonElement).disabled)).toBe(true);
-        expect(await control.getAttribute('aria-describedby')).toBe('hyperstack-unavailable');
-      }
-      // Its keys cannot be listed, so the filter does not offer them.
-      expect(await providerChoices()).toEqual(['', 'OCTOPUS']);
-      expect(await page.locator('#octopus-unavailable').isHidden()).toBe(true);
-      await state('11-no-hyperstack-credential');
-
-      // The Octopus form works as ever, and the Hyperstack one stays off afterwards.
-      await page.getByLabel('Purpose').fill('Made without Hyperstack');
-      await press(page.getByRole('button', { name: 'Create Octopus key' }));
-      await expect.poll(() => secretPanel().isVisible()).toBe(true);
-      expect(await secretValue().inputValue()).toMatch(/^API-[A-Z0-9]{20,}$/);
-      await expect.poll(names).toEqual(['Made without Hyperstack', 'Octopus CLI on laptop', 'GitHub Actions: deploy web-storefront', 'Terraform provider (platform-infra)']);
-      await press(page.getByRole('button', { name: /I have stored it/ }));
-      expect(await page.getByLabel('Purpose').isEnabled()).toBe(true);
-      expect(await page.getByLabel('Purpose').getAttribute('aria-describedby')).toBeNull();
-      for (const control of controls) expect(await control.isDisabled()).toBe(true);
-    } finally {
-      await partialServer.close();
-      await partial.close();
+    // Hyperstack's form stays in sight, really disabled, its controls described by the reason.
+    const hyperstack = page.locator('#create-hyperstack');
+    const hint = hyperstack.locator('#hyperstack-unavailable');
+    expect(await hint.isVisible()).toBe(true);
+    expect(await hint.textContent()).toBe('No Hyperstack credential: set HYPERSTACK_API_KEY on the gateway.');
+    const controls = [hyperstack.getByLabel('Name'), hyperstack.getByLabel('Description'), hyperstack.getByRole('button', { name: 'Generate Hyperstack key' })];
+    for (const control of controls) {
+      expect(await control.evaluate((node) => (node as HTMLInputElement | HTMLButtonElement).disabled)).toBe(true);
+      expect(await control.getAttribute('aria-describedby')).toBe('hyperstack-unavailable');
     }
+    // Its keys cannot be listed, so the filter does not offer them.
+    expect(await providerChoices()).toEqual(['', 'OCTOPUS']);
+    expect(await page.locator('#octopus-unavailable').isHidden()).toBe(true);
+    await state('11-no-hyperstack-credential');
+
+    // The Octopus form works as ever, and the Hyperstack one stays off afterwards.
+    await page.getByLabel('Purpose').fill('Made without Hyperstack');
+    await press(page.getByRole('button', { name: 'Create Octopus key' }));
+    await expect.poll(() => secretPanel().isVisible()).toBe(true);
+    expect(await secretValue().inputValue()).toMatch(/^API-[A-Z0-9]{20,}$/);
+    await expect.poll(names).toEqual(['Made without Hyperstack', 'Octopus CLI on laptop', 'GitHub Actions: deploy web-storefront', 'Terraform provider (platform-infra)']);
+    await press(page.getByRole('button', { name: /I have stored it/ }));
+    expect(await page.getByLabel('Purpose').isEnabled()).toBe(true);
+    expect(await page.getByLabel('Purpose').getAttribute('aria-describedby')).toBeNull();
+    for (const control of controls) expect(await control.isDisabled()).toBe(true);
   });
 
   it('leaves out a provider the gateway does not serve: no form, no filter choice, no Octopus user', async () => {
-    const hyperstackOnly = await startTestGateway({ env: { LOG_LEVEL: 'silent' }, noOctopus: true });
-    const hyperstackOnlyServer = await listen(hyperstackOnly.gateway);
-    try {
-      await page.goto(`${hyperstackOnlyServer.url}/`);
-      await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
-      expect(await page.locator('#keys-view .lede').textContent()).toBe('Every key you hold at Hyperstack, in one list. Create, rename, rotate and revoke them here.');
-      expect(await names()).toEqual(['ci-gpu-smoke-tests', 'terraform', 'training-cluster']);
-      expect(await notices()).toEqual([]);
-      expect(await page.locator('#create-octopus').isHidden()).toBe(true);
-      expect(await page.getByRole('button', { name: 'Create Octopus key' }).count()).toBe(0);
-      expect(await providerChoices()).toEqual(['', 'HYPERSTACK']);
-      expect(await octopusUser().isHidden()).toBe(true);
-      expect(await octopusUser().textContent()).toBe('');
-      const hyperstack = page.locator('#create-hyperstack');
-      expect(await hyperstack.getByLabel('Name').isEnabled()).toBe(true);
-      expect(await hyperstack.getByRole('button', { name: 'Generate Hyperstack key' }).isEnabled()).toBe(true);
-      expect(await page.locator('#hyperstack-unavailable').isHidden()).toBe(true);
-      await state('12-no-octopus');
-    } finally {
-      await hyperstackOnlyServer.close();
-      await hyperstackOnly.close();
-    }
+    await using served = await serve({ env: { LOG_LEVEL: 'silent' }, noOctopus: true });
+    const { server: hyperstackOnlyServer } = served;
+    await page.goto(`${hyperstackOnlyServer.url}/`);
+    await expect.poll(() => summary().textContent()).toBe('3 keys, newest first.');
+    expect(await page.locator('#keys-view .lede').textContent()).toBe('Every key you hold at Hyperstack, in one list. Create, rename, rotate and revoke them here.');
+    expect(await names()).toEqual(['ci-gpu-smoke-tests', 'terraform', 'training-cluster']);
+    expect(await notices()).toEqual([]);
+    expect(await page.locator('#create-octopus').isHidden()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Create Octopus key' }).count()).toBe(0);
+    expect(await providerChoices()).toEqual(['', 'HYPERSTACK']);
+    expect(await octopusUser().isHidden()).toBe(true);
+    expect(await octopusUser().textContent()).toBe('');
+    const hyperstack = page.locator('#create-hyperstack');
+    expect(await hyperstack.getByLabel('Name').isEnabled()).toBe(true);
+    expect(await hyperstack.getByRole('button', { name: 'Generate Hyperstack key' }).isEnabled()).toBe(true);
+    expect(await page.locator('#hyperstack-unavailable').isHidden()).toBe(true);
+    await state('12-no-octopus');
   });
 
   /** The inputs of the revokes the page sends from now on. */
@@ -584,102 +563,84 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
 
   it('labels the keys keygate itself uses, and revokes one only after a second, explained confirmation', async () => {
     // Its own gateway: revoking keygate's key locks that gateway out of Octopus for good.
-    const own = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
-    const ownServer = await listen(own.gateway);
-    try {
-      await page.goto(`${ownServer.url}/`);
-      await expect.poll(() => summary().textContent()).toBe('6 keys, newest first.');
-      const name = 'Octopus CLI on laptop';
-      const labelled = await rows().evaluateAll((trs) => trs.filter((tr) => tr.querySelector('.tag.gateway')).map((tr) => tr.querySelector('th')!.textContent));
-      expect(labelled).toEqual([name, 'training-cluster']);
-      expect(await row(name).locator('td[data-label="Risks"] li').first().textContent()).toBe('Used by keygate');
+    await using served = await serve({ env: { LOG_LEVEL: 'silent' } });
+    const { t: own, server: ownServer } = served;
+    await page.goto(`${ownServer.url}/`);
+    await expect.poll(() => summary().textContent()).toBe('6 keys, newest first.');
+    const name = 'Octopus CLI on laptop';
+    const labelled = await rows().evaluateAll((trs) => trs.filter((tr) => tr.querySelector('.tag.gateway')).map((tr) => tr.querySelector('th')!.textContent));
+    expect(labelled).toEqual([name, 'training-cluster']);
+    expect(await row(name).locator('td[data-label="Risks"] li').first().textContent()).toBe('Used by keygate');
 
-      const revokes = watchRevokes();
-      await press(row(name).getByRole('button', { name: `Revoke ${name}`, exact: true }));
-      const dialog = page.locator('#revoke-dialog');
-      expect(await dialog.locator('[data-gateway]').isVisible()).toBe(true);
-      expect(await dialog.locator('#revoke-gateway-text').textContent()).toBe(
-        'keygate itself uses this key for Octopus Deploy account “default”. Revoking it locks keygate out of that account: its keys disappear from this list and no key can be created there until keygate is given a new key (set OCTOPUS_API_KEY on the gateway).',
-      );
-      expect(await dialog.getAttribute('aria-describedby')).toBe('revoke-text revoke-gateway-text');
-      const confirm = dialog.getByRole('checkbox', { name: 'Revoke it anyway and lock keygate out of this account' });
-      expect(await confirm.isChecked()).toBe(false);
-      expect(await focused()).toBe('Cancel');
-      await state('13-revoke-own-key', { fullPage: false });
+    const revokes = watchRevokes();
+    await press(row(name).getByRole('button', { name: `Revoke ${name}`, exact: true }));
+    const dialog = page.locator('#revoke-dialog');
+    expect(await dialog.locator('[data-gateway]').isVisible()).toBe(true);
+    expect(await dialog.locator('#revoke-gateway-text').textContent()).toBe(
+      'keygate itself uses this key for Octopus Deploy account “default”. Revoking it locks keygate out of that account: its keys disappear from this list and no key can be created there until keygate is given a new key (set OCTOPUS_API_KEY on the gateway).',
+    );
+    expect(await dialog.getAttribute('aria-describedby')).toBe('revoke-text revoke-gateway-text');
+    const confirm = dialog.getByRole('checkbox', { name: 'Revoke it anyway and lock keygate out of this account' });
+    expect(await confirm.isChecked()).toBe(false);
+    expect(await focused()).toBe('Cancel');
+    await state('13-revoke-own-key', { fullPage: false });
 
-      // The first confirmation alone does not revoke it: nothing is sent, and the box to tick has the focus.
-      await press(dialog.getByRole('button', { name: 'Revoke key' }));
-      expect(await dialog.locator('[data-error]').textContent()).toBe(UNCONFIRMED);
-      expect(await focused()).toBe('Revoke it anyway and lock keygate out of this account');
-      expect(revokes).toEqual([]);
-      await state('13b-revoke-own-key-unconfirmed', { fullPage: false });
+    // The first confirmation alone does not revoke it: nothing is sent, and the box to tick has the focus.
+    await press(dialog.getByRole('button', { name: 'Revoke key' }));
+    expect(await dialog.locator('[data-error]').textContent()).toBe(UNCONFIRMED);
+    expect(await focused()).toBe('Revoke it anyway and lock keygate out of this account');
+    expect(revokes).toEqual([]);
+    await state('13b-revoke-own-key-unconfirmed', { fullPage: false });
 
-      // Cancelled and opened again, the box starts unticked.
-      await press(confirm);
-      await press(dialog.getByRole('button', { name: 'Cancel' }));
-      await press(row(name).getByRole('button', { name: `Revoke ${name}`, exact: true }));
-      expect(await confirm.isChecked()).toBe(false);
+    // Cancelled and opened again, the box starts unticked.
+    await press(confirm);
+    await press(dialog.getByRole('button', { name: 'Cancel' }));
+    await press(row(name).getByRole('button', { name: `Revoke ${name}`, exact: true }));
+    expect(await confirm.isChecked()).toBe(false);
 
-      await press(confirm);
-      const request = await holdOperation(page, ownServer.url, 'ConsoleDeleteKey');
-      await press(dialog.getByRole('button', { name: 'Revoke key' }));
-      await request.arrived;
-      expect(revokes).toEqual([{ id: await row(name).getAttribute('data-id'), confirmRevokeGatewayCredential: true }]);
-      await request.release();
-      await expect.poll(() => row(name).count()).toBe(0);
-      expect(await page.locator('#keys tr.gone').textContent()).toBe(
-        'Revoked “Octopus CLI on laptop” at Octopus Deploy. keygate cannot reach Octopus Deploy account “default” until it is given a new key.',
-      );
-      expect(own.octopus.keysOf('Users-1').map((key) => key.purpose)).not.toContain(name);
-    } finally {
-      await ownServer.close();
-      await own.close();
-    }
+    await press(confirm);
+    const request = await holdOperation(page, ownServer.url, 'ConsoleDeleteKey');
+    await press(dialog.getByRole('button', { name: 'Revoke key' }));
+    await request.arrived;
+    expect(revokes).toEqual([{ id: await row(name).getAttribute('data-id'), confirmRevokeGatewayCredential: true }]);
+    await request.release();
+    await expect.poll(() => row(name).count()).toBe(0);
+    expect(await page.locator('#keys tr.gone').textContent()).toBe(
+      'Revoked “Octopus CLI on laptop” at Octopus Deploy. keygate cannot reach Octopus Deploy account “default” until it is given a new key.',
+    );
+    expect(own.octopus.keysOf('Users-1').map((key) => key.purpose)).not.toContain(name);
   });
 
   it('asks for the second confirmation when keygate refuses a key the list did not mark as its own', async () => {
-    const own = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
-    const ownServer = await listen(own.gateway);
+    await using served = await serve({ env: { LOG_LEVEL: 'silent' } });
+    const { t: own, server: ownServer } = served;
     // A list read before keygate's credential changed: no row says "Used by keygate".
-    const pattern = `${ownServer.url}/graphql`;
-    await page.route(pattern, async (route) => {
-      if (operationOf(route.request()) !== 'ConsoleKeys') return route.continue();
-      const response = await route.fetch();
-      const json = await response.json();
-      for (const key of json.data?.apiKeys?.nodes ?? []) key.usedByGateway = false;
-      return route.fulfill({ response, json });
-    });
-    onTestFinished(() => page.unroute(pattern));
-    try {
-      await page.goto(`${ownServer.url}/`);
-      await expect.poll(() => summary().textContent()).toBe('6 keys, newest first.');
-      expect(await page.locator('.tag.gateway').count()).toBe(0);
-      const name = 'training-cluster';
-      const revokes = watchRevokes();
-      await press(row(name).getByRole('button', { name: `Revoke ${name}`, exact: true }));
-      const dialog = page.locator('#revoke-dialog');
-      expect(await dialog.locator('[data-gateway]').isHidden()).toBe(true);
-      await press(dialog.getByRole('button', { name: 'Revoke key' }));
-      // keygate knows its key: it refuses, and the dialog turns into the second confirmation.
-      await expect.poll(() => dialog.locator('[data-error]').textContent()).toBe(UNCONFIRMED);
-      expect(await dialog.locator('[data-gateway]').isVisible()).toBe(true);
-      expect(await dialog.locator('#revoke-gateway-text').textContent()).toContain('for Hyperstack account “default”');
-      expect(await focused()).toBe('Revoke it anyway and lock keygate out of this account');
-      expect(revokes).toEqual([{ id: await row(name).getAttribute('data-id') }]);
-      expect(own.hyperstack.requests('DELETE /v1/api-key/{api_key_id}')).toBe(0);
+    await listsForgetGatewayKeys(page, ownServer.url);
+    await page.goto(`${ownServer.url}/`);
+    await expect.poll(() => summary().textContent()).toBe('6 keys, newest first.');
+    expect(await page.locator('.tag.gateway').count()).toBe(0);
+    const name = 'training-cluster';
+    const revokes = watchRevokes();
+    await press(row(name).getByRole('button', { name: `Revoke ${name}`, exact: true }));
+    const dialog = page.locator('#revoke-dialog');
+    expect(await dialog.locator('[data-gateway]').isHidden()).toBe(true);
+    await press(dialog.getByRole('button', { name: 'Revoke key' }));
+    // keygate knows its key: it refuses, and the dialog turns into the second confirmation.
+    await expect.poll(() => dialog.locator('[data-error]').textContent()).toBe(UNCONFIRMED);
+    expect(await dialog.locator('[data-gateway]').isVisible()).toBe(true);
+    expect(await dialog.locator('#revoke-gateway-text').textContent()).toContain('for Hyperstack account “default”');
+    expect(await focused()).toBe('Revoke it anyway and lock keygate out of this account');
+    expect(revokes).toEqual([{ id: await row(name).getAttribute('data-id') }]);
+    expect(own.hyperstack.requests('DELETE /v1/api-key/{api_key_id}')).toBe(0);
 
-      await press(dialog.getByRole('checkbox', { name: 'Revoke it anyway and lock keygate out of this account' }));
-      await press(dialog.getByRole('button', { name: 'Revoke key' }));
-      await expect.poll(() => row(name).count()).toBe(0);
-      expect(revokes.at(-1)).toEqual({ id: revokes[0]!.id, confirmRevokeGatewayCredential: true });
-      expect(await page.locator('#keys tr.gone').textContent()).toBe(
-        'Revoked “training-cluster” at Hyperstack. keygate cannot reach Hyperstack account “default” until it is given a new key.',
-      );
-      expect(own.hyperstack.requests('DELETE /v1/api-key/{api_key_id}')).toBe(1);
-    } finally {
-      await ownServer.close();
-      await own.close();
-    }
+    await press(dialog.getByRole('checkbox', { name: 'Revoke it anyway and lock keygate out of this account' }));
+    await press(dialog.getByRole('button', { name: 'Revoke key' }));
+    await expect.poll(() => row(name).count()).toBe(0);
+    expect(revokes.at(-1)).toEqual({ id: revokes[0]!.id, confirmRevokeGatewayCredential: true });
+    expect(await page.locator('#keys tr.gone').textContent()).toBe(
+      'Revoked “training-cluster” at Hyperstack. keygate cannot reach Hyperstack account “default” until it is given a new key.',
+    );
+    expect(own.hyperstack.requests('DELETE /v1/api-key/{api_key_id}')).toBe(1);
   });
 
   it('ran with no script error and no request outside the gateway', () => {

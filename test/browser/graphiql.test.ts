@@ -1,30 +1,20 @@
 // GraphiQL in headless Chromium: it loads with nothing from the internet, opens on the unified
 // list, runs it, and shows keys of both providers.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { listen, type Listening } from '../support/listen.js';
-import { launchChromium, noChromium, requestsOutside, screenshot, type Browser } from './chromium.js';
+import { describe, expect, it } from 'vitest';
+import type { Listening } from '../support/listen.js';
+import { launchChromium, noChromium, requestsOutside, screenshot } from './chromium.js';
+import { useBrowserSession } from './session.js';
 
 describe.skipIf(noChromium)('GraphiQL in Chromium', () => {
-  let t: TestGateway;
   let server: Listening;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
   let outside: string[] = [];
 
-  beforeAll(async () => {
-    t = await startTestGateway({ env: { LOG_LEVEL: 'silent' } });
-    server = await listen(t.gateway);
-    browser = await launchChromium();
-    outside = requestsOutside(browser.context, server.url);
-    ({ page, errors } = await browser.newPage());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+  useBrowserSession(() => ({ env: { LOG_LEVEL: 'silent' } }), undefined, (session) => {
+    ({ server, page, errors } = session);
+    outside = requestsOutside(session.browser.context, server.url);
   });
 
   it('opens offline, titled keygate, with a tab per example', async () => {
