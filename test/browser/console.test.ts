@@ -451,6 +451,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
 
   it('asks for an access token when keygate requires one, and keeps it only in memory', async () => {
     const token = 'console-test-token-0123456789abcdef';
+    // A block: the guarded gateway closes at its end, before the errors it caused are checked.
     {
       await using served = await serve({ env: { LOG_LEVEL: 'silent', GATEWAY_TOKENS: `console:${token}` } });
       const { server: guardedServer } = served;
