@@ -18,11 +18,18 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
  */
 const HOST = /^([a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i;
 
-/** The name (lower case) and port of a Host header, or undefined when it is not a plain host[:port]. */
+/**
+ * The name (lower case) and port of a Host header, or undefined when it is not a plain host[:port]
+ * that makes a URL. The pattern alone lets through what the URL parser refuses (port 99999, `[1]`,
+ * `999.999.999.999`, `x.4294967296`: a last label of digits is read as IPv4), and yoga's adapter
+ * would answer those with a 500 carrying its stack; so the parser has the last word.
+ */
 export function parseHost(host: string | null | undefined): { name: string; port?: number } | undefined {
   const match = host ? HOST.exec(host) : null;
   if (!match) return undefined;
-  return { name: match[1]!.toLowerCase(), port: match[2] === undefined ? undefined : Number(match[2]) };
+  const port = match[2] === undefined ? undefined : Number(match[2]);
+  if ((port !== undefined && port > 65_535) || !URL.canParse(`http://${host}/`)) return undefined;
+  return { name: match[1]!.toLowerCase(), port };
 }
 
 /**
