@@ -250,6 +250,12 @@ describe('node, nodes and apiKey', () => {
       { ids: forged.slice(0, 50) },
     );
     expect(viaFragments.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // Ids in variables' default values, with no variables sent (found by an outside review).
+    const list = `[${forged.slice(0, 50).map((id) => JSON.stringify(id)).join(', ')}]`;
+    const defaulted = await t.query(
+      `query(${[0, 1, 2].map((i) => `$v${i}: [ID!] = ${list}`).join(', ')}) { ${[0, 1, 2].map((i) => `a${i}: nodes(ids: $v${i}) { id }`).join(' ')} }`,
+    );
+    expect(defaulted.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/looks up 150 keys/), extensions: { code: 'BAD_USER_INPUT' } });
     expect(t.counts()).toEqual({});
     // 100 in all is allowed, and costs at most one call per distinct user.
     const hundred = await t.query('query($a: [ID!]!, $b: [ID!]!) { a: nodes(ids: $a) { id } b: nodes(ids: $b) { id } }', {

@@ -18,10 +18,12 @@ export function useLookupLimit(): Plugin {
       const { operation, fields } = rootFields(args.document, args.operationName);
       if (operation?.operation !== 'query') return;
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+      // A variable the request leaves out takes its default from the document: count that too.
+      const defaults = new Map(operation.variableDefinitions?.map((d) => [d.variable.name.value, d.defaultValue]));
       let count = 0;
       for (const field of fields) {
         if (!LOOKUP_FIELDS.has(field.name.value)) continue;
-        count += field.name.value === 'nodes' ? listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables) : 1;
+        count += field.name.value === 'nodes' ? listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables, defaults) : 1;
       }
       if (count <= MAX_LOOKUPS) return;
       setResultAndStopExecution({
@@ -36,11 +38,14 @@ export function useLookupLimit(): Plugin {
   };
 }
 
-function listLength(value: ValueNode | undefined, variables: Record<string, unknown>): number {
+function listLength(value: ValueNode | undefined, variables: Record<string, unknown>, defaults: Map<string, ValueNode | undefined>): number {
   if (!value) return 0;
   if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind === Kind.NULL) return 0;
   if (value.kind === Kind.VARIABLE) {
-    const given = variables[value.name.value];
+    const name = value.name.value;
+    if (!Object.hasOwn(variables, name)) return listLength(defaults.get(name), variables, defaults);
+    const given = variables[name];
     return Array.isArray(given) ? given.length : given === undefined || given === null ? 0 : 1;
   }
   return 1; // a single value coerced to a list of one
