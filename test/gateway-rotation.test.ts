@@ -1,6 +1,7 @@
 // Rotation through the gateway, on SQLite and PostgreSQL: a replacement minted, the old key revoked
 // after the overlap (by the scheduler, after a restart, once across two instances), a provider
 // failing mid-rotation, the in-use guard, cancel and complete. Time is a test clock.
+import { sql } from 'kysely';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openStore, type Store } from '../src/store/index.js';
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from './support/gateway.js';
@@ -94,6 +95,68 @@ describe.each(backends())('rotation on $name', (backend) => {
     // The simulator's maximum is 366 days: an explicit null asked for it.
     expect(Math.abs(Date.parse(rotated.body.data!.rotateApiKey!.apiKey.expiresAt!) - (Date.now() + 366 * 86_400_000))).toBeLessThan(60_000);
     expect((await keys(t)).map((k) => k.id)).not.toContain(old.id);
+  });
+
+  /** The store failing under a request, as a database does: the rotations table is away until `back()`. */
+  async function rotationsTableAway(s: Store): Promise<{ back(): Promise<void> }> {
+    await sql`ALTER TABLE rotations RENAME TO rotations_away`.execute(s.db);
+    return { back: () => sql`ALTER TABLE rotations_away RENAME TO rotations`.execute(s.db).then(() => undefined) };
+  }
+
+  it.skipIf(backend.missing)('the store failing once the replacement exists costs no secret, and recovery later records it and revokes nothing', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const s = await store();
+    const t = await gateway({ store: s, clock });
+    const old = await keyNamed(t, 'Deploy pipeline');
+    const create = t.octopus.hold('POST /api/users/{userId}/apikeys');
+    const pending = t.query<Rotated>(ROTATE, { id: old.id, after: 600 });
+    await create.arrived;
+    const table = await rotationsTableAway(s); // the intent is recorded; the outcome cannot be
+    create.release();
+    const answer = await pending;
+    const payload = answer.body.data!.rotateApiKey!;
+    expect(payload.secret).toMatch(/^API-/);
+    expect(payload.rotation).toMatchObject({ state: 'PENDING_CREATE', newKeyId: payload.apiKey.id });
+    expect(answer.body.errors).toEqual([
+      expect.objectContaining({ path: ['rotateApiKey'], message: expect.stringMatching(/^The new key exists and its secret is in this answer/), extensions: { code: 'SERVICE_UNAVAILABLE' } }),
+    ]);
+    // The secret works: Octopus lists keys for it.
+    expect((await t.query(KEYS, undefined, { 'X-Octopus-ApiKey': payload.secret })).body.errors).toBeUndefined();
+
+    // The store is back, and recovery runs long after any create could still be in flight: it
+    // records the replacement instead of taking it for an orphan.
+    await table.back();
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    const ids = (await keys(t)).map((k) => k.id);
+    expect(ids).toEqual(expect.arrayContaining([old.id, payload.apiKey.id]));
+    const [rotation] = (await t.query<{ rotations: { nodes: { state: string; oldKeyId: string }[] } }>(ROTATION)).body.data!.rotations.nodes;
+    expect(rotation).toMatchObject({ state: 'OVERLAP', oldKeyId: old.id });
+  });
+
+  it.skipIf(backend.missing)('revokeOldAfter: 0 with the store failing during the revocation still answers the secret, and the scheduler settles it', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const s = await store();
+    const t = await gateway({ store: s, clock });
+    const old = await keyNamed(t, 'Deploy pipeline');
+    const revoke = t.octopus.hold('DELETE /api/users/{userId}/apikeys/{id}');
+    const pending = t.query<Rotated>(ROTATE, { id: old.id, after: 0 });
+    await revoke.arrived;
+    const table = await rotationsTableAway(s);
+    revoke.release();
+    const answer = await pending;
+    const payload = answer.body.data!.rotateApiKey!;
+    expect(payload.secret).toMatch(/^API-/);
+    expect(answer.body.errors).toEqual([
+      expect.objectContaining({ path: ['rotateApiKey'], message: expect.stringMatching(/revoking the old key failed \(STORE_UNAVAILABLE\)/), extensions: { code: 'SERVICE_UNAVAILABLE' } }),
+    ]);
+    expect((await keys(t)).map((k) => k.id)).toEqual(expect.arrayContaining([payload.apiKey.id]));
+    // Once the store is back and the revocation's lease has run out, the scheduler finishes it.
+    await table.back();
+    clock.advance(3_600_000);
+    await tick(t);
+    expect((await keys(t)).map((k) => k.id)).not.toContain(old.id);
+    expect((await t.query<{ rotations: { nodes: { state: string }[] } }>(ROTATION)).body.data!.rotations.nodes[0]!.state).toBe('COMPLETED');
   });
 
   it.skipIf(backend.missing)('Hyperstack: the old key is renamed out of the way, the new one takes its name and description', async () => {

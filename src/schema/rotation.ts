@@ -1,7 +1,7 @@
 import type { Rotation } from '../store/index.js';
 import { keyGlobalId, rotationGlobalId, type RotateResult } from '../services/rotation.js';
 import { AccountType, ApiKey, ApiKeyProvider } from './api-key.js';
-import { audited } from './audited.js';
+import { audited, besideData } from './audited.js';
 import { builder } from './builder.js';
 import { connectionType } from './connection.js';
 
@@ -100,7 +100,11 @@ builder.mutationFields((t) => ({
     description:
       'Replaces a key without an outage: mints a new key (Octopus: same purpose and lifetime; Hyperstack: the old key is renamed `<name> (rotated <date>)` and the new one takes its name and description), returns its secret once, and revokes the old key after `revokeOldAfter` seconds, once across a fleet. An Octopus old key seen in use after the rotation began is not revoked silently: the rotation waits for a person (NEEDS_ATTENTION). Counts against the create rate limit.',
     args: { input: t.arg({ type: RotateApiKeyInput, required: true }) },
-    resolve: audited(({ input }, { rotations }) => rotations.rotate(input)),
+    resolve: audited(async ({ input }, context, info) => {
+      const result = await context.rotations.rotate(input);
+      besideData(context, info, result.problems);
+      return result;
+    }),
   }),
   completeRotation: t.field({
     type: RotationType,

@@ -4,6 +4,7 @@
 // revoked key without its replacement. The store holds no secret and no credential: a delayed
 // revocation uses the account's configured credential, read when it runs.
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { GraphQLError } from 'graphql';
 import type { Config } from '../config.js';
 import { nameOf, providerNames, type ApiKeyRecord, type CreatedKey, type Provider } from '../domain.js';
 import { badUserInput, fromStore, gatewayError } from '../errors.js';
@@ -11,6 +12,7 @@ import type { Logger } from '../logger.js';
 import {
   RevocationScheduler,
   Rotations,
+  StoreError,
   classifyRevokeError,
   type AuditTrail,
   type RevocationResult,
@@ -59,6 +61,11 @@ export class RotationRunner {
   readonly scheduler: RevocationScheduler;
   /** Revocations a request asked for now: no in-use check, and with that request's credentials. */
   private readonly inline = new Map<number, RequestLoaders | undefined>();
+  /**
+   * Replacements whose secret went out while the store could not record them (rotation id → the new
+   * key). Recovery must never take one for an orphan: each pass records them first, and skips them.
+   */
+  private readonly unrecorded = new Map<number, NewKeyRecord>();
   private recovery?: NodeJS.Timeout;
   private recovering?: Promise<void>;
   private closed = false;
@@ -105,6 +112,33 @@ export class RotationRunner {
     this.closed = true;
     clearTimeout(this.recovery);
     await Promise.all([this.scheduler.close(), this.recovering]);
+    await this.recordDelivered();
+    for (const [id, key] of this.unrecorded) {
+      this.deps.logger.error({ rotation: id, newKeyId: key.newKeyId }, 'stopping with a rotation whose replacement was delivered but never recorded: complete or cancel it by hand');
+    }
+  }
+
+  /** The secret of this rotation's replacement went out, but the store could not record the key: keep trying. */
+  recordLater(id: number, key: NewKeyRecord): void {
+    this.unrecorded.set(id, key);
+  }
+
+  /** Records the replacements delivered while the store was failing (each recovery pass, and at close). */
+  private async recordDelivered(): Promise<void> {
+    for (const [id, key] of this.unrecorded) {
+      try {
+        await this.rotations.recordNewKey(id, key);
+        this.unrecorded.delete(id);
+        this.deps.logger.info({ rotation: id }, 'recorded a delivered replacement the store had refused');
+      } catch (error) {
+        // The store's own refusal (settled meanwhile by another instance's recovery or a person):
+        // retrying cannot help. Anything else is the database failing still: the next pass retries.
+        if (error instanceof StoreError) {
+          this.unrecorded.delete(id);
+          this.deps.logger.error({ rotation: id, newKeyId: key.newKeyId }, 'a delivered replacement could not be recorded: its rotation was settled meanwhile; check both keys');
+        }
+      }
+    }
   }
 
   /** Revokes a rotation's old key now (completeRotation, or an overlap of 0), with a request's credentials if given. */
@@ -182,8 +216,10 @@ export class RotationRunner {
    * older than any create still in flight (twice the upstream timeout, and a second) are looked at.
    */
   async recover(): Promise<void> {
+    await this.recordDelivered();
     const olderThan = new Date(this.rotations.clock().getTime() - 2 * this.deps.config.upstream.timeoutMs - 1_000);
     for (const rotation of await this.rotations.pendingCreates(olderThan)) {
+      if (this.unrecorded.has(rotation.id)) continue; // its secret went out: not an orphan
       const loaders = this.configuredLoaders();
       const runtime = this.runtimeOf(rotation);
       const candidates = await this.replacementsOf(loaders, runtime, rotation);
@@ -243,6 +279,14 @@ export interface RotateInput {
 export interface RotateResult extends CreatedKey {
   rotation: Rotation;
   oldKeyRevokesAt: Date;
+  /** What failed after the replacement was made: answered beside the secret, never instead of it. */
+  problems: GraphQLError[];
+}
+
+/** A replacement as the store records it: its reference and hint, never its secret. */
+export interface NewKeyRecord {
+  newKeyId: string;
+  newKeyHint: string | null;
 }
 
 /** The request-scoped side: rotateApiKey, completeRotation, cancelRotation and the list of rotations. */
@@ -302,10 +346,34 @@ export class RotationService {
       throw error;
     }
 
-    const newId = parseApiKeyId(apiKeyGlobalId(created.apiKey))!;
-    let recorded = await this.recordNewKey(rotation.id, keyRef(newId), created.apiKey.keyHint);
-    if (input.revokeOldAfter === 0) recorded = await runner.revokeNow(rotation.id, loaders);
-    return { ...created, rotation: recorded, oldKeyRevokesAt: recorded.revokeOldAt ?? now };
+    // The new key exists and its secret is in hand: from here nothing may throw it away. What fails
+    // now (the store, the old key's revocation) is an error beside the payload.
+    const problems: GraphQLError[] = [];
+    const newKey: NewKeyRecord = { newKeyId: keyRef(parseApiKeyId(apiKeyGlobalId(created.apiKey))!), newKeyHint: created.apiKey.keyHint };
+    let recorded = await this.recordNewKey(rotation.id, newKey);
+    if (!recorded) {
+      runner.recordLater(rotation.id, newKey);
+      problems.push(
+        gatewayError(
+          'SERVICE_UNAVAILABLE',
+          "The new key exists and its secret is in this answer, but keygate's store could not record the rotation. keygate keeps trying; until it succeeds the rotation shows PENDING_CREATE and the old key is not revoked on schedule.",
+        ),
+      );
+    } else if (input.revokeOldAfter === 0) {
+      try {
+        recorded = await runner.revokeNow(rotation.id, loaders);
+      } catch (error) {
+        audit.note({ detail: `rotation ${rotation.id}: revoking the old key failed (${codeOf(error)})` });
+        problems.push(
+          gatewayError(
+            'SERVICE_UNAVAILABLE',
+            `The new key exists and its secret is in this answer, but revoking the old key failed (${codeOf(error)}). The rotation is due now: keygate's scheduler tries again, or run completeRotation.`,
+          ),
+        );
+      }
+    }
+    const view = recorded ?? { ...rotation, ...newKey };
+    return { ...created, rotation: view, oldKeyRevokesAt: view.revokeOldAt ?? now, problems };
   }
 
   async complete(globalId: string): Promise<Rotation> {
@@ -402,23 +470,28 @@ export class RotationService {
 
   /**
    * The new key exists and its secret is in hand: record it. The store failing here must not cost
-   * the secret, so the write is retried a few times; if it still fails, the secret is returned anyway
-   * (recovery may later take the key for an orphan, which the error says).
+   * the secret, so the write is retried a few times; if it still fails, undefined, and the runner
+   * keeps trying (recovery never takes the key for an orphan meanwhile).
    */
-  private async recordNewKey(id: number, newKeyId: string, newKeyHint: string | null): Promise<Rotation> {
+  private async recordNewKey(id: number, key: NewKeyRecord): Promise<Rotation | undefined> {
     const rotations = this.runner.rotations;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await rotations.recordNewKey(id, { newKeyId, newKeyHint });
+        return await rotations.recordNewKey(id, key);
       } catch (error) {
         if (attempt >= 3) {
-          this.deps.audit.note({ detail: `rotation ${id}: the new key could not be recorded (${(error as Error).name})` });
-          const current = await rotations.find(id).catch(() => undefined);
-          if (current) return current;
-          throw error;
+          this.deps.audit.note({ detail: `rotation ${id}: the new key could not be recorded (${codeOf(error)})` });
+          return undefined;
         }
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }
   }
+}
+
+/** A failure's code for a message or an audit detail: never its text, which may hold a provider's words. */
+function codeOf(error: unknown): string {
+  if (error instanceof StoreError || error instanceof UpstreamError) return error.code;
+  const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+  return typeof code === 'string' ? code : 'STORE_UNAVAILABLE'; // the database's own failure
 }
