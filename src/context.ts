@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { clientOf } from './plugins/client-auth.js';
 import { requestRecord } from './plugins/request-log.js';
 import { ApiKeyService } from './services/api-keys.js';
+import { createGate } from './services/create-gate.js';
 import { RequestAudit } from './services/audit.js';
 import { LeakedSecretService } from './services/leaked.js';
 import { RotationService } from './services/rotation.js';
@@ -62,7 +63,12 @@ function bearerless(value: string | undefined): string | undefined {
 export function createContextFactory(
   upstreams: Upstreams,
   config: Pick<Config, 'maxUpstreamCalls' | 'lists' | 'policy' | 'trustProxy' | 'rotation'>,
-  options: { observer?: (initial: YogaInitialContext) => UpstreamObserver | undefined; store?: StoreRuntime } = {},
+  options: {
+    observer?: (initial: YogaInitialContext) => UpstreamObserver | undefined;
+    store?: StoreRuntime;
+    /** Shutdown has begun: creates not yet started are refused. */
+    drain?: { readonly draining: boolean };
+  } = {},
 ) {
   return (initial: YogaInitialContext): RequestContext => {
     const loaders = new RequestLoaders(upstreams, forwardedCredentials(initial.request), {
@@ -75,7 +81,7 @@ export function createContextFactory(
       requestId: requestRecord(initial.request)?.id,
       client: clientOf(initial as Parameters<typeof clientOf>[0], config.trustProxy),
     });
-    const apiKeys = new ApiKeyService(loaders, config.policy, audit);
+    const apiKeys = new ApiKeyService(loaders, config.policy, audit, createGate(initial.request.signal, options.drain));
     return {
       loaders,
       apiKeys,

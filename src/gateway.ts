@@ -163,6 +163,7 @@ export function createGateway(
         return record ? (call) => record.upstream.push(call) : undefined;
       },
       store: storeRuntime,
+      drain,
     }),
     graphqlEndpoint: ENDPOINT,
     // Yoga's built-in check answers any URL that ends in this, before every plugin: given a string

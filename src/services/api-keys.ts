@@ -22,6 +22,7 @@ import type { CallBudget, HyperstackSession, OctopusSession, RequestLoaders } fr
 import { mapBounded } from '../upstream/octopus-walk.js';
 import type { AccountRuntime } from '../upstream/upstreams.js';
 import type { RequestAudit } from './audit.js';
+import type { CreateGate } from './create-gate.js';
 import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
 import { Edge, selectWindow, sortedOf, sortedWindow, type Paging } from './key-window.js';
 import {
@@ -107,6 +108,8 @@ export class ApiKeyService {
     private readonly loaders: RequestLoaders,
     readonly policy: Policy,
     private readonly audit?: RequestAudit,
+    /** Whether a create may still start (client there, no shutdown); without one, always. */
+    readonly gate?: CreateGate,
   ) {}
 
   // ---------------------------------------------------------------------------------------------
@@ -203,7 +206,7 @@ export class ApiKeyService {
     const purpose = input.purpose.trim();
     this.audit?.note({ provider: 'OCTOPUS', account: runtime.account.name, keyName: purpose });
     const userId = input.userId ?? (await session.me()).id;
-    const created = await creating(purpose, () =>
+    const created = await creating(purpose, this.gate, () =>
       session.write('creating an Octopus key', (client) =>
         // Absent and null differ on the wire (contracts/octopus.md 3.1): undefined means "left out".
         client.createKey({ userId, purpose, expires: input.expiresAt, actorType: input.actorType ?? undefined }),
@@ -219,7 +222,7 @@ export class ApiKeyService {
     const session = this.loaders.hyperstack(runtime);
     const name = input.name.trim();
     this.audit?.note({ provider: 'HYPERSTACK', account: runtime.account.name, keyName: name });
-    const created = await creating(name, () =>
+    const created = await creating(name, this.gate, () =>
       session.write('generating a Hyperstack key', (client) => client.generateKey({ name, description: input.description ?? null })),
     );
     session.forget();
@@ -609,8 +612,12 @@ function uniqueAccounts(failures: SourceFailure[]): Account[] {
   return [...new Set(failures.map((f) => f.account))];
 }
 
-/** Runs a create; a failure after the provider may have acted says so, so no secret is silently lost. */
-export async function creating(name: string, create: () => Promise<CreatedKey>): Promise<CreatedKey> {
+/**
+ * Runs a create; a failure after the provider may have acted says so, so no secret is silently lost.
+ * The gate is asked first: a create that may not start now is refused before any call.
+ */
+export async function creating(name: string, gate: CreateGate | undefined, create: () => Promise<CreatedKey>): Promise<CreatedKey> {
+  gate?.();
   try {
     return await create();
   } catch (error) {

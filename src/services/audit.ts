@@ -56,6 +56,11 @@ export class RequestAudit {
     if (this.current) Object.assign(this.current, details);
   }
 
+  /** Adds a sentence to the running field's detail, after what was noted before. */
+  append(detail: string): void {
+    if (this.current) this.current.detail = this.current.detail ? `${this.current.detail}; ${detail}` : detail;
+  }
+
   /** Writes an event now. Never throws and never holds up the caller (the trail queues on failure). */
   record(event: { operation: string; outcome: string } & AuditDetails): Promise<void> {
     if (!this.trail) return Promise.resolve();

@@ -363,7 +363,7 @@ export class RotationService {
       try {
         recorded = await runner.revokeNow(rotation.id, loaders);
       } catch (error) {
-        audit.note({ detail: `rotation ${rotation.id}: revoking the old key failed (${codeOf(error)})` });
+        audit.append(`revoking the old key failed (${codeOf(error)})`);
         problems.push(
           gatewayError(
             'SERVICE_UNAVAILABLE',
@@ -435,7 +435,7 @@ export class RotationService {
     const session = this.deps.loaders.octopus(runtime);
     const expires =
       lifetime === undefined || lifetime <= 0 ? undefined : lifetime > OCTOPUS_DEFAULT_MAX_LIFETIME_MS ? null : new Date(now.getTime() + lifetime);
-    return creating(old.purpose, async () => {
+    return creating(old.purpose, this.deps.apiKeys.gate, async () => {
       const created = await session.write('minting a replacement Octopus key', (client) =>
         client.createKey({ userId: old.userId, purpose: old.purpose, expires, actorType: old.actorType ?? undefined }),
       );
@@ -456,7 +456,7 @@ export class RotationService {
     await session.write('renaming the key being rotated', (client) => client.updateKey(old.id, { name: renamed, description: old.description }));
     session.forget();
     try {
-      return await creating(old.name, () => session.write('minting a replacement Hyperstack key', (client) => client.generateKey({ name: old.name, description: old.description })));
+      return await creating(old.name, this.deps.apiKeys.gate, () => session.write('minting a replacement Hyperstack key', (client) => client.generateKey({ name: old.name, description: old.description })));
     } catch (error) {
       if ((error as { extensions?: { mayHaveCreated?: boolean } }).extensions?.mayHaveCreated) throw error;
       await session
@@ -480,7 +480,7 @@ export class RotationService {
         return await rotations.recordNewKey(id, key);
       } catch (error) {
         if (attempt >= 3) {
-          this.deps.audit.note({ detail: `rotation ${id}: the new key could not be recorded (${codeOf(error)})` });
+          this.deps.audit.append(`the new key could not be recorded (${codeOf(error)})`);
           return undefined;
         }
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));

@@ -1,0 +1,24 @@
+// Whether a key may still be created for this request. Asked just before each create reaches a
+// provider, not once per operation: a mutation may hold several creates, run one after another, and
+// one that starts after the client has gone or shutdown has begun makes a key whose secret can reach
+// no one (the client is not there to read it; the connection is cut when the grace period ends).
+import { gatewayError } from '../errors.js';
+
+export type CreateGate = () => void;
+
+const SHUTDOWN_RETRY_AFTER_S = 1;
+
+/** Refuses a create (before any call, so no key is made) once the client has gone or shutdown has begun. */
+export function createGate(signal: AbortSignal, drain?: { readonly draining: boolean }): CreateGate {
+  return () => {
+    if (signal.aborted) throw gatewayError('SERVICE_UNAVAILABLE', 'The client closed the request before this key was created: no key was made.');
+    if (drain?.draining) {
+      throw gatewayError(
+        'SERVICE_UNAVAILABLE',
+        'keygate is shutting down and takes no new key creations. Send the request again: it will reach a running instance.',
+        undefined,
+        { retryAfterSeconds: SHUTDOWN_RETRY_AFTER_S },
+      );
+    }
+  };
+}
