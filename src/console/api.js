@@ -265,6 +265,10 @@ export function describeError(error) {
  * `name`: what the reader called it, so they can find it in the list.
  */
 export function describeMaybeCreated(error, name) {
+  if (!error.extensions?.mayHaveCreated) {
+    // The answer was lost between keygate and this page: whether the key was made is unknown here.
+    return `${describeError(error)} Whether “${name}” was created is unknown. If “${name}” is in the list below, revoke it (its secret never reached you), then create the key again.`;
+  }
   const { where } = placeOf(error);
   return `${where} did not confirm “${name}” but may have created it: its secret did not reach keygate. If “${name}” is in the list below, revoke it (nobody has its secret), then create the key again.`;
 }

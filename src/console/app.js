@@ -214,8 +214,13 @@ function endOfDay(dateValue) {
   return new Date(`${dateValue}T23:59:59`).toISOString();
 }
 
-/** A create whose outcome is unknown is no failure to retry blindly: the key may exist without its secret. */
-const maybeCreated = (errors) => errors.some((error) => error.extensions?.mayHaveCreated);
+/**
+ * A create whose outcome is unknown is no failure to retry blindly: the key may exist without its
+ * secret. So is one whose answer was lost on the way (no connection, a proxy's error page) or that
+ * keygate answered with a masked crash: the request may have reached the provider all the same.
+ */
+const unknownOutcome = (error) => error.extensions?.mayHaveCreated || error.extensions?.code === 'NETWORK' || error.extensions?.code === 'INTERNAL_SERVER_ERROR';
+const maybeCreated = (errors) => errors.some(unknownOutcome);
 
 /**
  * Sends a create with the form's account (where its provider has several), then shows the secret, or
@@ -229,7 +234,7 @@ async function create(form, name, input, send) {
   if (!result) return;
   const payload = Object.values(result.data ?? {})[0];
   if (!payload) {
-    const error = result.errors.find((e) => e.extensions?.mayHaveCreated);
+    const error = result.errors.find(unknownOutcome);
     showError(form, describeMaybeCreated({ ...error, extensions: { ...error.extensions, account: input.account } }, name));
     return loadKeys();
   }

@@ -61,7 +61,7 @@ form.addEventListener('submit', async (event) => {
   const payload = result.data?.rotateApiKey;
   if (payload) {
     dialog.close();
-    return rotated(key, payload);
+    return rotated(key, payload, result.errors);
   }
   const errors = result.errors;
   if (errors.some(uncertain) || errors.some(alreadyRotating)) {
@@ -106,10 +106,12 @@ function gatewayNote(old, revoked) {
 }
 
 /** The secret first (it is shown once), then the rows and the rotation, in place. */
-function rotated(old, { secret, apiKey, rotation, oldKeyRevokesAt }) {
+/** A rotation done: its secret, and any failure after the replacement was made (`problems`, said beside it). */
+function rotated(old, { secret, apiKey, rotation, oldKeyRevokesAt }, problems = []) {
   const revoked = rotation.state === 'COMPLETED';
   let when = ['keeps working until ', time(oldKeyRevokesAt), '.'];
   if (revoked) when = ['is revoked.'];
+  else if (problems.length > 0) when = ['is not settled yet. ', problems.map(describeError).join(' ')];
   else if (rotation.lastError) when = ['could not be revoked yet: see “Rotations under way”.'];
   showSecret({ secret, apiKey }, severalAccounts(), [`This replaces the key with hint `, hint(old), ', which ', ...when, ...gatewayNote(old, revoked)]);
   insertKey(apiKey, old.id);

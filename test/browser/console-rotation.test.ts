@@ -4,13 +4,15 @@
 // keygate's own key asked about twice, and providers failing half-way. The store's time is the test's
 // (the scheduler runs only when a test ticks it). Within a device the tests run in order and share
 // the data: each says what it changes.
+import { sql } from 'kysely';
 import type { Locator, Page, Request } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { openStore } from '../../src/store/index.js';
 import type { TestGateway } from '../support/gateway.js';
 import type { Listening } from '../support/listen.js';
 import { DESKTOP, PHONE, noChromium, type Device } from './chromium.js';
 import { holdOperation, inView, listsForgetGatewayKeys, keepState, keyNames, keyRow, keyRows, operationOf, overflowing, press } from './console-page.js';
-import { useBrowserSession } from './session.js';
+import { serve, useBrowserSession } from './session.js';
 
 const DEVICES: Device[] = [DESKTOP, PHONE];
 const DAY_S = 86_400;
@@ -389,6 +391,29 @@ describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $na
     // The dropped connection is the one error the browser logged here, and it was on purpose.
     const reset = 'Failed to load resource: net::ERR_CONNECTION_RESET';
     expect(errors.splice(errors.indexOf(reset), 1)).toEqual([reset]);
+  });
+
+  it('says beside the secret when the store fails once the replacement exists', async () => {
+    // A gateway of its own, on a store the test can break under it.
+    const store = await openStore({ url: 'sqlite::memory:' });
+    onTestFinished(() => store.close());
+    await using served = await serve({ env: { LOG_LEVEL: 'silent' }, store });
+    const name = 'GitHub Actions: deploy web-storefront';
+    await page.goto(`${served.server.url}/`);
+    await expect.poll(() => summary().textContent()).toMatch(/keys?, newest first/);
+    const create = served.t.octopus.hold('POST /api/users/{userId}/apikeys');
+    await tap(row(name).getByRole('button', { name: `Rotate ${name}`, exact: true }));
+    await tap(dialog().getByRole('button', { name: 'Rotate key' }));
+    await create.arrived;
+    await sql`ALTER TABLE rotations RENAME TO rotations_away`.execute(store.db);
+    create.release();
+    await expect.poll(() => secrets().count()).toBe(1);
+    expect(await secrets().locator('input').inputValue()).toMatch(/^API-[A-Z0-9]{20,}$/);
+    expect(await secrets().locator('[data-secret-note]').textContent()).toMatch(
+      /^This replaces the key with hint API-\w{4}…, which is not settled yet\. The new key exists and its secret is in this answer, but keygate's store could not record the rotation\./,
+    );
+    await tap(page.getByRole('button', { name: /I have stored it/ }));
+    await sql`ALTER TABLE rotations_away RENAME TO rotations`.execute(store.db);
   });
 
   it('ran with no script error', () => {
