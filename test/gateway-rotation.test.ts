@@ -134,6 +134,23 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(rotation).toMatchObject({ state: 'OVERLAP', oldKeyId: old.id });
   });
 
+  it.skipIf(backend.missing)('recovery takes a key of the same name made after the unknown outcome for someone\'s own, not the orphan', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'Deploy pipeline');
+    // The create's answer is lost: keygate says the outcome is unknown (here no key was made).
+    t.octopus.fault('POST /api/users/{userId}/apikeys', { mode: 'drop' }, { times: 1 });
+    const uncertain = await t.query<Rotated>(ROTATE, { id: old.id, after: 600 });
+    expect(uncertain.body.errors?.[0]?.extensions).toMatchObject({ mayHaveCreated: true });
+    // Ten minutes later someone makes a key for the same purpose, and keeps its secret.
+    const own = t.octopus.addKey('Users-1', { purpose: 'Deploy pipeline', created: new Date(clock.now().getTime() + 600_000) });
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    expect(t.octopus.keysOf('Users-1').map((k) => k.id)).toEqual(expect.arrayContaining([own.id, Buffer.from(old.id, 'base64').toString().split('/').pop()]));
+    const [rotation] = (await t.query<{ rotations: { nodes: { state: string; lastError: string }[] } }>(ROTATION)).body.data!.rotations.nodes;
+    expect(rotation).toMatchObject({ state: 'FAILED', lastError: 'NOT_CREATED' });
+  });
+
   it.skipIf(backend.missing)('revokeOldAfter: 0 with the store failing during the revocation still answers the secret, and the scheduler settles it', async () => {
     const clock = new TestClock(new Date().toISOString());
     const s = await store();

@@ -24,8 +24,8 @@ describe.each(backends())('rotation across a crash on $name', (backend) => {
     const env = {
       ...upstreamEnv(octopus, hyperstack),
       DATABASE_URL: await backend.freshUrl(),
-      // A crashed create is looked for only after twice this plus a second (a create may still be
-      // running on another instance until then); the scheduler looks often.
+      // A crashed create is looked for only after four times this plus a second (a rotation may still
+      // be running on another instance until then); the scheduler looks often.
       UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs),
       ROTATION_SCHEDULER_INTERVAL_MS: '100',
       LOG_LEVEL: 'warn',
@@ -35,7 +35,7 @@ describe.each(backends())('rotation across a crash on $name', (backend) => {
   }
 
   it.skipIf(backend.missing)('killed while the replacement was being made: after a restart the orphan is revoked and the old key kept', async () => {
-    // 2 s: ten times a loaded machine's slowest answer here, and the orphan is looked for after 5 s.
+    // 2 s: ten times a loaded machine's slowest answer here, and the orphan is looked for after 9 s.
     const { octopus, hyperstack, env, old } = await setup(2_000);
     await using _octopus = octopus;
     await using _hyperstack = hyperstack;

@@ -32,6 +32,11 @@ import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
 
 export const ROTATION_TYPENAME = 'Rotation';
 
+/** How many upstream timeouts a rotation may still be running after its last recorded step (see recover()). */
+const IN_FLIGHT_TIMEOUTS = 4;
+/** How far a provider's clock and keygate's may differ when recovery compares a key's creation time. */
+const CLOCK_SKEW_MS = 60_000;
+
 /** Octopus' default maximum key lifetime (contracts/octopus.md §3.1: 366 days since 2025.4). */
 const OCTOPUS_DEFAULT_MAX_LIFETIME_MS = 366 * 86_400_000;
 
@@ -213,11 +218,13 @@ export class RotationRunner {
    * never recorded). The new key's secret never reached anyone (the response is sent after the
    * record), so a replacement found at the provider is an orphan: it is revoked, and the rotation
    * fails with the old key untouched (a renamed Hyperstack key gets its name back). Only rotations
-   * older than any create still in flight (twice the upstream timeout, and a second) are looked at.
+   * older than any rotation still in flight are looked at: a Hyperstack one makes two writes (the
+   * rename, then the create), and each may wait the upstream timeout for a connection and as long
+   * for the provider, so four times the timeout, and a second.
    */
   async recover(): Promise<void> {
     await this.recordDelivered();
-    const olderThan = new Date(this.rotations.clock().getTime() - 2 * this.deps.config.upstream.timeoutMs - 1_000);
+    const olderThan = new Date(this.rotations.clock().getTime() - IN_FLIGHT_TIMEOUTS * this.deps.config.upstream.timeoutMs - 1_000);
     for (const rotation of await this.rotations.pendingCreates(olderThan)) {
       if (this.unrecorded.has(rotation.id)) continue; // its secret went out: not an orphan
       const loaders = this.configuredLoaders();
@@ -249,14 +256,23 @@ export class RotationRunner {
     }
   }
 
+  /**
+   * Keys that may be the replacement: the new name, made while the create could have been running
+   * (from the rotation's start until its last step, plus the timeout and a minute for clocks that
+   * differ). A key of that name made later is someone's own, made after keygate said the outcome
+   * was unknown: never taken for the orphan.
+   */
   private async replacementsOf(loaders: RequestLoaders, runtime: AccountRuntime, rotation: Rotation): Promise<ApiKeyRecord[]> {
+    const from = rotation.createdAt.getTime() - CLOCK_SKEW_MS;
+    const until = rotation.updatedAt.getTime() + this.deps.config.upstream.timeoutMs + CLOCK_SKEW_MS;
+    const made = (k: ApiKeyRecord) => k.createdAt === null || (k.createdAt.getTime() >= from && k.createdAt.getTime() <= until);
     if (rotation.provider === 'OCTOPUS') {
       const [userId, oldId] = rotation.oldKeyId.split('/') as [string, string];
       const keys = await loaders.octopus(runtime).allKeys(userId);
-      return keys.filter((k) => k.id !== oldId && k.purpose === rotation.newKeyName && (k.createdAt?.getTime() ?? 0) >= rotation.createdAt.getTime() - 60_000);
+      return keys.filter((k) => k.id !== oldId && k.purpose === rotation.newKeyName && made(k));
     }
     const keys = await loaders.hyperstack(runtime).keys();
-    return keys.filter((k) => k.id !== rotation.oldKeyId && k.name === rotation.newKeyName);
+    return keys.filter((k) => k.id !== rotation.oldKeyId && k.name === rotation.newKeyName && made(k));
   }
 
   /** The old Hyperstack key was renamed out of the way before its replacement was asked for: name it back. */
