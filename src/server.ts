@@ -70,12 +70,20 @@ export async function listen(
 /**
  * Yoga builds a URL from the Host header and the request target; from `Host: a b`, `Host: [zz`
  * or a full URL as the target it fails with an error whose stack names install paths, answered
- * as a 500. Such requests get a plain 400 here instead, before any of that.
+ * as a 500. Such requests, and those with more than one Host, get a plain 400 here instead.
  */
 function malformedRequest(req: IncomingMessage): string | undefined {
   if (!req.url?.startsWith('/')) return 'Send the request target as a path, such as POST /graphql (not a full URL).\n';
   if (!parseHost(req.headers.host)) return 'Send a Host header naming the gateway, such as Host: localhost:4000.\n';
+  // Node keeps the first of several; a proxy in front may have judged the request by another (RFC 9112: 400).
+  if (hostHeaders(req.rawHeaders) > 1) return 'Send one Host header.\n';
   return undefined;
+}
+
+function hostHeaders(raw: string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') count++;
+  return count;
 }
 
 /**

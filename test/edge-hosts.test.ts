@@ -96,6 +96,7 @@ describe('requests yoga could not turn into a URL', () => {
     ['an absolute-form target', `POST http://127.0.0.1/graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${MINT.length}\r\nConnection: close\r\n\r\n${MINT}`],
     ['an asterisk target', `OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`],
     ['HTTP/1.0 without a Host', `GET /graphql HTTP/1.0\r\n\r\n`],
+    ['two Host headers', `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n`],
     // What the Host pattern lets through and the URL parser refuses (found by an outside review).
     ...['localhost:99999', '[::1]:65536', '[1]', '[::1::2]', '[:]', '999.999.999.999', '256.0.0.1:4717', '1.2.3.4.5', 'a.1.2.3.4', 'x.4294967296'].map(
       (host): [string, string] => [`Host: ${host}`, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`],

@@ -39,10 +39,10 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * Optional client authentication: a static bearer token from GATEWAY_TOKENS (compared in constant
  * time: digests of equal length, so neither content nor length leaks through timing) or a JWT
  * verified against a JWKS with a required issuer and audience. Every request that reaches this
- * plugin (known-routes leaves only the GraphQL endpoint, readiness, metrics and the console's static
- * files) needs a valid token, or gets HTTP 401 before anything else happens, so no upstream is ever
- * called. Yoga answers the GraphiQL page and /healthz before any plugin of ours: they hold no key
- * data, and GraphiQL's own requests carry the token from its headers editor.
+ * plugin (the GraphQL endpoint: health, readiness, metrics, the console's files and GraphiQL's page
+ * are answered before it, and hold no key data) needs a valid token, or gets HTTP 401 before
+ * anything else happens, so no upstream is ever called. GraphiQL's and the console's own requests
+ * carry the token.
  */
 export function useClientAuth(auth: Config['auth']): Plugin {
   const tokens = auth.tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
