@@ -5,7 +5,9 @@ import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
 import { connect } from 'node:net';
 import { createHttpServer, listen } from '../src/server.js';
+import { UNDELIVERED_DETAIL } from '../src/services/audit.js';
 import { startTestGateway } from './support/gateway.js';
+import { octopusUsers } from './support/seeds.js';
 import { startGatewayProcess } from './support/process.js';
 import { answer, startRawProvider } from './support/raw-provider.js';
 
@@ -80,28 +82,58 @@ describe('the gate before each create', () => {
     expect(hyperstack.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 
-  it('starts no create for a client that has gone, and the trail says whose secret reached no one', async () => {
-    await using t = await startTestGateway();
+  it('starts no create for a client that has gone, and the trail names every key made for it as undelivered', async () => {
+    // `a` is answered at once, `b` waits for the test; the client leaves while `b` is at the provider.
+    const hyperstack = await startRawProvider(({ method, body, res }) => {
+      if (method === 'GET') return answer(res, 200, { status: true, api_keys: [] });
+      const name = (JSON.parse(body) as { name: string }).name;
+      if (name === 'a') answer(res, 200, generated('a', 'hs-secret-a'));
+    });
+    onTestFinished(() => hyperstack.close());
+    await using t = await startTestGateway({ accounts: [{ name: 'raw', provider: 'HYPERSTACK', baseUrl: hyperstack.url, apiKey: 'hs-key' }] });
     const server = createHttpServer(t.gateway);
     const { port } = await listen(server, t.gateway, 0, '127.0.0.1');
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const held = t.hyperstack.hold('POST /v1/api-key/generate');
+    const three = JSON.stringify({
+      query: `mutation { ${['a', 'b', 'c'].map((n) => `${n}: generateHyperstackApiKey(input: { account: "raw", name: "${n}" }) { secret }`).join(' ')} }`,
+    });
     const socket = connect(port, '127.0.0.1');
     socket.on('error', () => undefined);
-    socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(TWO)}\r\n\r\n${TWO}`);
-    await held.arrived;
-    socket.destroy(); // the client gives up while the first key is being made
-    await expect.poll(() => new Promise<number>((resolve) => server.getConnections((_, n) => resolve(n)))).toBe(0);
-    held.release();
-    await expect.poll(async () => (await t.gateway.store!.events.list({ first: 10 })).edges.length).toBe(2);
-    const events = (await t.gateway.store!.events.list({ first: 10 })).edges.map((e) => e.node);
-    expect(events.map((e) => [e.keyName, e.outcome, e.detail])).toEqual(
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(three)}\r\n\r\n${three}`);
+    const b = await hyperstack.request(2);
+    socket.destroy();
+    await expect.poll(() => new Promise<number>((resolve) => server.getConnections((_, n) => resolve(n))), { timeout: 30_000 }).toBe(0);
+    answer(b.res, 200, generated('b', 'hs-secret-b'));
+    await expect.poll(async () => (await t.gateway.store!.events.list({ first: 10 })).edges.length, { timeout: 30_000 }).toBe(5);
+    const events = (await t.gateway.store!.events.list({ first: 10 })).edges.map((e) => [e.node.keyName, e.node.outcome, e.node.detail]);
+    expect(events).toEqual(
       expect.arrayContaining([
-        ['a', 'OK', "the client had closed the request, so this key's secret reached no one: revoke the key"],
-        ['b', 'SERVICE_UNAVAILABLE', null],
+        ['a', 'OK', null],
+        ['a', 'UNDELIVERED', UNDELIVERED_DETAIL],
+        ['b', 'OK', null],
+        ['b', 'UNDELIVERED', UNDELIVERED_DETAIL],
+        ['c', 'SERVICE_UNAVAILABLE', null],
       ]),
     );
-    expect(t.counts()['POST /v1/api-key/generate']).toBe(1);
+    expect(hyperstack.requests.filter((r) => r.method === 'POST')).toHaveLength(2); // no create for `c`
+  });
+
+  it('a rotation that revokes at once leaves the revocation to the scheduler once shutdown has begun, and answers its secret', async () => {
+    await using t = await startTestGateway({ octopus: { users: octopusUsers() } });
+    const keys = await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>('{ apiKeys(first: 50, filter: { providers: [OCTOPUS] }) { nodes { id name } } }');
+    const old = keys.body.data!.apiKeys.nodes.find((k) => k.name === 'Deploy pipeline')!;
+    const create = t.octopus.hold('POST /api/users/{userId}/apikeys');
+    const pending = t.query<{ rotateApiKey: { secret: string; rotation: { state: string } } | null }>(
+      'mutation($id: ID!) { rotateApiKey(input: { id: $id, revokeOldAfter: 0 }) { secret rotation { state } } }',
+      { id: old.id },
+    );
+    await create.arrived;
+    t.gateway.drain();
+    create.release();
+    const answered = await pending;
+    expect(answered.body.data!.rotateApiKey).toMatchObject({ secret: expect.stringMatching(/^API-/), rotation: { state: 'OVERLAP' } });
+    expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['rotateApiKey'], extensions: { code: 'SERVICE_UNAVAILABLE' } })]);
+    expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
   });
 });
 

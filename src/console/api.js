@@ -267,7 +267,8 @@ export function describeError(error) {
 export function describeMaybeCreated(error, name) {
   if (!error.extensions?.mayHaveCreated) {
     // The answer was lost between keygate and this page: whether the key was made is unknown here.
-    return `${describeError(error)} Whether “${name}” was created is unknown. If “${name}” is in the list below, revoke it (its secret never reached you), then create the key again.`;
+    const said = error.extensions?.code === 'NETWORK' ? 'keygate’s answer did not reach this page.' : describeError(error);
+    return `${said} Whether “${name}” was created is unknown. If “${name}” is in the list below, revoke it (its secret never reached you), then create the key again.`;
   }
   const { where } = placeOf(error);
   return `${where} did not confirm “${name}” but may have created it: its secret did not reach keygate. If “${name}” is in the list below, revoke it (nobody has its secret), then create the key again.`;

@@ -7,14 +7,7 @@ import type { GatewayContext } from '../context.js';
  */
 export function audited<Args, Result>(resolve: (args: Args, context: GatewayContext, info: GraphQLResolveInfo) => Promise<Result>) {
   return (_root: unknown, args: Args, context: GatewayContext, info: GraphQLResolveInfo): Promise<Result> =>
-    context.audit.around(info, async () => {
-      const result = await resolve(args, context, info);
-      // A key made while its client went away: the secret reached no one, and the trail says so.
-      if (context.request.signal.aborted && typeof (result as { secret?: unknown } | null)?.secret === 'string') {
-        context.audit.append('the client had closed the request, so this key\'s secret reached no one: revoke the key');
-      }
-      return result;
-    });
+    context.audit.around(info, () => resolve(args, context, info));
 }
 
 /** Errors of a field that still answers (a secret with a failure after it), beside its data. */

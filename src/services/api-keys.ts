@@ -617,7 +617,7 @@ function uniqueAccounts(failures: SourceFailure[]): Account[] {
  * The gate is asked first: a create that may not start now is refused before any call.
  */
 export async function creating(name: string, gate: CreateGate | undefined, create: () => Promise<CreatedKey>): Promise<CreatedKey> {
-  gate?.();
+  gate?.check();
   try {
     return await create();
   } catch (error) {

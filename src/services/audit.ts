@@ -24,10 +24,16 @@ export function outcomeOf(error: unknown): string {
   return 'INTERNAL_SERVER_ERROR';
 }
 
+/** The detail of an UNDELIVERED event: a key was made, and the answer holding its secret was never sent. */
+export const UNDELIVERED_DETAIL = "the client closed the request before keygate's answer was sent: this key's secret reached no one; revoke the key";
+
 export class RequestAudit {
   /** Response keys of the fields already written, so the plugin writes the rest (refused before they ran). */
   readonly recorded = new Set<string>();
   private current?: AuditDetails;
+  /** Keys made in this request whose answer is not sent yet (see clientGone). */
+  private readonly madeKeys: ({ operation: string } & AuditDetails)[] = [];
+  private gone = false;
 
   constructor(
     private readonly trail: AuditTrail | undefined,
@@ -39,7 +45,9 @@ export class RequestAudit {
     this.current = {};
     let failure: unknown;
     try {
-      return await run();
+      const result = await run();
+      if (typeof (result as { secret?: unknown } | null)?.secret === 'string') this.madeSecret({ operation: info.fieldName, ...this.current });
+      return result;
     } catch (error) {
       failure = error;
       throw error;
@@ -54,6 +62,25 @@ export class RequestAudit {
   /** Adds what a service learned about the key the running field acts on. */
   note(details: AuditDetails): void {
     if (this.current) Object.assign(this.current, details);
+  }
+
+  /**
+   * The client closed the request before its answer was sent (the request's signal, which stops
+   * firing once the response is written): every key made in it got its secret to no one. Each gets
+   * an UNDELIVERED event beside its own, so the trail says which keys to revoke.
+   */
+  clientGone(): void {
+    this.gone = true;
+    for (const made of this.madeKeys.splice(0)) this.undelivered(made);
+  }
+
+  private madeSecret(made: { operation: string } & AuditDetails): void {
+    if (this.gone) this.undelivered(made);
+    else this.madeKeys.push(made);
+  }
+
+  private undelivered(made: { operation: string } & AuditDetails): void {
+    void this.record({ ...made, outcome: 'UNDELIVERED', detail: UNDELIVERED_DETAIL });
   }
 
   /** Adds a sentence to the running field's detail, after what was noted before. */

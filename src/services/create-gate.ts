@@ -4,21 +4,29 @@
 // no one (the client is not there to read it; the connection is cut when the grace period ends).
 import { gatewayError } from '../errors.js';
 
-export type CreateGate = () => void;
+export interface CreateGate {
+  /** Throws the refusal when a create may not start now (before any call, so no key is made). */
+  check(): void;
+  /** Whether the request is ending (client gone, shutdown begun): no further provider write should start. */
+  ending(): boolean;
+}
 
 const SHUTDOWN_RETRY_AFTER_S = 1;
 
-/** Refuses a create (before any call, so no key is made) once the client has gone or shutdown has begun. */
+/** Refuses a create once the client has gone or shutdown has begun. */
 export function createGate(signal: AbortSignal, drain?: { readonly draining: boolean }): CreateGate {
-  return () => {
-    if (signal.aborted) throw gatewayError('SERVICE_UNAVAILABLE', 'The client closed the request before this key was created: no key was made.');
-    if (drain?.draining) {
-      throw gatewayError(
-        'SERVICE_UNAVAILABLE',
-        'keygate is shutting down and takes no new key creations. Send the request again: it will reach a running instance.',
-        undefined,
-        { retryAfterSeconds: SHUTDOWN_RETRY_AFTER_S },
-      );
-    }
+  return {
+    check() {
+      if (signal.aborted) throw gatewayError('SERVICE_UNAVAILABLE', 'The client closed the request before this key was created: no key was made.');
+      if (drain?.draining) {
+        throw gatewayError(
+          'SERVICE_UNAVAILABLE',
+          'keygate is shutting down and takes no new key creations. Send the request again: it will reach a running instance.',
+          undefined,
+          { retryAfterSeconds: SHUTDOWN_RETRY_AFTER_S },
+        );
+      }
+    },
+    ending: () => signal.aborted || drain?.draining === true,
   };
 }

@@ -119,7 +119,10 @@ export class RotationRunner {
     await Promise.all([this.scheduler.close(), this.recovering]);
     await this.recordDelivered();
     for (const [id, key] of this.unrecorded) {
-      this.deps.logger.error({ rotation: id, newKeyId: key.newKeyId }, 'stopping with a rotation whose replacement was delivered but never recorded: complete or cancel it by hand');
+      this.deps.logger.error(
+        { rotation: id, newKeyId: key.newKeyId },
+        'stopping with a rotation whose replacement was delivered but never recorded: once the store is back, recovery may take that key for an orphan and revoke it (the old key stays)',
+      );
     }
   }
 
@@ -136,9 +139,9 @@ export class RotationRunner {
         this.unrecorded.delete(id);
         this.deps.logger.info({ rotation: id }, 'recorded a delivered replacement the store had refused');
       } catch (error) {
-        // The store's own refusal (settled meanwhile by another instance's recovery or a person):
-        // retrying cannot help. Anything else is the database failing still: the next pass retries.
-        if (error instanceof StoreError) {
+        // Settled meanwhile (another instance's recovery): retrying cannot help. Anything else is the
+        // database failing still: the next pass retries.
+        if (error instanceof StoreError && (error.code === 'CONFLICT' || error.code === 'NOT_FOUND')) {
           this.unrecorded.delete(id);
           this.deps.logger.error({ rotation: id, newKeyId: key.newKeyId }, 'a delivered replacement could not be recorded: its rotation was settled meanwhile; check both keys');
         }
@@ -258,13 +261,13 @@ export class RotationRunner {
 
   /**
    * Keys that may be the replacement: the new name, made while the create could have been running
-   * (from the rotation's start until its last step, plus the timeout and a minute for clocks that
-   * differ). A key of that name made later is someone's own, made after keygate said the outcome
+   * (from the rotation's start until its last step, plus the time a rotation may still run after it
+   * and a minute for clocks that differ). A key of that name made later is someone's own, made after keygate said the outcome
    * was unknown: never taken for the orphan.
    */
   private async replacementsOf(loaders: RequestLoaders, runtime: AccountRuntime, rotation: Rotation): Promise<ApiKeyRecord[]> {
     const from = rotation.createdAt.getTime() - CLOCK_SKEW_MS;
-    const until = rotation.updatedAt.getTime() + this.deps.config.upstream.timeoutMs + CLOCK_SKEW_MS;
+    const until = rotation.updatedAt.getTime() + IN_FLIGHT_TIMEOUTS * this.deps.config.upstream.timeoutMs + CLOCK_SKEW_MS;
     const made = (k: ApiKeyRecord) => k.createdAt === null || (k.createdAt.getTime() >= from && k.createdAt.getTime() <= until);
     if (rotation.provider === 'OCTOPUS') {
       const [userId, oldId] = rotation.oldKeyId.split('/') as [string, string];
@@ -365,7 +368,8 @@ export class RotationService {
     // The new key exists and its secret is in hand: from here nothing may throw it away. What fails
     // now (the store, the old key's revocation) is an error beside the payload.
     const problems: GraphQLError[] = [];
-    const newKey: NewKeyRecord = { newKeyId: keyRef(parseApiKeyId(apiKeyGlobalId(created.apiKey))!), newKeyHint: created.apiKey.keyHint };
+    const minted = created.apiKey;
+    const newKey: NewKeyRecord = { newKeyId: minted.provider === 'OCTOPUS' ? `${minted.userId}/${minted.id}` : minted.id, newKeyHint: minted.keyHint };
     let recorded = await this.recordNewKey(rotation.id, newKey);
     if (!recorded) {
       runner.recordLater(rotation.id, newKey);
@@ -373,6 +377,15 @@ export class RotationService {
         gatewayError(
           'SERVICE_UNAVAILABLE',
           "The new key exists and its secret is in this answer, but keygate's store could not record the rotation. keygate keeps trying; until it succeeds the rotation shows PENDING_CREATE and the old key is not revoked on schedule.",
+        ),
+      );
+    } else if (input.revokeOldAfter === 0 && apiKeys.gate?.ending()) {
+      // Shutdown has begun (or the client left): a second write now could outlast the grace period
+      // and cut the answer holding the secret. The rotation is due now: the scheduler revokes it.
+      problems.push(
+        gatewayError(
+          'SERVICE_UNAVAILABLE',
+          'The new key exists and its secret is in this answer. keygate is shutting down, so it did not revoke the old key itself: the rotation is due now, and a running instance revokes it shortly.',
         ),
       );
     } else if (input.revokeOldAfter === 0) {

@@ -357,7 +357,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     onTestFinished(() => page.unroute(pattern));
     await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
     await expect.poll(() => form.locator('[data-error]').textContent()).toBe(
-      'keygate cannot be reached. Check your connection and try again. Whether “answer-lost” was created is unknown. If “answer-lost” is in the list below, revoke it (its secret never reached you), then create the key again.',
+      'keygate’s answer did not reach this page. Whether “answer-lost” was created is unknown. If “answer-lost” is in the list below, revoke it (its secret never reached you), then create the key again.',
     );
     // The list is read again: the key is there, without its secret anywhere on the page.
     await expect.poll(() => row('answer-lost').count()).toBe(1);
