@@ -143,3 +143,17 @@ export async function listsForgetGatewayKeys(page: Page, origin: string): Promis
   });
   onTestFinished(() => page.unroute(pattern));
 }
+
+/**
+ * From now until the test ends, the page's requests for GraphQL operation `operation` reach the
+ * gateway, which acts on them, but their answers never arrive: the connection is reset instead.
+ */
+export async function loseAnswersTo(page: Page, origin: string, operation: string): Promise<void> {
+  const pattern = `${origin}/graphql`;
+  await page.route(pattern, async (route) => {
+    if (operationOf(route.request()) !== operation) return route.continue();
+    await route.fetch();
+    return route.abort('connectionreset');
+  });
+  onTestFinished(() => page.unroute(pattern));
+}

@@ -11,7 +11,7 @@ import { openStore } from '../../src/store/index.js';
 import type { TestGateway } from '../support/gateway.js';
 import type { Listening } from '../support/listen.js';
 import { DESKTOP, PHONE, noChromium, type Device } from './chromium.js';
-import { holdOperation, inView, listsForgetGatewayKeys, keepState, keyNames, keyRow, keyRows, operationOf, overflowing, press } from './console-page.js';
+import { holdOperation, inView, listsForgetGatewayKeys, loseAnswersTo, keepState, keyNames, keyRow, keyRows, operationOf, overflowing, press } from './console-page.js';
 import { serve, useBrowserSession } from './session.js';
 
 const DEVICES: Device[] = [DESKTOP, PHONE];
@@ -370,13 +370,7 @@ describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $na
     t.octopus.addKey('Users-1', { purpose: name, expires: new Date(Date.now() + 30 * DAY_S * 1000) });
     await open();
     // keygate rotates the key; the connection drops before the answer reaches the page.
-    const pattern = `${server.url}/graphql`;
-    await page.route(pattern, async (route) => {
-      if (operationOf(route.request()) !== 'ConsoleRotateKey') return route.continue();
-      await route.fetch();
-      return route.abort('connectionreset');
-    });
-    onTestFinished(() => page.unroute(pattern));
+    await loseAnswersTo(page, server.url, 'ConsoleRotateKey');
     await tap(row(name).getByRole('button', { name: `Rotate ${name}`, exact: true }));
     await tap(dialog().getByRole('button', { name: 'Rotate key' }));
     await expect.poll(() => dialog().locator('[data-error]').textContent()).toMatch(

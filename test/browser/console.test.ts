@@ -7,7 +7,7 @@ import type { TestGateway } from '../support/gateway.js';
 import type { Listening } from '../support/listen.js';
 import { axeViolations } from './axe.js';
 import { DESKTOP, PHONE, noChromium, requestsOutside, screenshot, type Device } from './chromium.js';
-import { holdOperation, inView, listsForgetGatewayKeys, operationOf, overflowing as overflowingOf, watchListRequests } from './console-page.js';
+import { holdOperation, inView, listsForgetGatewayKeys, loseAnswersTo, operationOf, overflowing as overflowingOf, watchListRequests } from './console-page.js';
 import { serve, useBrowserSession } from './session.js';
 
 // The demo's keys of Maria (the credential's user), newest first: created 2, 12, 41, 64, 133, 172 days ago.
@@ -348,13 +348,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     const form = page.locator('#create-hyperstack');
     await form.getByLabel('Name').fill('answer-lost');
     // The create reaches keygate, which makes the key; its answer never reaches the page.
-    const pattern = `${server.url}/graphql`;
-    await page.route(pattern, async (route) => {
-      if (operationOf(route.request()) !== 'ConsoleGenerateHyperstackKey') return route.continue();
-      await route.fetch();
-      return route.abort('connectionreset');
-    });
-    onTestFinished(() => page.unroute(pattern));
+    await loseAnswersTo(page, server.url, 'ConsoleGenerateHyperstackKey');
     await press(form.getByRole('button', { name: 'Generate Hyperstack key' }));
     await expect.poll(() => form.locator('[data-error]').textContent()).toBe(
       'keygate’s answer did not reach this page. Whether “answer-lost” was created is unknown. If “answer-lost” is in the list below, revoke it (its secret never reached you), then create the key again.',
