@@ -77,12 +77,11 @@ export function createContextFactory(
       pageSize: config.lists.octopusPageSize,
       maxKeys: config.lists.maxKeys,
     });
-    const audit = new RequestAudit(options.store?.trail, {
-      requestId: requestRecord(initial.request)?.id,
-      client: clientOf(initial as Parameters<typeof clientOf>[0], config.trustProxy),
-    });
-    // A client that leaves before the answer is sent: the keys made for it are recorded as such.
-    initial.request.signal.addEventListener('abort', () => audit.clientGone(), { once: true });
+    const audit = new RequestAudit(
+      options.store?.trail,
+      { requestId: requestRecord(initial.request)?.id, client: clientOf(initial as Parameters<typeof clientOf>[0], config.trustProxy) },
+      initial.request.signal,
+    );
     const apiKeys = new ApiKeyService(loaders, config.policy, audit, createGate(initial.request.signal, options.drain));
     return {
       loaders,

@@ -10,6 +10,20 @@ export function badUserInput(message: string, extensions: Record<string, unknown
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, ...extensions } });
 }
 
+/** After a refused create at shutdown, when to send it again (to a running instance). */
+const SHUTDOWN_RETRY_AFTER_S = 1;
+
+/**
+ * The refusal of a create once shutdown has begun, before any call: one refusal whether the whole
+ * operation is refused up front (with `http`, its 503 and Retry-After) or a later create inside it.
+ */
+export function shuttingDown(options: { http?: boolean } = {}): GraphQLError {
+  return gatewayError('SERVICE_UNAVAILABLE', 'keygate is shutting down and takes no new key creations. Send the request again: it will reach a running instance.', undefined, {
+    retryAfterSeconds: SHUTDOWN_RETRY_AFTER_S,
+    ...(options.http ? { http: { status: 503, headers: { 'retry-after': String(SHUTDOWN_RETRY_AFTER_S) } } } : {}),
+  });
+}
+
 export function gatewayError(code: ErrorCode, message: string, provider?: Provider, more: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...(provider ? { provider } : {}), ...more } });
 }

@@ -1,9 +1,6 @@
-import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { ErrorCode } from '../upstream/errors.js';
+import { shuttingDown } from '../errors.js';
 import { countKeyCreations } from './create-limit.js';
-
-const RETRY_AFTER_S = 1;
 
 /** Whether the gateway is shutting down. */
 export class Drain {
@@ -20,18 +17,7 @@ export function useDrain(drain: Drain): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       if (!drain.draining || countKeyCreations(args.schema, args.document, args.operationName) === 0) return;
-      setResultAndStopExecution({
-        data: null,
-        errors: [
-          new GraphQLError('keygate is shutting down and takes no new key creations. Send the request again: it will reach a running instance.', {
-            extensions: {
-              code: 'SERVICE_UNAVAILABLE' satisfies ErrorCode,
-              retryAfterSeconds: RETRY_AFTER_S,
-              http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_S) } },
-            },
-          }),
-        ],
-      });
+      setResultAndStopExecution({ data: null, errors: [shuttingDown({ http: true })] });
     },
   };
 }

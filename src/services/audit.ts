@@ -33,11 +33,12 @@ export class RequestAudit {
   private current?: AuditDetails;
   /** Keys made in this request whose answer is not sent yet (see clientGone). */
   private readonly madeKeys: ({ operation: string } & AuditDetails)[] = [];
-  private gone = false;
 
   constructor(
     private readonly trail: AuditTrail | undefined,
     readonly who: { requestId?: string; client: string },
+    /** The request's signal: aborted when the client leaves before the answer is written (never after). */
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** Runs one mutation field, and writes its event when it ends: OK, or the code it failed with. */
@@ -69,14 +70,14 @@ export class RequestAudit {
    * firing once the response is written): every key made in it got its secret to no one. Each gets
    * an UNDELIVERED event beside its own, so the trail says which keys to revoke.
    */
-  clientGone(): void {
-    this.gone = true;
+  private clientGone(): void {
     for (const made of this.madeKeys.splice(0)) this.undelivered(made);
   }
 
+  /** Listens for the client leaving only once a key is made: reads pay nothing for it. */
   private madeSecret(made: { operation: string } & AuditDetails): void {
-    if (this.gone) this.undelivered(made);
-    else this.madeKeys.push(made);
+    if (this.signal?.aborted) return this.undelivered(made);
+    if (this.madeKeys.push(made) === 1) this.signal?.addEventListener('abort', () => this.clientGone(), { once: true });
   }
 
   private undelivered(made: { operation: string } & AuditDetails): void {

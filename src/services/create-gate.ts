@@ -2,7 +2,7 @@
 // provider, not once per operation: a mutation may hold several creates, run one after another, and
 // one that starts after the client has gone or shutdown has begun makes a key whose secret can reach
 // no one (the client is not there to read it; the connection is cut when the grace period ends).
-import { gatewayError } from '../errors.js';
+import { gatewayError, shuttingDown } from '../errors.js';
 
 export interface CreateGate {
   /** Throws the refusal when a create may not start now (before any call, so no key is made). */
@@ -11,21 +11,12 @@ export interface CreateGate {
   ending(): boolean;
 }
 
-const SHUTDOWN_RETRY_AFTER_S = 1;
-
 /** Refuses a create once the client has gone or shutdown has begun. */
 export function createGate(signal: AbortSignal, drain?: { readonly draining: boolean }): CreateGate {
   return {
     check() {
       if (signal.aborted) throw gatewayError('SERVICE_UNAVAILABLE', 'The client closed the request before this key was created: no key was made.');
-      if (drain?.draining) {
-        throw gatewayError(
-          'SERVICE_UNAVAILABLE',
-          'keygate is shutting down and takes no new key creations. Send the request again: it will reach a running instance.',
-          undefined,
-          { retryAfterSeconds: SHUTDOWN_RETRY_AFTER_S },
-        );
-      }
+      if (drain?.draining) throw shuttingDown();
     },
     ending: () => signal.aborted || drain?.draining === true,
   };

@@ -368,8 +368,7 @@ export class RotationService {
     // The new key exists and its secret is in hand: from here nothing may throw it away. What fails
     // now (the store, the old key's revocation) is an error beside the payload.
     const problems: GraphQLError[] = [];
-    const minted = created.apiKey;
-    const newKey: NewKeyRecord = { newKeyId: minted.provider === 'OCTOPUS' ? `${minted.userId}/${minted.id}` : minted.id, newKeyHint: minted.keyHint };
+    const newKey: NewKeyRecord = { newKeyId: keyRef(created.apiKey), newKeyHint: created.apiKey.keyHint };
     let recorded = await this.recordNewKey(rotation.id, newKey);
     if (!recorded) {
       runner.recordLater(rotation.id, newKey);
