@@ -7,7 +7,8 @@ import { connect } from 'node:net';
 import { createHttpServer, listen } from '../src/server.js';
 import { UNDELIVERED_DETAIL } from '../src/services/audit.js';
 import { startTestGateway } from './support/gateway.js';
-import { octopusUsers } from './support/seeds.js';
+import { hyperstackUsers, octopusUsers } from './support/seeds.js';
+import { TestClock } from './support/stores.js';
 import { startGatewayProcess } from './support/process.js';
 import { answer, startRawProvider } from './support/raw-provider.js';
 
@@ -133,6 +134,64 @@ describe('the gate before each create', () => {
     const answered = await pending;
     expect(answered.body.data!.rotateApiKey).toMatchObject({ secret: expect.stringMatching(/^API-/), rotation: { state: 'OVERLAP' } });
     expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['rotateApiKey'], extensions: { code: 'SERVICE_UNAVAILABLE' } })]);
+    expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
+  });
+});
+
+describe('a rotation whose answer never reaches its client', () => {
+  const ROTATIONS = '{ rotations { nodes { state lastError } } }';
+
+  /** A gateway on a real HTTP server, a store on a test clock, and a raw socket the test can cut. */
+  async function served() {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() }, storeClock: clock.now });
+    onTestFinished(() => t.close());
+    const server = createHttpServer(t.gateway);
+    const { port } = await listen(server, t.gateway, 0, '127.0.0.1');
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const keys = await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>('{ apiKeys(first: 50, filter: { providers: [OCTOPUS] }) { nodes { id name } } }');
+    const old = keys.body.data!.apiKeys.nodes.find((k) => k.name === 'Deploy pipeline')!;
+    /** Sends a mutation on a socket of its own, and returns a function that cuts it and waits until the server saw it go. */
+    const send = (query: string) => {
+      const body = JSON.stringify({ query, variables: { id: old.id } });
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return async () => {
+        socket.destroy();
+        await expect.poll(() => new Promise<number>((resolve) => server.getConnections((_, n) => resolve(n))), { timeout: 30_000 }).toBe(0);
+      };
+    };
+    const rotations = async () => (await t.query<{ rotations: { nodes: { state: string; lastError: string | null }[] } }>(ROTATIONS)).body.data!.rotations.nodes;
+    return { t, clock, send, rotations };
+  }
+
+  it.each([0, 3600])('keeps the old key (revokeOldAfter: %i): the rotation waits for a person, and the scheduler revokes nothing', async (overlap) => {
+    const { t, clock, send, rotations } = await served();
+    const create = t.octopus.hold('POST /api/users/{userId}/apikeys');
+    const leave = send(`mutation($id: ID!) { rotateApiKey(input: { id: $id, revokeOldAfter: ${overlap} }) { secret } }`);
+    await create.arrived;
+    await leave();
+    create.release();
+    await expect.poll(rotations, { timeout: 30_000 }).toEqual([{ state: 'NEEDS_ATTENTION', lastError: 'UNDELIVERED' }]);
+    clock.advance(overlap * 1000 + 60_000);
+    expect(await t.gateway.store!.rotations.scheduler.tick()).toEqual([]);
+    expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
+    const events = (await t.gateway.store!.events.list({ first: 10 })).edges.map((e) => [e.node.operation, e.node.outcome]);
+    expect(events).toEqual(expect.arrayContaining([['rotateApiKey', 'OK'], ['rotateApiKey', 'UNDELIVERED']]));
+  });
+
+  it('keeps the old key when the client leaves after the rotation, while a later field of the same mutation runs', async () => {
+    const { t, clock, send, rotations } = await served();
+    const generate = t.hyperstack.hold('POST /v1/api-key/generate');
+    const leave = send('mutation($id: ID!) { a: rotateApiKey(input: { id: $id, revokeOldAfter: 60 }) { secret } b: generateHyperstackApiKey(input: { name: "b" }) { secret } }');
+    await generate.arrived;
+    expect(await rotations()).toEqual([{ state: 'OVERLAP', lastError: null }]); // `a` has ended; its answer is not sent yet
+    await leave();
+    generate.release();
+    await expect.poll(rotations, { timeout: 30_000 }).toEqual([{ state: 'NEEDS_ATTENTION', lastError: 'UNDELIVERED' }]);
+    clock.advance(120_000);
+    expect(await t.gateway.store!.rotations.scheduler.tick()).toEqual([]);
     expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
   });
 });

@@ -29,6 +29,9 @@ function stateWords(rotation) {
         ? [`${provider} did not confirm the replacement (${error}). keygate is checking whether it was made: one that was is revoked, since its secret reached no one, and the old key stays as it is.`]
         : ['The replacement is being made.'];
     case 'NEEDS_ATTENTION':
+      if (rotation.lastError === 'UNDELIVERED') {
+        return ["Needs you: the replacement's secret never reached whoever asked for it (they left before keygate's answer), so keygate kept the old key. Revoke the replacement, then Cancel rotation keeps the old key; or rotate again."];
+      }
       if (rotation.lastError === 'OLD_KEY_IN_USE') {
         const when = rotation.oldKeyUsedAt ? [' (', time(rotation.oldKeyUsedAt), ')'] : [];
         return ['Needs you: the old key was used after the rotation began', ...when, ', so keygate did not revoke it. Complete revokes it anyway; Cancel rotation keeps both keys.'];

@@ -18,6 +18,7 @@ const REASONS = {
   INTERNAL_ERROR: ['Failed', () => 'an error inside keygate'],
   OLD_KEY_IN_USE: ['Held', () => 'the old key was used after the rotation began'],
   LOST_CLAIM: ['Handed over', () => 'another keygate instance took it over'],
+  UNDELIVERED: ['Undelivered', () => 'the client left before the answer with the secret was sent; revoke that key'],
 };
 
 /**

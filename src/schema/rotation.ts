@@ -11,7 +11,7 @@ const RotationState = builder.enumType('RotationState', {
     PENDING_CREATE: { description: 'The replacement is being made (or a crash left it unsettled; keygate settles it).' },
     OVERLAP: { description: 'Both keys work; the old one is revoked at `revokeOldAt`.' },
     NEEDS_ATTENTION: {
-      description: 'A person must decide: the old key was used after the rotation began (Octopus), or revoking it failed for good (`lastError`). Complete or cancel it.',
+      description: 'A person must decide: the old key was used after the rotation began (Octopus), the new key\'s secret never reached the client that asked (`lastError` UNDELIVERED: revoke the new key), or revoking the old one failed for good (`lastError`). Complete or cancel it.',
     },
     COMPLETED: { description: 'The old key is revoked.' },
     CANCELLED: { description: 'Both keys were kept.' },

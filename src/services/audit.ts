@@ -27,12 +27,20 @@ export function outcomeOf(error: unknown): string {
 /** The detail of an UNDELIVERED event: a key was made, and the answer holding its secret was never sent. */
 export const UNDELIVERED_DETAIL = "the client closed the request before keygate's answer was sent: this key's secret reached no one; revoke the key";
 
+/** A key made in this request: its event, and what to do if its secret is never delivered. */
+interface MadeKey {
+  event: { operation: string } & AuditDetails;
+  hook?: () => Promise<void>;
+}
+
 export class RequestAudit {
   /** Response keys of the fields already written, so the plugin writes the rest (refused before they ran). */
   readonly recorded = new Set<string>();
   private current?: AuditDetails;
-  /** Keys made in this request whose answer is not sent yet (see clientGone). */
-  private readonly madeKeys: ({ operation: string } & AuditDetails)[] = [];
+  /** What the running field asked to be done if its secret is never delivered (see onUndelivered). */
+  private currentHook?: () => Promise<void>;
+  /** Keys made in this request whose answer is not sent yet (see undeliveredAll). */
+  private readonly madeKeys: MadeKey[] = [];
 
   constructor(
     private readonly trail: AuditTrail | undefined,
@@ -44,10 +52,11 @@ export class RequestAudit {
   /** Runs one mutation field, and writes its event when it ends: OK, or the code it failed with. */
   async around<T>(info: GraphQLResolveInfo, run: () => Promise<T>): Promise<T> {
     this.current = {};
+    this.currentHook = undefined;
     let failure: unknown;
     try {
       const result = await run();
-      if (typeof (result as { secret?: unknown } | null)?.secret === 'string') this.madeSecret({ operation: info.fieldName, ...this.current });
+      if (typeof (result as { secret?: unknown } | null)?.secret === 'string') this.madeSecret({ event: { operation: info.fieldName, ...this.current }, hook: this.currentHook });
       return result;
     } catch (error) {
       failure = error;
@@ -60,6 +69,17 @@ export class RequestAudit {
     }
   }
 
+  /**
+   * Runs `hook` if the secret the running field returns never reaches the client: at once when the
+   * client has already left (its promise is returned), or when it leaves before the answer is
+   * written. A rotation uses it to keep its old key, the only one anyone then holds.
+   */
+  onUndelivered(hook: () => Promise<void>): Promise<void> | undefined {
+    if (this.signal?.aborted) return hook();
+    if (this.current) this.currentHook = hook;
+    return undefined;
+  }
+
   /** Adds what a service learned about the key the running field acts on. */
   note(details: AuditDetails): void {
     if (this.current) Object.assign(this.current, details);
@@ -70,18 +90,19 @@ export class RequestAudit {
    * firing once the response is written): every key made in it got its secret to no one. Each gets
    * an UNDELIVERED event beside its own, so the trail says which keys to revoke.
    */
-  private clientGone(): void {
+  private undeliveredAll(): void {
     for (const made of this.madeKeys.splice(0)) this.undelivered(made);
   }
 
   /** Listens for the client leaving only once a key is made: reads pay nothing for it. */
-  private madeSecret(made: { operation: string } & AuditDetails): void {
+  private madeSecret(made: MadeKey): void {
     if (this.signal?.aborted) return this.undelivered(made);
-    if (this.madeKeys.push(made) === 1) this.signal?.addEventListener('abort', () => this.clientGone(), { once: true });
+    if (this.madeKeys.push(made) === 1) this.signal?.addEventListener('abort', () => this.undeliveredAll(), { once: true });
   }
 
-  private undelivered(made: { operation: string } & AuditDetails): void {
-    void this.record({ ...made, outcome: 'UNDELIVERED', detail: UNDELIVERED_DETAIL });
+  private undelivered({ event, hook }: MadeKey): void {
+    void this.record({ ...event, outcome: 'UNDELIVERED', detail: UNDELIVERED_DETAIL });
+    void hook?.();
   }
 
   /** Adds a sentence to the running field's detail, after what was noted before. */

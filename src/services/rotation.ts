@@ -71,6 +71,8 @@ export class RotationRunner {
    * key). Recovery must never take one for an orphan: each pass records them first, and skips them.
    */
   private readonly unrecorded = new Map<number, NewKeyRecord>();
+  /** Undelivered rotations the store could not hold yet: each recovery pass (and close) tries again. */
+  private readonly unheld = new Set<number>();
   private recovery?: NodeJS.Timeout;
   private recovering?: Promise<void>;
   private closed = false;
@@ -118,6 +120,8 @@ export class RotationRunner {
     clearTimeout(this.recovery);
     await Promise.all([this.scheduler.close(), this.recovering]);
     await this.recordDelivered();
+    await this.holdUndelivered();
+    await this.holdUndelivered();
     for (const [id, key] of this.unrecorded) {
       this.deps.logger.error(
         { rotation: id, newKeyId: key.newKeyId },
@@ -129,6 +133,33 @@ export class RotationRunner {
   /** The secret of this rotation's replacement went out, but the store could not record the key: keep trying. */
   recordLater(id: number, key: NewKeyRecord): void {
     this.unrecorded.set(id, key);
+  }
+
+  /**
+   * The answer holding a replacement's secret never reached its client. A recorded rotation is held
+   * (NEEDS_ATTENTION): its old key, the only one anyone holds, is not revoked on schedule. One the
+   * store has not recorded yet is forgotten: it stays PENDING_CREATE, and recovery takes its
+   * replacement for the orphan it is (revokes it, and leaves the old key).
+   */
+  undelivered(id: number): Promise<void> {
+    this.unrecorded.delete(id);
+    this.unheld.add(id);
+    return this.holdUndelivered();
+  }
+
+  private async holdUndelivered(): Promise<void> {
+    for (const id of this.unheld) {
+      try {
+        await this.rotations.holdUndelivered(id);
+        this.unheld.delete(id);
+        this.deps.logger.warn({ rotation: id }, "a rotation's new secret never reached its client: held for a person (NEEDS_ATTENTION), the old key stays");
+      } catch (error) {
+        if (!(error instanceof StoreError && error.code === 'CONFLICT')) continue; // the database failing: the next pass retries
+        this.unheld.delete(id);
+        const pending = (await this.rotations.find(id).catch(() => undefined))?.state === 'PENDING_CREATE';
+        if (!pending) this.deps.logger.error({ rotation: id, err: error.message }, "a rotation's new secret never reached its client, and the rotation could not be held: check both keys");
+      }
+    }
   }
 
   /** Records the replacements delivered while the store was failing (each recovery pass, and at close). */
@@ -366,12 +397,17 @@ export class RotationService {
     }
 
     // The new key exists and its secret is in hand: from here nothing may throw it away. What fails
-    // now (the store, the old key's revocation) is an error beside the payload.
+    // now (the store, the old key's revocation) is an error beside the payload. If the answer never
+    // reaches the client, the old key must stay: it is the only one anyone holds.
     const problems: GraphQLError[] = [];
     const newKey: NewKeyRecord = { newKeyId: keyRef(created.apiKey), newKeyHint: created.apiKey.keyHint };
     let recorded = await this.recordNewKey(rotation.id, newKey);
-    if (!recorded) {
-      runner.recordLater(rotation.id, newKey);
+    if (!recorded) runner.recordLater(rotation.id, newKey);
+    const undelivered = audit.onUndelivered(() => runner.undelivered(rotation.id));
+    if (undelivered) {
+      // The client has left: nobody will read this answer. No revocation; the rotation waits for a person.
+      await undelivered;
+    } else if (!recorded) {
       problems.push(
         gatewayError(
           'SERVICE_UNAVAILABLE',
@@ -379,8 +415,8 @@ export class RotationService {
         ),
       );
     } else if (input.revokeOldAfter === 0 && apiKeys.gate?.ending()) {
-      // Shutdown has begun (or the client left): a second write now could outlast the grace period
-      // and cut the answer holding the secret. The rotation is due now: the scheduler revokes it.
+      // Shutdown has begun: a second write now could outlast the grace period and cut the answer
+      // holding the secret. The rotation is due now: the scheduler revokes it.
       problems.push(
         gatewayError(
           'SERVICE_UNAVAILABLE',

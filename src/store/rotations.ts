@@ -16,7 +16,8 @@ import { assertNoSecrets } from './secrets.js';
  *           failCreate() │    └─(stays, lastError set)     │  │ │
  *                        ▼                                 │  │ └── cancel() ──────────────────► CANCELLED
  *                      FAILED         flagOldKeyUsed(),    ▼  │ revokeNow()                       ▲
- *                                     or revocation gives up  NEEDS_ATTENTION ─── cancel() ────────┘
+ *                                  holdUndelivered(), or      NEEDS_ATTENTION ─── cancel() ────────┘
+ *                                  revocation gives up
  * ```
  *
  * - PENDING_CREATE is written BEFORE the provider is asked for the new key, with the name the new key
@@ -26,7 +27,8 @@ import { assertNoSecrets } from './secrets.js';
  * - OVERLAP: both keys live until `revokeOldAt` (now + overlapSeconds, from recordNewKey). The
  *   scheduler revokes the old key then, once across the fleet, retrying with backoff.
  * - NEEDS_ATTENTION: a person must decide. The old key was used after the rotation began
- *   (flagOldKeyUsed), or revoking it failed for good (lastError says why). The scheduler leaves it
+ *   (flagOldKeyUsed), the new key's secret never reached the client (holdUndelivered, lastError
+ *   UNDELIVERED), or revoking it failed for good (lastError says why). The scheduler leaves it
  *   alone; revokeNow() or cancel() settle it.
  * - COMPLETED, CANCELLED (both keys stay), FAILED (no new key was made) are final.
  *
@@ -251,6 +253,20 @@ export class Rotations {
       set: { state: 'OVERLAP', revokeOldAt: now, nextAttemptAt: now, attempts: 0, lastError: null },
       done: (r) => r.state === 'COMPLETED',
       step: 'revoke the old key now',
+    });
+  }
+
+  /**
+   * The answer holding the new key's secret never reached the client: OVERLAP → NEEDS_ATTENTION, so
+   * the old key, the only one anyone holds, is not revoked on schedule. lastError says why.
+   */
+  async holdUndelivered(id: number): Promise<Rotation> {
+    return this.transition(id, {
+      from: ['OVERLAP'],
+      unclaimed: true,
+      set: { state: 'NEEDS_ATTENTION', lastError: 'UNDELIVERED' },
+      done: (r) => r.state === 'NEEDS_ATTENTION',
+      step: 'hold an undelivered rotation',
     });
   }
 
