@@ -120,7 +120,8 @@ export function optionalStringRecord(o: WireObject, key: string): WireObject | u
   if (!isObject(value)) throw new WireShapeError([key]);
   for (const name of Object.keys(value)) {
     const entry = value[name];
-    if (entry !== undefined && entry !== null && typeof entry !== 'string') throw new WireShapeError([key, name]);
+    // The entry's name is the provider's own text, of any length: the error names only the record.
+    if (entry !== undefined && entry !== null && typeof entry !== 'string') throw new WireShapeError([key]);
   }
   return value;
 }
