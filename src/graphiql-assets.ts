@@ -47,18 +47,26 @@ export function assetPath(dir: string, asset: GraphiQLAsset, encoding?: Encoding
 /**
  * Starts GraphiQL from the page's JSON options, so the page needs no inline script and its
  * Content-Security-Policy can say `script-src 'self'`. Monaco's workers load from our own files.
- * A link must not fill the editor: GraphiQL would put a `?query=` there (a mutation, even) ready
- * to run, so that parameter is dropped before it starts.
+ * The page's address never holds a query. A link must not fill the editor: GraphiQL would put a
+ * `?query=` there (a mutation, even) ready to run, so that parameter is dropped before it starts.
+ * And GraphiQL copies the editor's text into `?query=` on every edit: a leaked secret pasted into a
+ * query would land in the address bar, the browser's history and, on a reload, the request line
+ * every proxy logs.
  */
 const BOOTSTRAP = `(() => {
   'use strict';
   const { options, workers } = JSON.parse(document.getElementById('graphiql-options').textContent);
   self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_moduleId, label) => workers[label] };
-  const url = new URL(location.href);
-  if (url.searchParams.has('query')) {
-    url.searchParams.delete('query');
-    history.replaceState(history.state, '', url);
+  for (const method of ['pushState', 'replaceState']) {
+    const original = history[method];
+    history[method] = function (state, unused, target) {
+      if (target === undefined || target === null) return original.call(this, state, unused, target);
+      const url = new URL(target, location.href);
+      url.searchParams.delete('query');
+      return original.call(this, state, unused, url);
+    };
   }
+  if (new URL(location.href).searchParams.has('query')) history.replaceState(history.state, '', location.href);
   YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), options);
 })();
 `;

@@ -96,6 +96,20 @@ describe.skipIf(noChromium)('GraphiQL in Chromium', () => {
     }
   });
 
+  it('never writes what is typed into the page address: a secret pasted into a query stays out of the history', async () => {
+    await page.goto(`${server.url}/graphql`);
+    await page.getByRole('button', { name: /^Execute query/ }).waitFor();
+    await page.locator('.graphiql-editor .view-lines').first().click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('mutation { revokeLeakedSecret(input: { secret: "API-TYPEDINTOGRAPHIQL0000000000" }) { found } }');
+    const editor = async () => (await page.locator('.graphiql-editor .view-lines').first().textContent())?.replace(/\u00a0/g, ' ') ?? '';
+    await expect.poll(editor).toContain('API-TYPEDINTOGRAPHIQL');
+    // GraphiQL writes the URL a moment after an edit: wait until it has (its tab state is stored then too).
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('graphiql:tabState') ?? '')).toContain('TYPEDINTOGRAPHIQL');
+    expect(page.url()).not.toContain('TYPEDINTOGRAPHIQL');
+    expect(await page.evaluate(() => location.search)).toBe('');
+  });
+
   it('ran with no script error and no request outside the gateway', () => {
     expect(errors).toEqual([]);
     expect(outside).toEqual([]);
