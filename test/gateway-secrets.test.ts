@@ -2,6 +2,7 @@
 // bug keygate can have. And never let keygate lock itself out by revoking its own key.
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startTestGateway } from './support/gateway.js';
+import { answer, startRawProvider } from './support/raw-provider.js';
 import { hyperstackUsers, octopusUsers } from './support/seeds.js';
 
 async function gateway() {
@@ -111,6 +112,29 @@ describe('the key keygate itself uses', () => {
     const deleted = await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id: other.id });
     expect(deleted.body.errors).toBeUndefined();
     expect(t.counts()).toEqual({ 'GET /api/users/{userId}/apikeys/{id}': 1, 'DELETE /api/users/{userId}/apikeys/{id}': 1 });
+  });
+});
+
+describe('a new key and the check whether it is keygate\'s own', () => {
+  it('keeps its secret when the check cannot be made: a key made now is never keygate\'s', async () => {
+    // The new secret starts as keygate's own does (the first 8 characters, all Octopus shows of a
+    // key), which would send usedByGateway to /users/me; that fails here.
+    const configured = 'API-COLLIDEAAAAAAAAAAAAAAAAAAAA';
+    const fresh = 'API-COLLIDEBBBBBBBBBBBBBBBBBBBB';
+    const octopus = await startRawProvider(({ method, url, res }) => {
+      if (method === 'POST' && url.endsWith('/users/Users-1/apikeys')) {
+        return answer(res, 201, { Id: 'apikeys-9', UserId: 'Users-1', Purpose: 'ci', ApiKey: fresh, Created: '2026-11-30T10:00:00.000+00:00', Expires: null });
+      }
+      answer(res, 403, { ErrorMessage: 'no' });
+    });
+    onTestFinished(() => octopus.close());
+    await using t = await startTestGateway({ accounts: [{ name: 'raw', provider: 'OCTOPUS', baseUrl: octopus.url, apiKey: configured }] });
+    const response = await t.query<{ createOctopusApiKey: { secret: string; apiKey: { keyHint: string; usedByGateway: boolean } } | null }>(
+      'mutation { createOctopusApiKey(input: { account: "raw", userId: "Users-1", purpose: "ci" }) { secret apiKey { keyHint usedByGateway } } }',
+    );
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.createOctopusApiKey).toEqual({ secret: fresh, apiKey: { keyHint: 'API-COLL', usedByGateway: false } });
+    expect(octopus.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /users/Users-1/apikeys']);
   });
 });
 

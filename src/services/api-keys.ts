@@ -182,6 +182,9 @@ export class ApiKeyService {
    * own user's keys, Hyperstack by the last 4.
    */
   async usedByGateway(key: ApiKeyRecord): Promise<boolean> {
+    // Its answer holds a secret, which a failing lookup below would null with it; and a key made
+    // now cannot be the credential keygate started with.
+    if (justMade.has(key)) return false;
     const runtime = this.loaders.upstreams.find(key.provider, key.account);
     const credential = runtime?.config.apiKey;
     if (!runtime || !credential || !key.keyHint) return false;
@@ -612,14 +615,20 @@ function uniqueAccounts(failures: SourceFailure[]): Account[] {
   return [...new Set(failures.map((f) => f.account))];
 }
 
+/** The records of keys just made, as their create answered them: see usedByGateway. */
+const justMade = new WeakSet<ApiKeyRecord>();
+
 /**
  * Runs a create; a failure after the provider may have acted says so, so no secret is silently lost.
  * The gate is asked first: a create that may not start now is refused before any call.
  */
+
 export async function creating(name: string, gate: CreateGate | undefined, create: () => Promise<CreatedKey>): Promise<CreatedKey> {
   gate?.check();
   try {
-    return await create();
+    const created = await create();
+    justMade.add(created.apiKey);
+    return created;
   } catch (error) {
     // A 4xx is the provider refusing: nothing was made. A 5xx, an unreadable 2xx, or no answer after
     // the request left keygate: the key may exist.
