@@ -176,6 +176,18 @@ describe.each(backends())('rotations on $name', (backend) => {
     expect(await refused(rotations.revokeNow(r.id), 'CONFLICT')).toBe(`rotation ${r.id} is CANCELLED: cannot revoke the old key now`);
   });
 
+  it('a replacement whose secret never reached its client: OVERLAP → NEEDS_ATTENTION (UNDELIVERED), idempotent; not before it is recorded', async () => {
+    const { clock, rotations } = await setup();
+    const r = await rotations.start(input());
+    expect(await refused(rotations.holdUndelivered(r.id), 'CONFLICT')).toBe(`rotation ${r.id} is PENDING_CREATE: cannot hold an undelivered rotation`);
+    await rotations.recordNewKey(r.id, { newKeyId: 'apikeys-2' });
+    const held = await rotations.holdUndelivered(r.id);
+    expect(held).toMatchObject({ state: 'NEEDS_ATTENTION', lastError: 'UNDELIVERED' });
+    expect(await rotations.holdUndelivered(r.id)).toEqual(held);
+    clock.advance(31 * 86_400_000); // past any overlap: the scheduler still leaves it alone
+    expect(await rotations.claimDue({ owner: 'instance-a', leaseMs: 60_000, limit: 10 })).toEqual([]);
+  });
+
   it('will not cancel while the new key is unsettled, nor step in while the old key is being revoked', async () => {
     const { clock, rotations } = await setup();
     const r = await rotations.start(input());
