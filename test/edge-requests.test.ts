@@ -18,6 +18,9 @@ describe('variables graphql-jit refuses', () => {
     ['a string for an Int', 'query ($first: Int) { apiKeys(first: $first) { totalCount } }', { first: 'abc' }],
     ['an unknown enum value', 'query ($f: ApiKeyFilter) { apiKeys(first: 1, filter: $f) { totalCount } }', { f: { providers: ['NOPE'] } }],
     ['a missing required variable', 'query ($id: ID!) { apiKey(id: $id) { id } }', {}],
+    // A mutation's refusal is also audited: its code comes from an error graphql-jit makes without extensions.
+    ['a fraction for a mutation\'s Int', 'mutation ($i: RotateApiKeyInput!) { rotateApiKey(input: $i) { secret } }', { i: { id: 'x', revokeOldAfter: 0.5 } }],
+    ['a list for a mutation\'s String', 'mutation ($n: String!) { generateHyperstackApiKey(input: { name: $n }) { secret } }', { n: ['a'] }],
   ])('%s is BAD_USER_INPUT with the reason, before any upstream call, and no error is logged', async (_, query, variables) => {
     t.resetCounts();
     const before = errorLines().length;
@@ -27,6 +30,36 @@ describe('variables graphql-jit refuses', () => {
     expect(body.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
     expect(body.errors![0]!.message).toMatch(/^Variable "\$\w+"/);
     expect(t.counts()).toEqual({});
+    expect(errorLines().slice(before)).toEqual([]);
+  });
+});
+
+describe('input refused before any upstream call', () => {
+  it.each([
+    ['a day that does not exist', 'mutation { createOctopusApiKey(input: { purpose: "x", expiresAt: "2027-02-30T00:00:00Z" }) { secret } }', /not a valid date/],
+    ['February 29 of a common year', 'mutation { createOctopusApiKey(input: { purpose: "x", expiresAt: "2027-02-29T10:00:00Z" }) { secret } }', /not a valid date/],
+    ['hour 24', '{ apiKeys(first: 1, filter: { expiresBefore: "2027-01-01T24:00:00Z" }) { totalCount } }', /not a valid date/],
+    ['an expiry in the past', 'mutation { createOctopusApiKey(input: { purpose: "x", expiresAt: "2001-01-01T00:00:00Z" }) { secret } }', /must be in the future/],
+    ['a NUL in a name', 'mutation { generateHyperstackApiKey(input: { name: "poison\\u0000" }) { secret } }', /control characters/],
+    ['a line break in a purpose', 'mutation { createOctopusApiKey(input: { purpose: "two\\nlines" }) { secret } }', /control characters/],
+    ['a NUL in a description', 'mutation { generateHyperstackApiKey(input: { name: "n", description: "a\\u0000b" }) { secret } }', /NUL/],
+    ['one user and every user at once', '{ apiKeys(first: 3, filter: { octopusUsers: ALL, octopusUserId: "Users-1" }) { totalCount } }', /cannot be combined/],
+  ])('%s: BAD_USER_INPUT, and no provider is asked', async (_, query, message) => {
+    t.resetCounts();
+    const { body } = await t.query(query);
+    expect(body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(message), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    expect(t.counts()).toEqual({});
+  });
+
+  it.each(['variables', 'extensions'])('a GET whose %s is not JSON: 400 BAD_USER_INPUT, and nothing logged as an error', async (name) => {
+    const before = errorLines().length;
+    const url = new URL('http://keygate.test/graphql');
+    url.searchParams.set('query', '{ viewer { policy { maxKeyAgeDays } } }');
+    url.searchParams.set(name, '{bad');
+    const response = await t.gateway.yoga.fetch(url, { headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json' } });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors).toEqual([{ message: `The \`${name}\` parameter of the URL is not valid JSON.`, extensions: { code: 'BAD_USER_INPUT' } }]);
     expect(errorLines().slice(before)).toEqual([]);
   });
 });

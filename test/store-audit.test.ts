@@ -186,6 +186,14 @@ describe.each(backends())('audit events on $name', (backend) => {
     expect(await allIds(events)).toEqual([]);
   });
 
+  it('stores a provider\'s text with a NUL (PostgreSQL text cannot hold one), and a filter finds it', async () => {
+    const events = new AuditEvents(await openTestStore(backend));
+    const written = await events.insert(event({ keyName: 'made\u0000elsewhere', detail: 'a\u0000b' }));
+    expect([written.keyName, written.detail]).toEqual(['made\uFFFDelsewhere', 'a\uFFFDb']);
+    await events.insert(event({ client: 'odd\u0000client' }));
+    expect((await events.list({ filter: { client: 'odd\u0000client' } })).edges.map((e) => e.node.client)).toEqual(['odd\uFFFDclient']);
+  });
+
   it('cuts long text to its field limit', async () => {
     const events = new AuditEvents(await openTestStore(backend));
     const stored = await events.insert(event({ keyName: 'n'.repeat(300), detail: 'd'.repeat(600) }));

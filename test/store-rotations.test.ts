@@ -224,6 +224,10 @@ describe.each(backends())('rotations on $name', (backend) => {
     await refused(rotations.start(input({ overlapSeconds: -1 })), 'BAD_USER_INPUT');
     await refused(rotations.start(input({ overlapSeconds: 91 * 86400 })), 'BAD_USER_INPUT');
     await refused(rotations.start(input({ newKeyName: '' })), 'BAD_USER_INPUT');
+    // A key named elsewhere with a NUL: refused before the provider is asked for a replacement (PostgreSQL would fail the insert).
+    expect(await refused(rotations.start(input({ oldKeyName: 'a\u0000b', newKeyName: 'a\u0000b' })), 'BAD_USER_INPUT')).toBe(
+      'rotation: oldKeyName contains a NUL character; rename the key first',
+    );
     await refused(rotations.start(input({ provider: 'GITHUB' as never })), 'BAD_USER_INPUT');
     expect(await refused(rotations.get(999), 'NOT_FOUND')).toBe('no rotation 999');
     await refused(rotations.cancel(999), 'NOT_FOUND');

@@ -108,12 +108,17 @@ builder.queryField('apiKey', (t) =>
 // ---------------------------------------------------------------------------------------------
 // Payloads shared by both providers' mutations, and deleteApiKey.
 
-/** Names and purposes: not blank, and bounded so a huge string never reaches a provider. */
+/**
+ * Names and purposes: not blank, one line of printable text, and bounded so a huge string never
+ * reaches a provider. (A NUL would also be a name keygate's PostgreSQL store cannot hold.)
+ */
 export const keyName = (what: string) =>
   z
     .string()
     .refine((s) => s.trim().length > 0, `${what} must not be blank.`)
-    .refine((s) => s.length <= 200, `${what} must be at most 200 characters.`);
+    .refine((s) => s.length <= 200, `${what} must be at most 200 characters.`)
+    // eslint-disable-next-line no-control-regex
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), `${what} must not contain control characters (line breaks, tabs, NUL…).`);
 
 export const CreateApiKeyPayload = builder.objectRef<CreatedKey>('CreateApiKeyPayload').implement({
   description: 'A newly created key and its secret.',

@@ -58,16 +58,24 @@ builder.mutationType({
     'Create, rename, rotate and revoke API keys at either provider. Every payload is nullable, so one failing mutation never discards the result (and secret) of another in the same operation.',
 });
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** Whether the fields name a day and a time that exist: Date would roll 2027-02-30 over to March 2. */
+function onTheCalendar([, year, month, day, hour, minute, , second]: RegExpExecArray): boolean {
+  const [y, m, d] = [Number(year), Number(month), Number(day)];
+  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth && Number(hour) <= 23 && Number(minute) <= 59 && Number(second ?? 0) <= 59;
+}
 
 function parseDateTime(value: unknown): Date {
-  if (typeof value !== 'string' || !ISO_WITH_ZONE.test(value)) {
+  const fields = typeof value === 'string' ? ISO_WITH_ZONE.exec(value) : null;
+  if (!fields) {
     throw new GraphQLError('DateTime must be an ISO-8601 date and time with a zone, e.g. "2027-01-31T12:00:00Z".', {
       extensions: { code: 'BAD_USER_INPUT' },
     });
   }
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
+  const date = new Date(value as string);
+  if (Number.isNaN(date.getTime()) || !onTheCalendar(fields)) {
     throw new GraphQLError(`"${value}" is not a valid date and time.`, { extensions: { code: 'BAD_USER_INPUT' } });
   }
   return date;

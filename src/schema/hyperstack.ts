@@ -12,7 +12,10 @@ builder.objectRef<HyperstackApiKey>('HyperstackApiKey').implement({
   isTypeOf: (value) => (value as { provider?: unknown }).provider === 'HYPERSTACK',
 });
 
-const description = z.string().max(1000, 'description must be at most 1000 characters.');
+const description = z
+  .string()
+  .max(1000, 'description must be at most 1000 characters.')
+  .refine((s) => !s.includes('\u0000'), 'description must not contain a NUL character.');
 
 const GenerateHyperstackApiKeyInput = builder.inputType('GenerateHyperstackApiKeyInput', {
   description: 'A new Hyperstack API key.',

@@ -17,7 +17,8 @@ export function outcomeOf(error: unknown): string {
   if (error instanceof UpstreamError) return error.code;
   if (error instanceof CallBudgetExceeded) return 'BAD_USER_INPUT';
   if (error instanceof GraphQLError) {
-    const code = error.extensions.code;
+    // graphql-jit's own errors (a variable of the wrong type) carry no extensions at all.
+    const code = error.extensions?.code;
     if (typeof code === 'string') return code;
     if (error.originalError && error.originalError !== error) return outcomeOf(error.originalError);
   }

@@ -166,10 +166,10 @@ export class AuditEvents {
       .selectFrom('auditEvents')
       .selectAll()
       .$if(filter.provider !== undefined, (q) => q.where('provider', '=', filter.provider!))
-      .$if(filter.account !== undefined, (q) => q.where('account', '=', filter.account!))
-      .$if(filter.keyId !== undefined, (q) => q.where('keyId', '=', filter.keyId!))
-      .$if(filter.client !== undefined, (q) => q.where('client', '=', filter.client!))
-      .$if(filter.operation !== undefined, (q) => q.where('operation', '=', filter.operation!))
+      .$if(filter.account !== undefined, (q) => q.where('account', '=', withoutNul(filter.account!)))
+      .$if(filter.keyId !== undefined, (q) => q.where('keyId', '=', withoutNul(filter.keyId!)))
+      .$if(filter.client !== undefined, (q) => q.where('client', '=', withoutNul(filter.client!)))
+      .$if(filter.operation !== undefined, (q) => q.where('operation', '=', withoutNul(filter.operation!)))
       .$if(filter.since !== undefined, (q) => q.where('at', '>=', isoTime(filter.since!)))
       .$if(filter.until !== undefined, (q) => q.where('at', '<', isoTime(filter.until!)))
       .$if(after !== undefined, (q) =>
@@ -199,10 +199,18 @@ export class AuditEvents {
   }
 }
 
+/**
+ * Bounded, and storable: PostgreSQL's text cannot hold a NUL, so a provider's key name with one
+ * would make its event unwritable, and hold up every event queued behind it. A filter goes through
+ * the same replacement, so it finds what was stored.
+ */
 function cut(value: string | null, max: number): string | null {
-  if (value === null || value.length <= max) return value;
-  return `${value.slice(0, max - 1)}…`;
+  if (value === null) return value;
+  const text = withoutNul(value);
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+const withoutNul = (value: string) => value.replaceAll('\u0000', '\uFFFD');
 
 function toEvent(row: Selectable<AuditEventTable>): AuditEvent {
   return {

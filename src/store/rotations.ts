@@ -139,6 +139,8 @@ export class Rotations {
       if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT) {
         throw new StoreError('BAD_USER_INPUT', `rotation: ${field} must be 1 to ${MAX_TEXT} characters`);
       }
+      // PostgreSQL's text cannot hold it; and recovery must find the new key by this exact name.
+      if (value.includes('\u0000')) throw new StoreError('BAD_USER_INPUT', `rotation: ${field} contains a NUL character; rename the key first`);
     }
     if (input.oldKeyHint != null && input.oldKeyHint.length > MAX_TEXT) throw new StoreError('BAD_USER_INPUT', 'rotation: oldKeyHint is too long');
     if (!Number.isInteger(input.overlapSeconds) || input.overlapSeconds < 0 || input.overlapSeconds > MAX_OVERLAP_SECONDS) {
