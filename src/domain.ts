@@ -153,8 +153,8 @@ export function risksOf(key: ApiKeyRecord, policy: Policy, now: number): ApiKeyR
   if (expires === undefined) risks.push('NEVER_EXPIRES');
   else if (expires <= now) risks.push('EXPIRED');
   else if (expires - now <= policy.expiryWarningDays * DAY_MS) risks.push('EXPIRING_SOON');
-  const age = ageDays(key, now);
-  if (age !== null && age > policy.maxKeyAgeDays) risks.push('OLDER_THAN_POLICY');
+  // To the millisecond, as UNUSED is: ageDays is whole days, and a key 90.9 days old is older than 90.
+  if (key.createdAt && now - key.createdAt.getTime() > policy.maxKeyAgeDays * DAY_MS) risks.push('OLDER_THAN_POLICY');
   if (key.provider === 'OCTOPUS') {
     if (isUnused(key, policy, now)) risks.push('UNUSED');
     if (key.accessLevel === 'FULL_ACCESS') risks.push('FULL_ACCESS');

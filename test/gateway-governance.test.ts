@@ -232,3 +232,31 @@ describe('summary', () => {
     expect(t.counts()).toEqual(wholeList);
   });
 });
+
+describe('the age policy at its boundary', () => {
+  it('a key 90 days and an hour old is OLDER_THAN_POLICY (MAX_KEY_AGE_DAYS 90), though its ageDays says 90; one an hour short of 90 days is not', async () => {
+    const at = Date.now();
+    const ago = (ms: number) => new Date(at - ms);
+    const [DAY, HOUR] = [86_400_000, 3_600_000];
+    await using g = await startTestGateway({
+      hyperstack: {
+        users: [
+          {
+            name: 'alice',
+            keys: [
+              { name: 'gateway', createdAt: ago(DAY) },
+              { name: 'just over', createdAt: ago(90 * DAY + HOUR) },
+              { name: 'just under', createdAt: ago(90 * DAY - HOUR) },
+            ],
+          },
+        ],
+      },
+    });
+    const { body } = await g.query<{ apiKeys: { nodes: { name: string; ageDays: number; risks: string[] }[] } }>(
+      '{ apiKeys(first: 10, filter: { providers: [HYPERSTACK] }) { nodes { name ageDays risks } } }',
+    );
+    const byName = Object.fromEntries(body.data!.apiKeys.nodes.map((k) => [k.name, [k.ageDays, k.risks]]));
+    expect(byName['just over']).toEqual([90, ['NEVER_EXPIRES', 'OLDER_THAN_POLICY']]);
+    expect(byName['just under']).toEqual([89, ['NEVER_EXPIRES']]);
+  });
+});
