@@ -3,7 +3,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startOctopusSimulator, type OctopusSimulator } from '../src/simulators/index.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { firstCredential, startTestGateway, type TestGateway } from './support/gateway.js';
 import { hyperstackUsers, octopusUsers } from './support/seeds.js';
 
 const day = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000);
@@ -314,5 +314,29 @@ describe('ids of accounts that are not configured', () => {
     const foreign = encodeGlobalID('OctopusApiKey', 'production/Users-1/apikeys-Whatever0000000000000000');
     const response = await t.query('query($id: ID!) { node(id: $id) { id } }', { id: foreign });
     expect(response.body).toEqual({ data: { node: null } });
+  });
+});
+
+describe('two accounts with one server and one credential', () => {
+  it('each key is listed once per account, under that account, with the list cache on', async () => {
+    await using g = await startTestGateway({
+      octopus: { users: octopusUsers() },
+      hyperstack: { users: hyperstackUsers() },
+      env: { LIST_CACHE_TTL_MS: '60000', UPSTREAM_DEDUPE: '1' },
+      accounts: ({ octopus, hyperstack }) => [
+        { name: 'mirror', provider: 'OCTOPUS', baseUrl: `${octopus.url}/api`, apiKey: firstCredential(octopus) },
+        { name: 'mirror', provider: 'HYPERSTACK', baseUrl: hyperstack.url, apiKey: hyperstack.credentials[0] },
+      ],
+    });
+    const list = async (filter: string) =>
+      (await g.query<{ apiKeys: { totalCount: number; nodes: { id: string; account: { name: string } }[] } }>(`{ apiKeys(first: 100${filter}) { totalCount nodes { id account { name } } } }`))
+        .body.data!.apiKeys;
+    const defaults = await list(', filter: { accounts: ["default"] }'); // fills the cache under "default"
+    const mirrors = await list(', filter: { accounts: ["mirror"] }');
+    expect(new Set(defaults.nodes.map((k) => k.account.name))).toEqual(new Set(['default']));
+    expect(new Set(mirrors.nodes.map((k) => k.account.name))).toEqual(new Set(['mirror']));
+    const all = await list('');
+    expect(all.totalCount).toBe(defaults.totalCount + mirrors.totalCount);
+    expect(new Set(all.nodes.map((k) => k.id)).size).toBe(all.nodes.length);
   });
 });

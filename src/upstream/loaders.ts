@@ -91,6 +91,16 @@ function attempt<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+
+/**
+ * Whose lists a session reads and shares across requests: an HMAC of the credential (never the
+ * credential itself), and the account, since the records carry the account's name and two accounts
+ * may point at one server with one credential.
+ */
+function whoOf(upstreams: Upstreams, runtime: AccountRuntime, credential: string | undefined): string {
+  return credential ? `${runtime.account.name}\u0000${upstreams.credentialKeys.of(runtime.config.baseUrl, credential)}` : '';
+}
+
 /**
  * Request-scoped access to one Octopus account, shaped so a request makes as few upstream calls as
  * the data allows (design: "Upstream calls", "Lists that scale"):
@@ -123,7 +133,7 @@ export class OctopusSession {
   ) {
     this.runtime = runtime;
     if (credential) this.client = new OctopusClient(runtime.http, runtime.account.name, credential, options);
-    this.who = credential ? upstreams.credentialKeys.of(runtime.config.baseUrl, credential) : '';
+    this.who = whoOf(upstreams, runtime, credential);
     this.keyLoader = new DataLoader((refs) => this.loadKeys(refs));
     this.userLoader = new DataLoader((ids) => Promise.all(ids.map((id) => this.fetchUser(id))), { batch: false });
   }
@@ -370,8 +380,7 @@ export class HyperstackSession {
     if (credentials.apiKey || credentials.accessToken) {
       this.client = new HyperstackClient(runtime.http, runtime.account.name, credentials, options);
     }
-    const credential = credentials.apiKey ?? credentials.accessToken;
-    this.who = credential ? upstreams.credentialKeys.of(runtime.config.baseUrl, credential) : '';
+    this.who = whoOf(upstreams, runtime, credentials.apiKey ?? credentials.accessToken);
   }
 
   get hasCredential(): boolean {
