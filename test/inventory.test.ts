@@ -308,6 +308,17 @@ describe('a provider outage', () => {
     ]);
   });
 
+  it('at start-up, an account whose list hangs holds back no other: each is shown as soon as it is read', async () => {
+    let held: ReturnType<OctopusSimulator['hold']> | undefined;
+    const h = await start({ prepare: (octopus) => void (held = octopus.hold(OCTOPUS_LIST)), join: false });
+    await held!.arrived;
+    await expect.poll(async () => countsOf(await h.metrics(), 'HYPERSTACK')).toMatchObject({ ALL: 2 });
+    expect(countsOf(await h.metrics(), 'OCTOPUS')).toEqual({});
+    held!.release();
+    await h.gateway.inventory!.refresh();
+    expect(countsOf(await h.metrics(), 'OCTOPUS')).toMatchObject({ ALL: expect.any(Number) });
+  });
+
   it('before any success shows a last-success time of 0 and no counts', async () => {
     const h = await start({ prepare: (octopus) => octopus.fault('*', { mode: 'error' }) });
     const text = await h.metrics();

@@ -125,8 +125,14 @@ export class Inventory {
         maxKeys: this.options.lists.maxKeys,
       });
       const service = new ApiKeyService(loaders, this.options.policy);
-      await Promise.all(this.states.map((state) => this.refreshAccount(service, state)));
-      this.show();
+      // Shown as each account is read: a slow or hanging account (up to the upstream timeout) must not
+      // hold back, or blank at start-up, the gauges of the accounts already read.
+      await Promise.all(
+        this.states.map(async (state) => {
+          await this.refreshAccount(service, state);
+          this.show();
+        }),
+      );
     } catch (error) {
       // A timer calls this: a rejection here would be unhandled, and end the process.
       this.options.logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'inventory: refresh failed');
