@@ -43,6 +43,8 @@ describe('input refused before any upstream call', () => {
     ['a NUL in a name', 'mutation { generateHyperstackApiKey(input: { name: "poison\\u0000" }) { secret } }', /control characters/],
     ['a line break in a purpose', 'mutation { createOctopusApiKey(input: { purpose: "two\\nlines" }) { secret } }', /control characters/],
     ['a NUL in a description', 'mutation { generateHyperstackApiKey(input: { name: "n", description: "a\\u0000b" }) { secret } }', /NUL/],
+    ['a rotation id that is not one', 'mutation { cancelRotation(id: "x") { state } }', /not the id of a rotation/],
+    ['a key\'s id given as a rotation\'s', `mutation { completeRotation(id: "${Buffer.from('ApiKey:OCTOPUS:default:Users-1:apikeys-1').toString('base64')}") { state } }`, /not the id of a rotation/],
     ['one user and every user at once', '{ apiKeys(first: 3, filter: { octopusUsers: ALL, octopusUserId: "Users-1" }) { totalCount } }', /cannot be combined/],
   ])('%s: BAD_USER_INPUT, and no provider is asked', async (_, query, message) => {
     t.resetCounts();

@@ -456,7 +456,9 @@ export class RotationService {
 
   private async find(globalId: string): Promise<Rotation> {
     const n = /^Rotation:(\d{1,15})$/.exec(Buffer.from(globalId, 'base64').toString('utf8'))?.[1];
-    const rotation = n ? await this.runner.rotations.find(Number(n)) : undefined;
+    // Malformed is the client's mistake, as for a key's id; well formed but unknown is NOT_FOUND.
+    if (!n) throw badUserInput('`id` is not the id of a rotation. Use the `id` of a rotation returned by `rotations` or `rotateApiKey`.', { field: 'id' });
+    const rotation = await this.runner.rotations.find(Number(n));
     if (!rotation) throw gatewayError('NOT_FOUND', 'There is no rotation with that id.');
     this.deps.audit.note({
       provider: rotation.provider,
