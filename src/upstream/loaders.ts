@@ -527,8 +527,7 @@ export class RequestLoaders {
   configuredOctopusUser(runtime: AccountRuntime): Promise<OctopusUser> {
     const credential = runtime.config.apiKey;
     if (!credential) return Promise.reject(missingCredential(runtime));
-    const who = this.upstreams.credentialKeys.of(runtime.config.baseUrl, credential);
-    return this.upstreams.users.get(who, () => {
+    return this.upstreams.users.get(whoOf(this.upstreams, runtime, credential), () => {
       this.budget.spend(1, 'the Octopus user of the gateway\'s credential');
       return new OctopusClient(runtime.http, runtime.account.name, credential, this.options).currentUser();
     });
