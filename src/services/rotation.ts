@@ -37,8 +37,11 @@ const IN_FLIGHT_TIMEOUTS = 4;
 /** How far a provider's clock and keygate's may differ when recovery compares a key's creation time. */
 const CLOCK_SKEW_MS = 60_000;
 
-/** Octopus' default maximum key lifetime (contracts/octopus.md §3.1: 366 days since 2025.4). */
-const OCTOPUS_DEFAULT_MAX_LIFETIME_MS = 366 * 86_400_000;
+/**
+ * The longest lifetime a replacement asks for: a day under Octopus' default maximum (366 days since
+ * 2025.4, contracts/octopus.md §3.1), so a server whose clock differs from keygate's never refuses it.
+ */
+const OCTOPUS_REPLACEMENT_MAX_LIFETIME_MS = 365 * 86_400_000;
 
 /** The store's reference to a key: what follows the account in its global id. */
 export const keyRef = (id: ApiKeyId): string => (id.provider === 'OCTOPUS' ? `${id.userId}/${id.id}` : id.id);
@@ -493,14 +496,15 @@ export class RotationService {
 
   /**
    * Octopus: the same purpose (and actor type), and the same lifetime as the old key, or the server
-   * default when it never expired. A lifetime past 366 days (the default maximum since 2025.4, which
-   * the server would refuse) asks for the server's maximum instead (an explicit null).
+   * default when it never expired. A longer lifetime than a server since 2025.4 allows is cut to 365
+   * days, as a date: an explicit null would ask for the maximum there, but means "never expires" to
+   * an older server, and a replacement must not outlive what its old key was allowed.
    */
   private mintOctopus(runtime: AccountRuntime, old: Extract<ApiKeyRecord, { provider: 'OCTOPUS' }>, now: Date): Promise<CreatedKey> {
     const lifetime = old.expiresAt && old.createdAt ? old.expiresAt.getTime() - old.createdAt.getTime() : undefined;
     const session = this.deps.loaders.octopus(runtime);
     const expires =
-      lifetime === undefined || lifetime <= 0 ? undefined : lifetime > OCTOPUS_DEFAULT_MAX_LIFETIME_MS ? null : new Date(now.getTime() + lifetime);
+      lifetime === undefined || lifetime <= 0 ? undefined : new Date(now.getTime() + Math.min(lifetime, OCTOPUS_REPLACEMENT_MAX_LIFETIME_MS));
     return creating(old.purpose, this.deps.apiKeys.gate, async () => {
       const created = await session.write('minting a replacement Octopus key', (client) =>
         client.createKey({ userId: old.userId, purpose: old.purpose, expires, actorType: old.actorType ?? undefined }),
