@@ -2,6 +2,7 @@ import type { Provider } from './domain.js';
 import type { Store, StoreHealth } from './store/index.js';
 import { UpstreamError } from './upstream/errors.js';
 import { HyperstackClient } from './upstream/hyperstack.js';
+import { whoOf } from './upstream/loaders.js';
 import { OctopusClient } from './upstream/octopus.js';
 import type { AccountRuntime, Upstreams } from './upstream/upstreams.js';
 
@@ -69,12 +70,12 @@ export class ReadinessProbe {
 
   private async checkCredential(runtime: AccountRuntime): Promise<CredentialState> {
     const { provider, name } = runtime.account;
-    const { apiKey, accessToken, baseUrl } = runtime.config;
+    const { apiKey, accessToken } = runtime.config;
     if (!apiKey && !accessToken) return 'none';
     try {
       if (provider === 'OCTOPUS') {
         const client = new OctopusClient(runtime.http, name, apiKey!);
-        await this.upstreams.users.get(this.upstreams.credentialKeys.of(baseUrl, apiKey!), () => client.currentUser());
+        await this.upstreams.users.get(whoOf(this.upstreams, runtime, apiKey), () => client.currentUser());
       } else {
         await new HyperstackClient(runtime.http, name, { apiKey, accessToken }).listKeys();
       }

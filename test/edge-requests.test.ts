@@ -64,6 +64,14 @@ describe('input refused before any upstream call', () => {
     expect(body.errors).toEqual([{ message: `The \`${name}\` parameter of the URL is not valid JSON.`, extensions: { code: 'BAD_USER_INPUT' } }]);
     expect(errorLines().slice(before)).toEqual([]);
   });
+
+  it('a GET with an empty variables parameter is answered, as yoga reads it: none', async () => {
+    const response = await t.gateway.yoga.fetch('http://keygate.test/graphql?query=%7B%20viewer%20%7B%20policy%20%7B%20maxKeyAgeDays%20%7D%20%7D%20%7D&variables=', {
+      headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { data: unknown }).data).toEqual({ viewer: { policy: { maxKeyAgeDays: 90 } } });
+  });
 });
 
 describe('client-chosen strings in the request log', () => {

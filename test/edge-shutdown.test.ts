@@ -1,5 +1,6 @@
 // Shutdown never cuts a create: new ones are refused once it begins, those running finish and
 // deliver their secret. The provider is one the test holds and answers by hand.
+import { sql } from 'kysely';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
@@ -142,9 +143,9 @@ describe('a rotation whose answer never reaches its client', () => {
   const ROTATIONS = '{ rotations { nodes { state lastError } } }';
 
   /** A gateway on a real HTTP server, a store on a test clock, and a raw socket the test can cut. */
-  async function served() {
+  async function served(options: { captureLogs?: boolean } = {}) {
     const clock = new TestClock(new Date().toISOString());
-    const t = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() }, storeClock: clock.now });
+    const t = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() }, storeClock: clock.now, ...options });
     onTestFinished(() => t.close());
     const server = createHttpServer(t.gateway);
     const { port } = await listen(server, t.gateway, 0, '127.0.0.1');
@@ -179,6 +180,27 @@ describe('a rotation whose answer never reaches its client', () => {
     expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
     const events = (await t.gateway.store!.events.list({ first: 10 })).edges.map((e) => [e.node.operation, e.node.outcome]);
     expect(events).toEqual(expect.arrayContaining([['rotateApiKey', 'OK'], ['rotateApiKey', 'UNDELIVERED']]));
+  });
+
+  it('keeps the old key when the store cannot hold the rotation at first: the scheduler leaves it, and recovery holds it', async () => {
+    const { t, clock, send, rotations } = await served({ captureLogs: true });
+    const generate = t.hyperstack.hold('POST /v1/api-key/generate');
+    const leave = send('mutation($id: ID!) { a: rotateApiKey(input: { id: $id, revokeOldAfter: 60 }) { secret } b: generateHyperstackApiKey(input: { name: "b" }) { secret } }');
+    await generate.arrived;
+    const db = t.gateway.store!.store.db;
+    await sql`ALTER TABLE rotations RENAME TO rotations_away`.execute(db);
+    await leave();
+    generate.release();
+    await expect.poll(() => t.logs().some((line) => line.includes('could not hold it yet')), { timeout: 30_000 }).toBe(true);
+    await sql`ALTER TABLE rotations_away RENAME TO rotations`.execute(db);
+    clock.advance(120_000);
+    await t.gateway.store!.rotations.scheduler.tick(); // due: claimed, and refused by this instance
+    expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
+    await t.gateway.store!.rotations.recover();
+    expect(await rotations()).toEqual([{ state: 'NEEDS_ATTENTION', lastError: 'UNDELIVERED' }]);
+    clock.advance(3_600_000);
+    expect(await t.gateway.store!.rotations.scheduler.tick()).toEqual([]);
+    expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
   });
 
   it('keeps the old key when the client leaves after the rotation, while a later field of the same mutation runs', async () => {

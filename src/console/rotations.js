@@ -30,7 +30,7 @@ function stateWords(rotation) {
         : ['The replacement is being made.'];
     case 'NEEDS_ATTENTION':
       if (rotation.lastError === 'UNDELIVERED') {
-        return ["Needs you: the replacement's secret never reached whoever asked for it (they left before keygate's answer), so keygate kept the old key. Revoke the replacement, then Cancel rotation keeps the old key; or rotate again."];
+        return ["Needs you: the replacement's secret never reached whoever asked for it (they left before keygate's answer), so keygate kept the old key. Revoke the replacement, then Cancel rotation keeps the old key (rotate it again after that, if you still want to)."];
       }
       if (rotation.lastError === 'OLD_KEY_IN_USE') {
         const when = rotation.oldKeyUsedAt ? [' (', time(rotation.oldKeyUsedAt), ')'] : [];
@@ -161,6 +161,7 @@ function openComplete(rotation) {
   showFacts(completeDialog, { name: rotation.oldKeyName, provider: rotation.provider, keyHint: rotation.oldKeyHint, account: rotation.account });
   const warnings = [];
   if (rotation.lastError === 'OLD_KEY_IN_USE') warnings.push('It was used after the rotation began: something may still depend on it.');
+  if (rotation.lastError === 'UNDELIVERED') warnings.push("Its replacement's secret reached no one: after this, nobody holds a working key of the two.");
   if (keyById(rotation.oldKeyId)?.usedByGateway) warnings.push('keygate itself uses it: revoking it locks keygate out of that account until it is given the new key.');
   const warning = completeDialog.querySelector('[data-in-use]');
   warning.textContent = warnings.join(' ');

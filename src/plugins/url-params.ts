@@ -12,7 +12,7 @@ export function useUrlParams(): Plugin {
       if (request.method !== 'GET') return;
       for (const name of ['variables', 'extensions']) {
         const text = url.searchParams.get(name);
-        if (text === null) continue;
+        if (!text) continue; // absent or empty: yoga reads both as none
         try {
           JSON.parse(text);
         } catch {

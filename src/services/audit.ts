@@ -81,6 +81,11 @@ export class RequestAudit {
     return undefined;
   }
 
+  /** Whether the client has left: an answer written now reaches no one. */
+  get clientGone(): boolean {
+    return this.signal?.aborted === true;
+  }
+
   /** Adds what a service learned about the key the running field acts on. */
   note(details: AuditDetails): void {
     if (this.current) Object.assign(this.current, details);

@@ -60,6 +60,9 @@ class OldKeyInUse extends Error {
   readonly code = 'OLD_KEY_IN_USE';
 }
 
+/** The scheduler met a rotation whose hold (its replacement undelivered) has not reached the store yet. */
+class HoldPending extends Error {}
+
 /**
  * The process-wide side of rotations: the store's records, the scheduler that revokes old keys when
  * their overlap ends (once across a fleet), and recovery of rotations a crash left half done.
@@ -74,7 +77,11 @@ export class RotationRunner {
    * key). Recovery must never take one for an orphan: each pass records them first, and skips them.
    */
   private readonly unrecorded = new Map<number, NewKeyRecord>();
-  /** Undelivered rotations the store could not hold yet: each recovery pass (and close) tries again. */
+  /**
+   * Rotations whose replacement's secret reached no one, not held in the store yet (it failed, or a
+   * revocation had the row claimed): each recovery pass (and close) tries again, and the scheduler
+   * may not revoke their old key meanwhile.
+   */
   private readonly unheld = new Set<number>();
   private recovery?: NodeJS.Timeout;
   private recovering?: Promise<void>;
@@ -93,7 +100,8 @@ export class RotationRunner {
     this.rotations = new Rotations(store, { clock: deps.clock });
     this.scheduler = new RevocationScheduler(this.rotations, {
       revoke: (rotation) => this.revoke(rotation),
-      classify: (error) => (error instanceof OldKeyInUse ? { code: error.code, retry: false } : classifyRevokeError(error)),
+      classify: (error) =>
+        error instanceof OldKeyInUse ? { code: error.code, retry: false } : error instanceof HoldPending ? { code: 'UNDELIVERED', retry: true } : classifyRevokeError(error),
       onResult: (result) => this.audited(result),
       intervalMs: deps.config.rotation.schedulerIntervalMs,
       // Longer than a batch of revocations with their timeouts and retries.
@@ -123,8 +131,7 @@ export class RotationRunner {
     clearTimeout(this.recovery);
     await Promise.all([this.scheduler.close(), this.recovering]);
     await this.recordDelivered();
-    await this.holdUndelivered();
-    await this.holdUndelivered();
+    await this.holdAll();
     for (const [id, key] of this.unrecorded) {
       this.deps.logger.error(
         { rotation: id, newKeyId: key.newKeyId },
@@ -147,20 +154,28 @@ export class RotationRunner {
   undelivered(id: number): Promise<void> {
     this.unrecorded.delete(id);
     this.unheld.add(id);
-    return this.holdUndelivered();
+    return this.hold(id);
   }
 
-  private async holdUndelivered(): Promise<void> {
-    for (const id of this.unheld) {
-      try {
-        await this.rotations.holdUndelivered(id);
-        this.unheld.delete(id);
-        this.deps.logger.warn({ rotation: id }, "a rotation's new secret never reached its client: held for a person (NEEDS_ATTENTION), the old key stays");
-      } catch (error) {
-        if (!(error instanceof StoreError && error.code === 'CONFLICT')) continue; // the database failing: the next pass retries
-        this.unheld.delete(id);
-        const pending = (await this.rotations.find(id).catch(() => undefined))?.state === 'PENDING_CREATE';
-        if (!pending) this.deps.logger.error({ rotation: id, err: error.message }, "a rotation's new secret never reached its client, and the rotation could not be held: check both keys");
+  private async holdAll(): Promise<void> {
+    for (const id of [...this.unheld]) await this.hold(id);
+  }
+
+  private async hold(id: number): Promise<void> {
+    try {
+      await this.rotations.holdUndelivered(id);
+      // Only the first of concurrent holds of one rotation says so.
+      if (this.unheld.delete(id)) this.deps.logger.warn({ rotation: id }, "a rotation's new secret never reached its client: held for a person (NEEDS_ATTENTION), the old key stays");
+    } catch (error) {
+      if (!(error instanceof StoreError && error.code === 'CONFLICT')) {
+        this.deps.logger.warn({ rotation: id }, "a rotation's new secret never reached its client, and the store could not hold it yet: the next recovery pass retries; its old key is not revoked meanwhile");
+        return;
+      }
+      const state = (await this.rotations.find(id).catch(() => undefined))?.state;
+      if (state === 'OVERLAP') return; // claimed by a revocation this instance refuses (see revoke): the next pass retries
+      // PENDING_CREATE or FAILED: never recorded, so recovery revokes the replacement as an orphan.
+      if (this.unheld.delete(id) && state !== 'PENDING_CREATE' && state !== 'FAILED') {
+        this.deps.logger.error({ rotation: id, state, err: error.message }, "a rotation's new secret never reached its client, and the rotation could not be held: check both keys");
       }
     }
   }
@@ -207,6 +222,8 @@ export class RotationRunner {
 
   /** The scheduler's callback: delete the old key, unless (Octopus) it was used after the rotation began. */
   private async revoke(rotation: Rotation): Promise<RevokeOutcome> {
+    // Its replacement's secret reached no one, and the hold is not in the store yet: keep the old key.
+    if (this.unheld.has(rotation.id)) throw new HoldPending();
     const requested = this.inline.has(rotation.id);
     const loaders = this.inline.get(rotation.id) ?? this.configuredLoaders();
     const runtime = this.runtimeOf(rotation);
@@ -261,6 +278,7 @@ export class RotationRunner {
    */
   async recover(): Promise<void> {
     await this.recordDelivered();
+    await this.holdAll();
     const olderThan = new Date(this.rotations.clock().getTime() - IN_FLIGHT_TIMEOUTS * this.deps.config.upstream.timeoutMs - 1_000);
     for (const rotation of await this.rotations.pendingCreates(olderThan)) {
       if (this.unrecorded.has(rotation.id)) continue; // its secret went out: not an orphan
@@ -408,7 +426,8 @@ export class RotationService {
     if (!recorded) runner.recordLater(rotation.id, newKey);
     const undelivered = audit.onUndelivered(() => runner.undelivered(rotation.id));
     if (undelivered) {
-      // The client has left: nobody will read this answer. No revocation; the rotation waits for a person.
+      // The client has left: nobody will read this answer. No revocation; the rotation waits for a
+      // person (recorded held already, if the client had left by then).
       await undelivered;
     } else if (!recorded) {
       problems.push(
@@ -547,7 +566,8 @@ export class RotationService {
     const rotations = this.runner.rotations;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await rotations.recordNewKey(id, key);
+        // A client already gone: recorded held in the same write, so no scheduler can claim it first.
+        return await rotations.recordNewKey(id, key, { undelivered: this.deps.audit.clientGone });
       } catch (error) {
         if (attempt >= 3) {
           this.deps.audit.append(`the new key could not be recorded (${codeOf(error)})`);

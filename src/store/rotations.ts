@@ -173,8 +173,12 @@ export class Rotations {
     }
   }
 
-  /** The new key exists at the provider: PENDING_CREATE → OVERLAP, old key due at now + overlapSeconds. */
-  async recordNewKey(id: number, key: { newKeyId: string; newKeyHint?: string | null }): Promise<Rotation> {
+  /**
+   * The new key exists at the provider: PENDING_CREATE → OVERLAP, old key due at now + overlapSeconds.
+   * `undelivered`: its secret is known to have reached no one, so the same write holds the rotation
+   * (NEEDS_ATTENTION, as holdUndelivered), with no moment in which a scheduler could claim it.
+   */
+  async recordNewKey(id: number, key: { newKeyId: string; newKeyHint?: string | null }, options: { undelivered?: boolean } = {}): Promise<Rotation> {
     if (typeof key.newKeyId !== 'string' || key.newKeyId.trim() === '' || key.newKeyId.length > MAX_TEXT) {
       throw new StoreError('BAD_USER_INPUT', 'rotation: newKeyId must be 1 to 200 characters');
     }
@@ -185,7 +189,9 @@ export class Rotations {
     const revokeOldAt = isoTime(new Date(now.getTime() + current.overlapSeconds * 1000));
     return this.transition(id, {
       from: ['PENDING_CREATE'],
-      set: { ...fields, state: 'OVERLAP', revokeOldAt, nextAttemptAt: revokeOldAt, lastError: null },
+      set: options.undelivered
+        ? { ...fields, state: 'NEEDS_ATTENTION', revokeOldAt, nextAttemptAt: null, lastError: 'UNDELIVERED' }
+        : { ...fields, state: 'OVERLAP', revokeOldAt, nextAttemptAt: revokeOldAt, lastError: null },
       done: (r) => r.newKeyId === key.newKeyId && r.state !== 'FAILED' && r.state !== 'PENDING_CREATE',
       step: 'record the new key',
     });

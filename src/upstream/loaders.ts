@@ -97,7 +97,7 @@ function attempt<T>(run: () => Promise<T>): Promise<T> {
  * credential itself), and the account, since the records carry the account's name and two accounts
  * may point at one server with one credential.
  */
-function whoOf(upstreams: Upstreams, runtime: AccountRuntime, credential: string | undefined): string {
+export function whoOf(upstreams: Upstreams, runtime: AccountRuntime, credential: string | undefined): string {
   return credential ? `${runtime.account.name}\u0000${upstreams.credentialKeys.of(runtime.config.baseUrl, credential)}` : '';
 }
 
