@@ -65,6 +65,13 @@ describe('input refused before any upstream call', () => {
     expect(errorLines().slice(before)).toEqual([]);
   });
 
+  it('takes a leap day of any year, year 0 included', async () => {
+    for (const day of ['2028-02-29T00:00:00Z', '2000-02-29T00:00:00Z', '0000-02-29T00:00:00+14:00']) {
+      const { body } = await t.query(`{ apiKeys(first: 1, filter: { createdBefore: "${day}" }) { totalCount } }`);
+      expect(body.errors, day).toBeUndefined();
+    }
+  });
+
   it('a GET with an empty variables parameter is answered, as yoga reads it: none', async () => {
     const response = await t.gateway.yoga.fetch('http://keygate.test/graphql?query=%7B%20viewer%20%7B%20policy%20%7B%20maxKeyAgeDays%20%7D%20%7D%20%7D&variables=', {
       headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json' },

@@ -63,7 +63,9 @@ const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,
 /** Whether the fields name a day and a time that exist: Date would roll 2027-02-30 over to March 2. */
 function onTheCalendar([, year, month, day, hour, minute, , second]: RegExpExecArray): boolean {
   const [y, m, d] = [Number(year), Number(month), Number(day)];
-  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const lastOfMonth = new Date(0);
+  lastOfMonth.setUTCFullYear(y, m, 0); // not Date.UTC, which reads years 0–99 as 1900–1999
+  const daysInMonth = lastOfMonth.getUTCDate();
   return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth && Number(hour) <= 23 && Number(minute) <= 59 && Number(second ?? 0) <= 59;
 }
 
