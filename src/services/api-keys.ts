@@ -630,7 +630,6 @@ const justMade = new WeakSet<ApiKeyRecord>();
  * Runs a create; a failure after the provider may have acted says so, so no secret is silently lost.
  * The gate is asked first: a create that may not start now is refused before any call.
  */
-
 export async function creating(name: string, gate: CreateGate | undefined, create: () => Promise<CreatedKey>): Promise<CreatedKey> {
   gate?.check();
   try {

@@ -91,7 +91,6 @@ function attempt<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-
 /**
  * Whose lists a session reads and shares across requests: an HMAC of the credential (never the
  * credential itself), and the account, since the records carry the account's name and two accounts
