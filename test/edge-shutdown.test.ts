@@ -178,8 +178,16 @@ describe('a rotation whose answer never reaches its client', () => {
     clock.advance(overlap * 1000 + 60_000);
     expect(await t.gateway.store!.rotations.scheduler.tick()).toEqual([]);
     expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
-    const events = (await t.gateway.store!.events.list({ first: 10 })).edges.map((e) => [e.node.operation, e.node.outcome]);
-    expect(events).toEqual(expect.arrayContaining([['rotateApiKey', 'OK'], ['rotateApiKey', 'UNDELIVERED']]));
+    // The trail names the key to revoke: the replacement, whose secret reached no one, never the old key.
+    const stored = (await t.gateway.store!.rotations.rotations.list()).edges[0]!.node;
+    expect(stored.newKeyId).toMatch(/^Users-1\/apikeys-/);
+    const events = (await t.gateway.store!.events.list({ first: 10 })).edges.map((e) => [e.node.operation, e.node.outcome, e.node.keyId, e.node.keyHint]);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        ['rotateApiKey', 'OK', stored.oldKeyId, stored.oldKeyHint],
+        ['rotateApiKey', 'UNDELIVERED', stored.newKeyId, stored.newKeyHint],
+      ]),
+    );
   });
 
   it('keeps the old key when the store cannot hold the rotation at first: the scheduler leaves it, and recovery holds it', async () => {

@@ -151,6 +151,89 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(rotation).toMatchObject({ state: 'FAILED', lastError: 'NOT_CREATED' });
   });
 
+  const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split('/').pop()!;
+  const CREATE_OCTOPUS = 'mutation { createOctopusApiKey(input: { purpose: "Deploy pipeline" }) { secret apiKey { id } } }';
+  const GENERATE_TRAINING = 'mutation { generateHyperstackApiKey(input: { name: "training" }) { secret apiKey { id } } }';
+  const RECOVERY = 'query { auditEvents(filter: { operation: "rotationRecovery" }) { edges { node { keyId outcome detail } } } }';
+  const rotationStates = async (t: TestGateway) =>
+    (await t.query<{ rotations: { nodes: { state: string; lastError: string }[] } }>(ROTATION)).body.data!.rotations.nodes.map((r) => [r.state, r.lastError]);
+
+  it.skipIf(backend.missing)('recovery revokes the orphan made before keygate answered "unknown", never the key a client then made through keygate', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'Deploy pipeline');
+    t.octopus.fault('POST /api/users/{userId}/apikeys', { mode: 'drop' }, { times: 1 });
+    expect((await t.query<Rotated>(ROTATE, { id: old.id, after: 600 })).body.errors?.[0]?.extensions).toMatchObject({ mayHaveCreated: true });
+    // The provider had made the key before the connection dropped: nobody holds its secret.
+    const orphan = t.octopus.addKey('Users-1', { purpose: 'Deploy pipeline', created: new Date(clock.now().getTime() - 1_000) });
+    // The client read "look for it, else try again", and made one through keygate: it holds that secret.
+    const again = await t.query<{ createOctopusApiKey: { apiKey: { id: string } } }>(CREATE_OCTOPUS);
+    expect(again.body.errors).toBeUndefined();
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    const ids = t.octopus.keysOf('Users-1').map((k) => k.id);
+    expect(ids).toEqual(expect.arrayContaining([rawId(old.id), rawId(again.body.data!.createOctopusApiKey.apiKey.id)]));
+    expect(ids).not.toContain(orphan.id);
+    expect(await rotationStates(t)).toEqual([['FAILED', 'ORPHAN_REVOKED']]);
+  });
+
+  it.skipIf(backend.missing)('a key of the name made at the provider after keygate answered "unknown" is left, with the old key, for a person', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'Deploy pipeline');
+    t.octopus.fault('POST /api/users/{userId}/apikeys', { mode: 'drop' }, { times: 1 });
+    await t.query<Rotated>(ROTATE, { id: old.id, after: 600 });
+    // Twenty seconds after the answer: the replacement (a slow provider), or the client's own, made
+    // at the provider with its secret kept. keygate cannot tell.
+    const made = t.octopus.addKey('Users-1', { purpose: 'Deploy pipeline', created: new Date(clock.now().getTime() + 20_000) });
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    expect(t.octopus.keysOf('Users-1').map((k) => k.id)).toEqual(expect.arrayContaining([rawId(old.id), made.id]));
+    expect(await rotationStates(t)).toEqual([['FAILED', 'REPLACEMENT_UNCERTAIN']]);
+    const events = (await t.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string; detail: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
+    expect(rawId(events[0]!.node.keyId)).toBe(made.id);
+    expect(events.map((e) => e.node)).toEqual([
+      { keyId: expect.any(String), outcome: 'REPLACEMENT_UNCERTAIN', detail: expect.stringMatching(/^rotation \d+: a key of the replacement's name.*revoke this one if nobody holds its secret$/) },
+    ]);
+  });
+
+  it.skipIf(backend.missing)('Hyperstack: a key the client generated through keygate after "unknown" is kept; the old key keeps its rotated name', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'training');
+    t.hyperstack.fault('POST /v1/api-key/generate', { mode: 'drop' }, { times: 1 });
+    expect((await t.query<Rotated>(ROTATE, { id: old.id, after: 600 })).body.errors?.[0]?.extensions).toMatchObject({ mayHaveCreated: true });
+    // The old key is "training (rotated …)", so the client sees no "training", and generates one.
+    const again = await t.query<{ generateHyperstackApiKey: { apiKey: { id: string } } }>(GENERATE_TRAINING);
+    expect(again.body.errors).toBeUndefined();
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    const after = await keys(t);
+    expect(after.map((k) => k.id)).toEqual(expect.arrayContaining([old.id, again.body.data!.generateHyperstackApiKey.apiKey.id]));
+    expect(after.find((k) => k.id === old.id)!.name).toMatch(/^training \(rotated /); // "training" is taken now
+    expect(await rotationStates(t)).toEqual([['FAILED', 'NOT_CREATED']]);
+    const events = (await t.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string; detail: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
+    expect(events.map((e) => e.node.outcome)).toEqual(['CONFLICT']);
+    expect(events[0]!.node.detail).toMatch(/the old key keeps the name "training \(rotated .*refused its old name back$/);
+  });
+
+  it.skipIf(backend.missing)('one rotation recovery cannot settle yet does not hold up the others', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    t.octopus.fault('POST /api/users/{userId}/apikeys', { mode: 'drop' }, { times: 1 });
+    await t.query<Rotated>(ROTATE, { id: (await keyNamed(t, 'Deploy pipeline')).id, after: 600 });
+    t.hyperstack.fault('POST /v1/api-key/generate', { mode: 'drop' }, { times: 1 });
+    await t.query<Rotated>(ROTATE, { id: (await keyNamed(t, 'training')).id, after: 600 });
+    clock.advance(3_600_000);
+    // Octopus is down for the first pass: its rotation (the older one) waits; Hyperstack's is settled.
+    t.octopus.fault('GET /api/users/{userId}/apikeys', { mode: 'error' });
+    await t.gateway.store!.rotations.recover();
+    expect(await rotationStates(t)).toEqual([['FAILED', 'NOT_CREATED'], ['PENDING_CREATE', 'UPSTREAM_UNAVAILABLE']]);
+    t.octopus.clearFaults();
+    await t.gateway.store!.rotations.recover();
+    expect(await rotationStates(t)).toEqual([['FAILED', 'NOT_CREATED'], ['FAILED', 'NOT_CREATED']]);
+  });
+
   it.skipIf(backend.missing)('revokeOldAfter: 0 with the store failing during the revocation still answers the secret, and the scheduler settles it', async () => {
     const clock = new TestClock(new Date().toISOString());
     const s = await store();

@@ -19,6 +19,7 @@ const REASONS = {
   OLD_KEY_IN_USE: ['Held', () => 'the old key was used after the rotation began'],
   LOST_CLAIM: ['Handed over', () => 'another keygate instance took it over'],
   UNDELIVERED: ['Undelivered', () => 'the client left before the answer with the secret was sent; revoke that key'],
+  REPLACEMENT_UNCERTAIN: ['Left for you', () => "this key may be the replacement or someone's own; revoke it if nobody holds its secret"],
 };
 
 /**

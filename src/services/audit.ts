@@ -38,6 +38,8 @@ export class RequestAudit {
   /** Response keys of the fields already written, so the plugin writes the rest (refused before they ran). */
   readonly recorded = new Set<string>();
   private current?: AuditDetails;
+  /** The key the running field made, when it is not the key it acts on (a rotation's replacement). */
+  private currentMade?: AuditDetails;
   /** What the running field asked to be done if its secret is never delivered (see onUndelivered). */
   private currentHook?: () => Promise<void>;
   /** Keys made in this request whose answer is not sent yet (see undeliveredAll). */
@@ -53,11 +55,12 @@ export class RequestAudit {
   /** Runs one mutation field, and writes its event when it ends: OK, or the code it failed with. */
   async around<T>(info: GraphQLResolveInfo, run: () => Promise<T>): Promise<T> {
     this.current = {};
+    this.currentMade = undefined;
     this.currentHook = undefined;
     let failure: unknown;
     try {
       const result = await run();
-      if (typeof (result as { secret?: unknown } | null)?.secret === 'string') this.madeSecret({ event: { operation: info.fieldName, ...this.current }, hook: this.currentHook });
+      if (typeof (result as { secret?: unknown } | null)?.secret === 'string') this.madeSecret({ event: { operation: info.fieldName, ...this.current, ...(this.currentMade ?? {}) }, hook: this.currentHook });
       return result;
     } catch (error) {
       failure = error;
@@ -86,6 +89,14 @@ export class RequestAudit {
     return this.signal?.aborted === true;
   }
 
+  /**
+   * The key the running field made, when its event names another (a rotation names the old key): an
+   * UNDELIVERED event names this one, the key whose secret reached no one.
+   */
+  noteMade(details: AuditDetails): void {
+    if (this.current) this.currentMade = details;
+  }
+
   /** Adds what a service learned about the key the running field acts on. */
   note(details: AuditDetails): void {
     if (this.current) Object.assign(this.current, details);
@@ -107,7 +118,7 @@ export class RequestAudit {
   }
 
   private undelivered({ event, hook }: MadeKey): void {
-    void this.record({ ...event, outcome: 'UNDELIVERED', detail: UNDELIVERED_DETAIL });
+    void this.record({ ...event, outcome: 'UNDELIVERED', detail: event.detail ? `${UNDELIVERED_DETAIL} (${event.detail})` : UNDELIVERED_DETAIL });
     void hook?.();
   }
 

@@ -14,6 +14,7 @@ import {
   Rotations,
   StoreError,
   classifyRevokeError,
+  type AuditEvents,
   type AuditTrail,
   type RevocationResult,
   type RevokeOutcome,
@@ -36,6 +37,12 @@ export const ROTATION_TYPENAME = 'Rotation';
 const IN_FLIGHT_TIMEOUTS = 4;
 /** How far a provider's clock and keygate's may differ when recovery compares a key's creation time. */
 const CLOCK_SKEW_MS = 60_000;
+
+/** The mutation that hands a new key's secret to a client, per provider (see RotationRunner.handedOut). */
+const CREATE_OPERATION: Record<Provider, string> = { OCTOPUS: 'createOctopusApiKey', HYPERSTACK: 'generateHyperstackApiKey' };
+
+const UNSURE_DETAIL =
+  "a key of the replacement's name, made after keygate answered that the outcome was unknown: the replacement, or someone's own key made at the provider. Left in place, and the old key too: revoke this one if nobody holds its secret";
 
 /**
  * The longest lifetime a replacement asks for: a day under Octopus' default maximum (366 days since
@@ -92,6 +99,8 @@ export class RotationRunner {
     private readonly deps: {
       upstreams: Upstreams;
       trail: AuditTrail;
+      /** The audit trail's events: recovery never takes a key a create handed out for an orphan. */
+      events: AuditEvents;
       config: Pick<Config, 'lists' | 'upstream' | 'rotation'>;
       logger: Logger;
       clock?: Clock;
@@ -269,74 +278,124 @@ export class RotationRunner {
 
   /**
    * Rotations a crash left in PENDING_CREATE (the provider was asked for the new key, the answer
-   * never recorded). The new key's secret never reached anyone (the response is sent after the
-   * record), so a replacement found at the provider is an orphan: it is revoked, and the rotation
-   * fails with the old key untouched (a renamed Hyperstack key gets its name back). Only rotations
-   * older than any rotation still in flight are looked at: a Hyperstack one makes two writes (the
-   * rename, then the create), and each may wait the upstream timeout for a connection and as long
-   * for the provider, so four times the timeout, and a second.
+   * never recorded), or whose create's outcome was unknown. The new key's secret never reached anyone
+   * (the response is sent after the record), so a replacement found at the provider is an orphan: it
+   * is revoked, and the rotation fails with the old key untouched (a renamed Hyperstack key gets its
+   * name back). Only rotations older than any rotation still in flight are looked at: a Hyperstack
+   * one makes two writes (the rename, then the create), and each may wait the upstream timeout for a
+   * connection and as long for the provider, so four times the timeout, and a second. Each rotation
+   * is settled on its own: one that cannot be (its account gone, the provider down) waits for the
+   * next pass without holding up the others.
    */
   async recover(): Promise<void> {
+    await this.deps.trail.settle(); // this instance's creates are in the trail before it is searched (handedOut)
     await this.recordDelivered();
     await this.holdAll();
     const olderThan = new Date(this.rotations.clock().getTime() - IN_FLIGHT_TIMEOUTS * this.deps.config.upstream.timeoutMs - 1_000);
     for (const rotation of await this.rotations.pendingCreates(olderThan)) {
       if (this.unrecorded.has(rotation.id)) continue; // its secret went out: not an orphan
-      const loaders = this.configuredLoaders();
-      const runtime = this.runtimeOf(rotation);
-      const candidates = await this.replacementsOf(loaders, runtime, rotation);
-      if (candidates.length > 1) {
-        this.deps.logger.error({ rotation: rotation.id, found: candidates.length }, 'a crashed rotation has several possible replacements; left for a person');
-        continue;
+      try {
+        await this.settle(rotation);
+      } catch (error) {
+        this.deps.logger.error({ rotation: rotation.id, code: codeOf(error) }, 'a crashed rotation could not be settled yet; the next recovery pass tries again');
       }
-      const orphan = candidates[0];
-      if (orphan) {
-        const id = parseApiKeyId(apiKeyGlobalId(orphan))!;
-        if (orphan.provider === 'OCTOPUS') await loaders.octopus(runtime).write('revoking an orphaned key', (c) => c.deleteKey(orphan.userId, orphan.id));
-        else await loaders.hyperstack(runtime).write('revoking an orphaned key', (c) => c.deleteKey(orphan.id));
-        void this.deps.trail.record({
-          client: 'keygate:recovery',
-          operation: 'rotationRecovery',
-          provider: rotation.provider,
-          account: rotation.account,
-          keyId: keyRef(id),
-          keyName: rotation.newKeyName,
-          keyHint: orphan.keyHint,
-          outcome: 'OK',
-          detail: `rotation ${rotation.id}: revoked a replacement whose secret reached no one`,
-        });
-      }
-      if (rotation.provider === 'HYPERSTACK') await this.restoreName(loaders, runtime, rotation);
-      await this.rotations.failCreate(rotation.id, orphan ? 'ORPHAN_REVOKED' : 'NOT_CREATED');
     }
+  }
+
+  private async settle(rotation: Rotation): Promise<void> {
+    const loaders = this.configuredLoaders();
+    const runtime = this.runtimeOf(rotation);
+    const { orphans, unsure } = await this.replacementsOf(loaders, runtime, rotation);
+    // A key keygate cannot tell from someone's own stays, and so does the old key: a person decides.
+    if (unsure.length > 0 || orphans.length > 1) {
+      for (const key of [...orphans, ...unsure]) this.recordRecovery(rotation, key, 'REPLACEMENT_UNCERTAIN', UNSURE_DETAIL);
+      this.deps.logger.error({ rotation: rotation.id, found: orphans.length + unsure.length }, 'a crashed rotation may have made a key keygate cannot tell from someone\'s own: left for a person');
+      if (rotation.provider === 'HYPERSTACK') await this.restoreName(loaders, runtime, rotation);
+      await this.rotations.failCreate(rotation.id, 'REPLACEMENT_UNCERTAIN');
+      return;
+    }
+    const orphan = orphans[0];
+    if (orphan) {
+      if (orphan.provider === 'OCTOPUS') await loaders.octopus(runtime).write('revoking an orphaned key', (c) => c.deleteKey(orphan.userId, orphan.id));
+      else await loaders.hyperstack(runtime).write('revoking an orphaned key', (c) => c.deleteKey(orphan.id));
+      this.recordRecovery(rotation, orphan, 'OK', 'revoked a replacement whose secret reached no one');
+    }
+    if (rotation.provider === 'HYPERSTACK') await this.restoreName(loaders, runtime, rotation);
+    await this.rotations.failCreate(rotation.id, orphan ? 'ORPHAN_REVOKED' : 'NOT_CREATED');
+  }
+
+  private recordRecovery(rotation: Rotation, key: ApiKeyRecord, outcome: string, detail: string): void {
+    void this.deps.trail.record({
+      client: 'keygate:recovery',
+      operation: 'rotationRecovery',
+      provider: rotation.provider,
+      account: rotation.account,
+      keyId: keyRef(parseApiKeyId(apiKeyGlobalId(key))!),
+      keyName: nameOf(key),
+      keyHint: key.keyHint,
+      outcome,
+      detail: `rotation ${rotation.id}: ${detail}`,
+    });
   }
 
   /**
    * Keys that may be the replacement: the new name, made while the create could have been running
    * (from the rotation's start until its last step, plus the time a rotation may still run after it
-   * and a minute for clocks that differ). A key of that name made later is someone's own, made after keygate said the outcome
-   * was unknown: never taken for the orphan.
+   * and a minute for clocks that differ). Never one keygate itself handed out (a create in its audit
+   * trail: someone who read that the outcome was unknown, and made the key again through keygate).
+   * When keygate had answered that the outcome was unknown (lastError set), a key made after that
+   * answer may be someone's own, made at the provider: `unsure`, never revoked.
    */
-  private async replacementsOf(loaders: RequestLoaders, runtime: AccountRuntime, rotation: Rotation): Promise<ApiKeyRecord[]> {
+  private async replacementsOf(loaders: RequestLoaders, runtime: AccountRuntime, rotation: Rotation): Promise<{ orphans: ApiKeyRecord[]; unsure: ApiKeyRecord[] }> {
     const from = rotation.createdAt.getTime() - CLOCK_SKEW_MS;
     const until = rotation.updatedAt.getTime() + IN_FLIGHT_TIMEOUTS * this.deps.config.upstream.timeoutMs + CLOCK_SKEW_MS;
     const made = (k: ApiKeyRecord) => k.createdAt === null || (k.createdAt.getTime() >= from && k.createdAt.getTime() <= until);
+    let named: ApiKeyRecord[];
     if (rotation.provider === 'OCTOPUS') {
       const [userId, oldId] = rotation.oldKeyId.split('/') as [string, string];
       const keys = await loaders.octopus(runtime).allKeys(userId);
-      return keys.filter((k) => k.id !== oldId && k.purpose === rotation.newKeyName && made(k));
+      named = keys.filter((k) => k.id !== oldId && k.purpose === rotation.newKeyName && made(k));
+    } else {
+      const keys = await loaders.hyperstack(runtime).keys();
+      named = keys.filter((k) => k.id !== rotation.oldKeyId && k.name === rotation.newKeyName && made(k));
     }
-    const keys = await loaders.hyperstack(runtime).keys();
-    return keys.filter((k) => k.id !== rotation.oldKeyId && k.name === rotation.newKeyName && made(k));
+    const orphans: ApiKeyRecord[] = [];
+    const unsure: ApiKeyRecord[] = [];
+    const answered = rotation.lastError === null ? undefined : rotation.updatedAt.getTime();
+    for (const key of named) {
+      if (await this.handedOut(rotation, key)) continue;
+      if (answered !== undefined && (key.createdAt === null || key.createdAt.getTime() >= answered)) unsure.push(key);
+      else orphans.push(key);
+    }
+    return { orphans, unsure };
   }
 
-  /** The old Hyperstack key was renamed out of the way before its replacement was asked for: name it back. */
+  /**
+   * Whether keygate gave this key's secret to someone: another rotation's recorded replacement, or a
+   * create in its audit trail (events still queued in memory while the store was failing are not seen).
+   */
+  private async handedOut(rotation: Rotation, key: ApiKeyRecord): Promise<boolean> {
+    const keyId = keyRef(parseApiKeyId(apiKeyGlobalId(key))!);
+    if (await this.rotations.isReplacement(rotation.provider, rotation.account, keyId)) return true;
+    const filter = { provider: rotation.provider, account: rotation.account, keyId, operation: CREATE_OPERATION[rotation.provider] };
+    return (await this.deps.events.list({ first: 1, filter })).edges.length > 0;
+  }
+
+  /**
+   * The old Hyperstack key was renamed out of the way before its replacement was asked for: name it
+   * back. If the name is taken meanwhile (someone made a key of it), the old key keeps its rotated
+   * name, and the trail says so: the rotation is settled all the same.
+   */
   private async restoreName(loaders: RequestLoaders, runtime: AccountRuntime, rotation: Rotation): Promise<void> {
     const session = loaders.hyperstack(runtime);
     session.forget();
     const old = await session.key(rotation.oldKeyId);
-    if (old && old.name !== rotation.oldKeyName) {
+    if (!old || old.name === rotation.oldKeyName) return;
+    try {
       await session.write('restoring a rotated key\'s name', (c) => c.updateKey(old.id, { name: rotation.oldKeyName, description: old.description }));
+    } catch (error) {
+      if (!(error instanceof UpstreamError && (error.code === 'CONFLICT' || error.code === 'BAD_USER_INPUT'))) throw error;
+      this.recordRecovery(rotation, old, error.code, `the old key keeps the name "${old.name}": ${providerNames[rotation.provider]} refused its old name back`);
     }
   }
 }
@@ -422,6 +481,8 @@ export class RotationService {
     // reaches the client, the old key must stay: it is the only one anyone holds.
     const problems: GraphQLError[] = [];
     const newKey: NewKeyRecord = { newKeyId: keyRef(created.apiKey), newKeyHint: created.apiKey.keyHint };
+    audit.append(`replacement ${newKey.newKeyId}${newKey.newKeyHint ? ` (${newKey.newKeyHint})` : ''}`);
+    audit.noteMade({ keyId: newKey.newKeyId, keyHint: newKey.newKeyHint, keyName: newKeyName, detail: `the replacement in rotation ${rotation.id}, which keeps the old key` });
     let recorded = await this.recordNewKey(rotation.id, newKey);
     if (!recorded) runner.recordLater(rotation.id, newKey);
     const undelivered = audit.onUndelivered(() => runner.undelivered(rotation.id));

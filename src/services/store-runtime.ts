@@ -28,7 +28,7 @@ export function startStoreRuntime(
 ): StoreRuntime {
   const events = new AuditEvents(store, { retentionDays: deps.config.store.auditRetentionDays, clock: deps.clock });
   const trail = new AuditTrail(events, { logger: deps.logger, hooks: store.hooks });
-  const rotations = new RotationRunner(store, { upstreams: deps.upstreams, trail, config: deps.config, logger: deps.logger, clock: deps.clock });
+  const rotations = new RotationRunner(store, { upstreams: deps.upstreams, trail, events, config: deps.config, logger: deps.logger, clock: deps.clock });
   if (deps.background) {
     trail.start();
     rotations.start();

@@ -302,6 +302,18 @@ export class Rotations {
     return row && toRotation(row);
   }
 
+  /** Whether a rotation recorded this key as its replacement: its secret went to that rotation's client. */
+  async isReplacement(provider: Provider, account: string, newKeyId: string): Promise<boolean> {
+    const row = await this.store.db
+      .selectFrom('rotations')
+      .select('id')
+      .where('provider', '=', provider)
+      .where('account', '=', account)
+      .where('newKeyId', '=', newKeyId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** The key's live rotation, if it has one. */
   async liveFor(provider: Provider, account: string, oldKeyId: string): Promise<Rotation | undefined> {
     const row = await this.store.db
