@@ -142,6 +142,16 @@ describe('Octopus bodies of another shape', () => {
     answer = octopusKey({ ApiKey: 'API-SECRETSECRETSECRETSECRET1' });
     const created = await octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined });
     expect([created.secret, created.apiKey.keyHint, created.apiKey.id]).toEqual(['API-SECRETSECRETSECRETSECRET1', 'API-SECR', 'apikeys-1']);
+    // The secret exists nowhere else: a field the key can do without, of another shape, reads as
+    // unknown rather than cost it. Its ids must still be as documented.
+    answer = octopusKey({ ApiKey: 'API-SECRETSECRETSECRETSECRET1', Created: '2026-13-45T00:00:00+00:00', Purpose: 7, AccessLevel: [], Expires: 'never' });
+    const odd = await octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined });
+    expect(odd).toMatchObject({ secret: 'API-SECRETSECRETSECRETSECRET1', apiKey: { id: 'apikeys-1', userId: 'Users-1', purpose: '', createdAt: null, expiresAt: null, accessLevel: null } });
+    answer = octopusKey({ ApiKey: 'API-SECRETSECRETSECRETSECRET1', Id: 5, Created: 'soon' });
+    expect(await failure(octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined }))).toMatchObject({
+      message: notDocumented('Octopus Deploy', 'the new API key', 'Id'),
+      mayHaveReachedProvider: true,
+    });
   });
 });
 
@@ -179,6 +189,12 @@ describe('Hyperstack bodies of another shape', () => {
     });
     answer = { api_key: hyperstackKey({ key: 'abcdefgh-1234' }) };
     expect(await hyperstack.generateKey({ name: 'x', description: null })).toMatchObject({ secret: 'abcdefgh-1234', apiKey: { keyHint: '1234' } });
+    // A name or date of another shape reads as unknown: the secret is kept.
+    answer = { api_key: hyperstackKey({ key: 'abcdefgh-1234', created_at: 'soon', name: 5, description: [] }) };
+    expect(await hyperstack.generateKey({ name: 'x', description: null })).toMatchObject({
+      secret: 'abcdefgh-1234',
+      apiKey: { id: '58', name: '', description: null, createdAt: null, keyHint: '1234' },
+    });
     answer = { message: 'ok' };
     expect(await failure(hyperstack.updateKey('58', { name: 'x', description: null }))).toMatchObject({
       message: notDocumented('Hyperstack', 'the updated API key', 'api_key'),

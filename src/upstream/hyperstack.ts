@@ -1,7 +1,7 @@
 import type { HyperstackApiKey } from '../domain.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
-import { field, list, nonEmptyString, object, optionalDateUtcDefault, optionalString, readCreated, readWire, safeInteger, segment } from './wire.js';
+import { field, list, nonEmptyString, object, optionalDateUtcDefault, optionalString, readCreated, readWire, safeInteger, segment, withoutUnreadable } from './wire.js';
 
 /**
  * What a Hyperstack account authenticates with: an API key (header `api_key`), a login access token
@@ -45,6 +45,13 @@ function readApiKey(account: string, value: unknown, secret = false): Hyperstack
     createdAt: optionalDateUtcDefault(o, 'created_at') ?? null,
   };
 }
+
+/** The fields of a generated key's answer it can do without (see withoutUnreadable). */
+const CREATED_OPTIONAL = [
+  ['name', optionalString],
+  ['description', optionalString],
+  ['created_at', optionalDateUtcDefault],
+] as const;
 
 /** Hyperstack error bodies: `{status:false, message, error_reason}`, or the legacy `{message}` on 5xx. */
 export function describeHyperstackError(body: unknown): string | undefined {
@@ -90,7 +97,7 @@ export class HyperstackClient {
       'access-token-first',
     );
     const apiKey = readCreated('HYPERSTACK', status, () =>
-      readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, key, true)), body, 'the new API key'),
+      readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, withoutUnreadable(key, CREATED_OPTIONAL), true)), body, 'the new API key'),
     );
     return { apiKey, secret: (body as { api_key: { key: string } }).api_key.key };
   }

@@ -14,6 +14,7 @@ import {
   readCreated,
   readWire,
   segment,
+  withoutUnreadable,
   type WireObject,
 } from './wire.js';
 
@@ -65,6 +66,17 @@ function listedHint(o: WireObject): string | null {
 
 /** `ApiKey` of a key just created: the whole secret, which must be there. */
 const createdHint = (o: WireObject) => octopusHint(nonEmptyString(o, 'ApiKey'));
+
+/** The fields of a created key's answer it can do without (see withoutUnreadable). */
+const CREATED_OPTIONAL = [
+  ['Purpose', optionalString],
+  ['Created', optionalDate],
+  ['Expires', optionalDate],
+  ['LastUsedTimeStamp', optionalDate],
+  ['IsLastUsedTimestampKnown', optionalBoolean],
+  ['AccessLevel', optionalString],
+  ['ActorType', optionalString],
+] as const;
 
 /** An ApiKeyResource (its properties in document order: the first problem is the one reported). */
 function readApiKey(account: string, value: unknown, hint: (o: WireObject) => string | null = listedHint): OctopusApiKey {
@@ -218,7 +230,7 @@ export class OctopusClient {
       retry: false,
     });
     const apiKey = readCreated('OCTOPUS', response.status, () =>
-      readWire('OCTOPUS', (b) => readApiKey(this.account, b, createdHint), response.body, 'the new API key'),
+      readWire('OCTOPUS', (b) => readApiKey(this.account, withoutUnreadable(b, CREATED_OPTIONAL), createdHint), response.body, 'the new API key'),
     );
     return { apiKey, secret: (response.body as WireObject).ApiKey as string };
   }

@@ -43,6 +43,26 @@ export function readCreated<T>(provider: Provider, status: number, read: () => T
   }
 }
 
+/**
+ * The answer to a create, with every field it can do without that is of another shape left out.
+ * That answer holds the new key's secret, which exists nowhere else: a date or a name keygate cannot
+ * read shows as unknown rather than cost it. The ids and the secret are still read as documented.
+ */
+export function withoutUnreadable(value: unknown, optional: readonly (readonly [string, (o: WireObject, key: string) => unknown])[]): unknown {
+  if (!isObject(value)) return value;
+  let out: WireObject | undefined;
+  for (const [key, read] of optional) {
+    try {
+      read(value, key);
+    } catch (error) {
+      if (!(error instanceof WireShapeError)) throw error;
+      out ??= { ...value };
+      delete out[key];
+    }
+  }
+  return out ?? value;
+}
+
 const isObject = (value: unknown): value is WireObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A JSON object (not an array, not null). */
