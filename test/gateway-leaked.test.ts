@@ -76,11 +76,15 @@ describe.each(backends())('revokeLeakedSecret on $name', (backend) => {
       },
     });
     t.resetCounts();
-    // Same last four characters as both twins: ambiguous.
-    const ambiguous = await t.query(REVOKE, { secret: '33333333-3333-4333-8333-33333333abcd' });
+    // twin-a's secret, live, with the same last four characters as twin-b: ambiguous.
+    const ambiguous = await t.query(REVOKE, { secret: '11111111-1111-4111-8111-11111111abcd' });
     expect(ambiguous.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/2 Hyperstack keys match/), extensions: { code: 'CONFLICT' } });
+    // A UUID that is no live key matches nothing, whatever its last four characters (a request id
+    // fed in by a scanner must not revoke the key that happens to end like it).
     const unknown = await t.query(REVOKE, { secret: '44444444-4444-4444-8444-444444440000' });
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const lookalike = await t.query(REVOKE, { secret: '33333333-3333-4333-8333-33333333abcd' });
+    expect(lookalike.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const unknownOctopus = await t.query(REVOKE, { secret: `API-${'Z'.repeat(26)}` });
     expect(unknownOctopus.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(Object.keys(t.counts()).some((route) => route.startsWith('DELETE'))).toBe(false);
@@ -89,6 +93,20 @@ describe.each(backends())('revokeLeakedSecret on $name', (backend) => {
     const nonsense = await t.query(REVOKE, { secret: 'password123' });
     expect(nonsense.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(t.counts()).toEqual({});
+  });
+
+  it.skipIf(backend.missing)('two accounts on one Octopus server: the leaked key is found once, and revoked', async () => {
+    const { t } = await gateway({
+      // A second account at the same server, with another user's credential.
+      accounts: ({ octopus }) => [{ name: 'ci', provider: 'OCTOPUS', baseUrl: `${octopus.url}/api`, apiKey: octopus.credentials['Users-2'] }],
+    });
+    const leak = t.octopus.addKey('Users-2', { purpose: 'pasted into a gist', expires: new Date(Date.now() + 86_400_000) });
+    t.resetCounts();
+    const revoked = await t.query<Revoked>(REVOKE, { secret: leak.secret });
+    expect(revoked.body.errors).toBeUndefined();
+    expect(revoked.body.data!.revokeLeakedSecret).toMatchObject({ provider: 'OCTOPUS', revokedKey: { name: 'pasted into a gist' } });
+    expect(t.octopus.keysOf('Users-2').map((k) => k.id)).not.toContain(leak.id);
+    expect(t.counts()['GET /api/users/me']).toBe(1); // the server asked once, not once per account
   });
 
   it.skipIf(backend.missing)('counts against the create rate limit, so it cannot test guessed secrets for free', async () => {

@@ -29,7 +29,7 @@ builder.mutationField('revokeLeakedSecret', (t) =>
     // It tests a secret against the providers: limited like a create, so it cannot be an oracle.
     extensions: { createLimit: true },
     description:
-      'Revokes exactly the key a leaked secret belongs to, for a secret scanner. Octopus: the secret itself asks `/users/me` whose it is, then the key is matched by its hint in that user\'s keys. Hyperstack: matched by its last 4 characters in the lists keygate can read. Refuses, and changes nothing, when no key (NOT_FOUND) or more than one (CONFLICT) matches. The audit trail keeps the hint only. Counts against the create rate limit.',
+      'Revokes exactly the key a leaked secret belongs to, for a secret scanner. Octopus: the secret itself asks `/users/me` whose it is, then the key is matched by its hint in that user\'s keys. Hyperstack: the secret itself lists the keys it can see, and the key is matched there by its last 4 characters. Only a live secret revokes anything. Refuses, and changes nothing, when no key (NOT_FOUND) or more than one (CONFLICT) matches. The audit trail keeps the hint only. Counts against the create rate limit.',
     args: { input: t.arg({ type: RevokeLeakedSecretInput, required: true }) },
     resolve: audited(({ input }, { leaked }) => leaked.revoke(input.secret)),
   }),

@@ -28,10 +28,12 @@ export class LeakedSecretService {
 
   /**
    * Finds the one key a secret belongs to and revokes it. Refuses, changing nothing, when no key or
-   * more than one key matches.
-   * - Octopus: with the secret itself as the credential, `/users/me` says whose it is at each Octopus
-   *   account; that user's keys are matched by the hint (the secret's first 8 characters).
-   * - Hyperstack: the last 4 characters, in the lists of every Hyperstack account keygate can read.
+   * more than one key matches. The secret itself is the credential that finds it, so only a live
+   * secret revokes anything (a string of the right shape, such as a request id, matches nothing):
+   * - Octopus: `/users/me` says whose it is at each Octopus server; that user's keys are matched by
+   *   the hint (the secret's first 8 characters).
+   * - Hyperstack: the list the secret can see, matched by its last 4 characters.
+   * Accounts on one server (one base URL, one pool) are asked once: they see the same keys.
    */
   async revoke(secret: string): Promise<RevokedLeak> {
     const trimmed = secret.trim();
@@ -42,11 +44,12 @@ export class LeakedSecretService {
     this.deps.audit.note({ provider });
     const accounts = this.deps.loaders.accounts(provider);
     if (accounts.length === 0) throw gatewayError('UPSTREAM_UNAVAILABLE', `${providerNames[provider]} is not configured on this gateway.`, provider);
-    const matches = provider === 'OCTOPUS' ? await this.findOctopus(trimmed, accounts) : await this.findHyperstack(trimmed, accounts);
+    const servers = onePerServer(accounts);
+    const matches = provider === 'OCTOPUS' ? await this.findOctopus(trimmed, servers) : await this.findHyperstack(trimmed, servers);
     const hint = provider === 'OCTOPUS' ? octopusHint(trimmed) : hyperstackHint(trimmed);
     this.deps.audit.note({ keyHint: hint });
     if (matches.length === 0) {
-      throw gatewayError('NOT_FOUND', `No ${providerNames[provider]} key that keygate can see matches this secret; nothing was revoked.`, provider);
+      throw gatewayError('NOT_FOUND', `No ${providerNames[provider]} key that keygate can reach accepts this secret and matches it; nothing was revoked.`, provider);
     }
     if (matches.length > 1) {
       throw gatewayError(
@@ -61,17 +64,17 @@ export class LeakedSecretService {
     return { provider, account: runtime.account, apiKey: key };
   }
 
-  private async findOctopus(secret: string, accounts: readonly AccountRuntime[]) {
+  private async findOctopus(secret: string, servers: readonly AccountRuntime[]) {
     const hint = octopusHint(secret);
     const found = await Promise.all(
-      accounts.map(async (runtime) => {
+      servers.map(async (runtime) => {
         const leaked = this.deps.loaders.octopusClientWith(runtime, secret);
         this.deps.loaders.budget.spend(1, 'asking whose the secret is');
         let userId: string;
         try {
           userId = (await leaked.currentUser()).id;
         } catch (error) {
-          // Another server, or a key already revoked or expired: not this account's.
+          // Another server, or a key already revoked or expired: not this server's.
           if (error instanceof UpstreamError && error.code === 'UNAUTHENTICATED') return [];
           throw error;
         }
@@ -88,41 +91,56 @@ export class LeakedSecretService {
     return found.flat();
   }
 
-  private async findHyperstack(secret: string, accounts: readonly AccountRuntime[]) {
+  private async findHyperstack(secret: string, servers: readonly AccountRuntime[]) {
     const hint = hyperstackHint(secret);
     const found = await Promise.all(
-      accounts.map(async (runtime) => {
-        const session = this.deps.loaders.hyperstack(runtime);
-        if (!session.hasCredential) return [];
-        const keys = await session.keys();
-        return keys.filter((key) => key.keyHint === hint).map((key) => ({ key: key as ApiKeyRecord, runtime }));
+      servers.map(async (runtime) => {
+        this.deps.loaders.budget.spend(1, 'listing the keys the secret can see');
+        let keys: ApiKeyRecord[];
+        try {
+          keys = await this.deps.loaders.hyperstackClientWith(runtime, secret).listKeys();
+        } catch (error) {
+          // Not a live key here: revoked already, another server's, or no key at all.
+          if (error instanceof UpstreamError && error.code === 'UNAUTHENTICATED') return [];
+          throw error;
+        }
+        return keys.filter((key) => key.keyHint === hint).map((key) => ({ key, runtime }));
       }),
     );
     return found.flat();
   }
 
-  /** Octopus: with keygate's own credential where it has one (it may be allowed where the leaked key is not), else the leaked one. */
+  /**
+   * With keygate's own credential where it has one (it may be allowed where the leaked key is not),
+   * else, or when that credential may not (another user's key), with the leaked secret itself.
+   */
   private async delete(key: ApiKeyRecord, runtime: AccountRuntime, secret: string): Promise<void> {
-    if (key.provider === 'HYPERSTACK') {
-      const session = this.deps.loaders.hyperstack(runtime);
-      await session.write('revoking a leaked Hyperstack key', (client) => client.deleteKey(key.id));
-      session.forget();
-      return;
-    }
-    const session = this.deps.loaders.octopus(runtime);
+    const loaders = this.deps.loaders;
+    const session = key.provider === 'OCTOPUS' ? loaders.octopus(runtime) : loaders.hyperstack(runtime);
+    const forget = () => (key.provider === 'OCTOPUS' ? loaders.octopus(runtime).forget(key.userId) : loaders.hyperstack(runtime).forget());
     if (session.hasCredential) {
       try {
-        await session.write('revoking a leaked Octopus key', (client) => client.deleteKey(key.userId, key.id));
-        session.forget(key.userId);
+        if (key.provider === 'OCTOPUS') await loaders.octopus(runtime).write('revoking a leaked Octopus key', (client) => client.deleteKey(key.userId, key.id));
+        else await loaders.hyperstack(runtime).write('revoking a leaked Hyperstack key', (client) => client.deleteKey(key.id));
+        forget();
         return;
       } catch (error) {
-        if (!(error instanceof UpstreamError) || (error.code !== 'FORBIDDEN' && error.code !== 'UNAUTHENTICATED')) throw error;
+        const notAllowed = error instanceof UpstreamError && (error.code === 'FORBIDDEN' || error.code === 'UNAUTHENTICATED' || (key.provider === 'HYPERSTACK' && error.code === 'NOT_FOUND'));
+        if (!notAllowed) throw error;
       }
     }
-    this.deps.loaders.budget.spend(1, 'revoking a leaked Octopus key');
-    await this.deps.loaders.octopusClientWith(runtime, secret).deleteKey(key.userId, key.id);
-    session.forget(key.userId);
+    loaders.budget.spend(1, `revoking a leaked ${providerNames[key.provider]} key`);
+    if (key.provider === 'OCTOPUS') await loaders.octopusClientWith(runtime, secret).deleteKey(key.userId, key.id);
+    else await loaders.hyperstackClientWith(runtime, secret).deleteKey(key.id);
+    forget();
   }
+}
+
+/** The first account of each server: accounts that share a base URL share one pool (Upstreams). */
+function onePerServer(accounts: readonly AccountRuntime[]): AccountRuntime[] {
+  const servers = new Map<unknown, AccountRuntime>();
+  for (const runtime of accounts) if (!servers.has(runtime.http)) servers.set(runtime.http, runtime);
+  return [...servers.values()];
 }
 
 /** The store's reference to a key (as in rotations). */

@@ -540,6 +540,11 @@ export class RequestLoaders {
     return new OctopusClient(runtime.http, runtime.account.name, credential, { ...this.options, redact: [...this.options.redact, credential] });
   }
 
+  /** A Hyperstack client that sends `credential` (a leaked secret) as its API key, and redacts it. */
+  hyperstackClientWith(runtime: AccountRuntime, credential: string): HyperstackClient {
+    return new HyperstackClient(runtime.http, runtime.account.name, { apiKey: credential }, { ...this.options, redact: [...this.options.redact, credential] });
+  }
+
   /** Whether this request acts on an account with a credential it brought (the `default` account only). */
   usesForwardedCredential(runtime: AccountRuntime): boolean {
     if (runtime.account.name !== DEFAULT_ACCOUNT) return false;
