@@ -43,6 +43,9 @@ describe('input refused before any upstream call', () => {
     ['a NUL in a name', 'mutation { generateHyperstackApiKey(input: { name: "poison\\u0000" }) { secret } }', /control characters/],
     ['a line break in a purpose', 'mutation { createOctopusApiKey(input: { purpose: "two\\nlines" }) { secret } }', /control characters/],
     ['a NUL in a description', 'mutation { generateHyperstackApiKey(input: { name: "n", description: "a\\u0000b" }) { secret } }', /NUL/],
+    ['an escape sequence in a description', 'mutation { generateHyperstackApiKey(input: { name: "n", description: "\\u001b[31mred" }) { secret } }', /control characters other than tabs and line breaks/],
+    ['a C1 control in a name', 'mutation { generateHyperstackApiKey(input: { name: "next\\u0085line" }) { secret } }', /control characters/],
+    ['a right-to-left override in a purpose', 'mutation { createOctopusApiKey(input: { purpose: "deploy\\u202Egpj.exe" }) { secret } }', /bidirectional control/],
     ['a rotation id that is not one', 'mutation { cancelRotation(id: "x") { state } }', /not the id of a rotation/],
     ['a key\'s id given as a rotation\'s', `mutation { completeRotation(id: "${Buffer.from('ApiKey:OCTOPUS:default:Users-1:apikeys-1').toString('base64')}") { state } }`, /not the id of a rotation/],
     ['one user and every user at once', '{ apiKeys(first: 3, filter: { octopusUsers: ALL, octopusUserId: "Users-1" }) { totalCount } }', /cannot be combined/],
@@ -50,6 +53,18 @@ describe('input refused before any upstream call', () => {
     t.resetCounts();
     const { body } = await t.query(query);
     expect(body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(message), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    expect(t.counts()).toEqual({});
+  });
+
+  // GraphQL's parser refuses such a string inline; in variables (JSON "\\ud800") it gets this far.
+  it.each([
+    ['a name', 'mutation ($v: String!) { generateHyperstackApiKey(input: { name: $v }) { secret } }', 'probe \ud800 x'],
+    ['a description', 'mutation ($v: String) { generateHyperstackApiKey(input: { name: "n", description: $v }) { secret } }', 'x\udc00'],
+    ['a search', 'query ($v: String) { apiKeys(first: 1, filter: { search: $v }) { totalCount } }', '\ud800'],
+  ])('half of a surrogate pair in %s: BAD_USER_INPUT, and no provider is asked', async (_, query, value) => {
+    t.resetCounts();
+    const { body } = await t.query(query, { v: value });
+    expect(body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/surrogate pair/), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
     expect(t.counts()).toEqual({});
   });
 

@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import type { API_KEY_RISKS} from '../domain.js';
 import { ageDays, descriptionOf, expiresAtOf, lastUsedAtOf, nameOf, risksOf, type Account, type ApiKeyRecord, type CreatedKey, type Provider } from '../domain.js';
 import { apiKeyGlobalId, TYPENAMES } from '../services/key-ids.js';
 import { audited } from './audited.js';
 import { builder } from './builder.js';
+import { oneLine } from './text.js';
 
 export const ApiKeyProvider = builder.enumType('ApiKeyProvider', {
   description: 'Where an API key lives.',
@@ -112,13 +112,7 @@ builder.queryField('apiKey', (t) =>
  * Names and purposes: not blank, one line of printable text, and bounded so a huge string never
  * reaches a provider. (A NUL would also be a name keygate's PostgreSQL store cannot hold.)
  */
-export const keyName = (what: string) =>
-  z
-    .string()
-    .refine((s) => s.trim().length > 0, `${what} must not be blank.`)
-    .refine((s) => s.length <= 200, `${what} must be at most 200 characters.`)
-    // eslint-disable-next-line no-control-regex
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), `${what} must not contain control characters (line breaks, tabs, NUL…).`);
+export const keyName = (what: string) => oneLine(what, 200).refine((s) => s.trim().length > 0, `${what} must not be blank.`);
 
 export const CreateApiKeyPayload = builder.objectRef<CreatedKey>('CreateApiKeyPayload').implement({
   description: 'A newly created key and its secret.',

@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import type { HyperstackApiKey } from '../domain.js';
 import { ApiKey, CreateApiKeyPayload, UpdateApiKeyPayload, keyName } from './api-key.js';
 import { audited } from './audited.js';
 import { builder } from './builder.js';
 import { accountName } from './ids.js';
+import { freeText } from './text.js';
 
 builder.objectRef<HyperstackApiKey>('HyperstackApiKey').implement({
   description:
@@ -12,10 +12,7 @@ builder.objectRef<HyperstackApiKey>('HyperstackApiKey').implement({
   isTypeOf: (value) => (value as { provider?: unknown }).provider === 'HYPERSTACK',
 });
 
-const description = z
-  .string()
-  .max(1000, 'description must be at most 1000 characters.')
-  .refine((s) => !s.includes('\u0000'), 'description must not contain a NUL character.');
+const description = freeText('description', 1000);
 
 const GenerateHyperstackApiKeyInput = builder.inputType('GenerateHyperstackApiKeyInput', {
   description: 'A new Hyperstack API key.',

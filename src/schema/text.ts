@@ -1,0 +1,32 @@
+// What free text a client may send: names, descriptions and searches reach a provider, the store,
+// the logs and the console, so each is checked before any of them sees it.
+import { z } from 'zod';
+
+/** A UTF-16 surrogate without its pair: no UTF-8 encodes it (encodeURIComponent throws on it). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** The same, but tabs and line breaks, which free text may hold. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** Bidirectional embeddings, overrides and isolates: they make one name read as another on a page or in a log. */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+
+/** One line of text of at most `max` characters (`what` names it in the messages). */
+export const oneLine = (what: string, max: number) =>
+  z
+    .string()
+    .refine((s) => s.length <= max, `${what} must be at most ${max} characters.`)
+    .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode text (it holds half of a surrogate pair).`)
+    .refine((s) => !CONTROL.test(s), `${what} must not contain control characters (line breaks, tabs, NUL…).`)
+    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069).`);
+
+/** Free text of at most `max` characters: tabs and line breaks allowed, other controls not. */
+export const freeText = (what: string, max: number) =>
+  z
+    .string()
+    .refine((s) => s.length <= max, `${what} must be at most ${max} characters.`)
+    .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode text (it holds half of a surrogate pair).`)
+    .refine((s) => !CONTROL_BUT_LINES.test(s), `${what} must not contain control characters other than tabs and line breaks (NUL, ESC…).`)
+    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069).`);
