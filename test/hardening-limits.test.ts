@@ -68,6 +68,22 @@ describe('operation limits: refused before any upstream call', () => {
     );
     expect(error.message).toMatch(/Cost limit/);
   });
+
+  it('a subscription, which this API has none of: a validation error (400), nothing logged as an error', async () => {
+    await using logged = await startTestGateway({ captureLogs: true });
+    logged.resetCounts();
+    const response = await logged.gateway.yoga.fetch('http://keygate.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: 'subscription { apiKeys { totalCount } }' }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [expect.objectContaining({ message: 'This API has no subscription operations: send a query or a mutation.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })],
+    });
+    expect(logged.counts()).toEqual({});
+    expect(logged.logs().filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
+  });
 });
 
 describe('HTTP-level protections', () => {

@@ -1,4 +1,5 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 
@@ -18,5 +19,18 @@ export function useOperationLimits(limits: Config['limits']): Plugin[] {
     costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },
     blockFieldSuggestion: { enabled: true },
   });
-  return armor.protect().plugins as Plugin[];
+  return [...(armor.protect().plugins as Plugin[]), { onValidate: ({ addValidationRule }) => addValidationRule(KnownOperationTypes) }];
 }
+
+/**
+ * An operation type the schema has no root for (keygate has no subscriptions) is a validation error.
+ * graphql-js 16 lets it through to execution, where graphql-jit throws, which would answer an
+ * INTERNAL_SERVER_ERROR and log a stack for every such request.
+ */
+const KnownOperationTypes: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (!context.getSchema().getRootType(node.operation)) {
+      context.reportError(new GraphQLError(`This API has no ${node.operation} operations: send a query or a mutation.`, { nodes: node }));
+    }
+  },
+});
