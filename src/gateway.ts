@@ -12,6 +12,7 @@ import { Metrics } from './metrics.js';
 import { AllowedHosts, useAllowedHosts } from './plugins/allowed-hosts.js';
 import { useAudit } from './plugins/audit.js';
 import { useBodyLimit } from './plugins/body-limit.js';
+import { useRequestBody } from './plugins/request-body.js';
 import { useUrlParams } from './plugins/url-params.js';
 import { useClientAuth } from './plugins/client-auth.js';
 import { loadConsoleAssets, useConsole } from './plugins/console.js';
@@ -138,6 +139,7 @@ export function createGateway(
       : []),
     useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
     ...(hasClientAuth(config) ? [useClientAuth(config.auth)] : []),
+    useRequestBody(), // before useBodyLimit, which wraps the parser it sets
     useBodyLimit(config.limits.maxBodyBytes),
     useUrlParams(),
     ...useCsrf(),

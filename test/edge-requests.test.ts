@@ -216,6 +216,30 @@ describe('a first request with curl', () => {
     expect(t.counts()).toEqual({});
   });
 
+  it('any other content type, or a compressed body, is a coded 415 that says what to send', async () => {
+    t.resetCounts();
+    for (const headers of [
+      { 'content-type': 'application/xml' },
+      { 'content-type': 'text/plain', 'x-graphql-yoga-csrf': '1' },
+      { 'content-type': 'APPLICATION/GRAPHQL' },
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    ]) {
+      const refused = await curl({ method: 'POST', body, headers });
+      expect(refused.status, JSON.stringify(headers)).toBe(415);
+      expect(await errorOf(refused)).toMatchObject({ message: expect.stringMatching(/^Send Content-Type: application\/json|^keygate reads request bodies uncompressed/), extensions: { code: 'BAD_REQUEST' } });
+    }
+    expect(t.counts()).toEqual({});
+  });
+
+  it('takes JSON whatever the letter case of its media type; invalid JSON is answered without echoing the body', async () => {
+    const upper = await curl({ method: 'POST', body: JSON.stringify({ query: '{ viewer { policy { maxKeyAgeDays } } }' }), headers: { 'content-type': 'Application/JSON; charset=UTF-8' } });
+    expect(upper.status).toBe(200);
+    expect(await upper.json()).toEqual({ data: { viewer: { policy: { maxKeyAgeDays: 90 } } } });
+    const invalid = await curl({ method: 'POST', body: '{"query": "API-SECRETSECRETSECRETSECRET12', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' } });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toEqual({ errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+  });
+
   it('a GET without the CSRF header is told which header, and why', async () => {
     const get = await curl({ headers: { accept: 'application/json' } });
     expect(get.status).toBe(403);

@@ -1,0 +1,60 @@
+import { GraphQLError } from 'graphql';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
+
+const CSRF_HEADER = 'x-graphql-yoga-csrf';
+/** Content types a browser may send across sites without a preflight: yoga reads two of them, with the CSRF header. */
+const SIMPLE_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
+const JSON_TYPES = ['application/json', 'application/graphql+json'];
+/** What yoga reads besides JSON, as it writes them (it compares exactly). */
+const OTHER_TYPES = ['application/graphql', 'application/x-www-form-urlencoded', 'multipart/form-data'];
+
+const unsupported = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 415 } } });
+const badBody = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400, spec: true } } });
+
+/**
+ * What a POST body may be, checked before it is read: every refusal is a coded 415 that says what to
+ * send (yoga answers an unknown or differently-cased type with an empty 415).
+ * - JSON, its media type in any letter case (media types are case-insensitive; yoga compares
+ *   exactly), read here: an invalid body is "POST body sent invalid JSON." without yoga's
+ *   `originalError`, which echoed the body's first bytes.
+ * - No Content-Encoding: keygate reads bodies as sent, and would otherwise read compressed bytes
+ *   as JSON.
+ * - A form's content type without the CSRF header is what a first `curl -d '{"query": …}'` sends:
+ *   it is told to send JSON, instead of the CSRF plugin's "Required CSRF header(s) not present".
+ * Runs before useBodyLimit, which wraps the parser set here.
+ */
+export function useRequestBody(): Plugin {
+  return {
+    onRequestParse({ request, setRequestParser }) {
+      if (request.method !== 'POST') return;
+      const encoding = request.headers.get('content-encoding')?.trim().toLowerCase();
+      if (encoding && encoding !== 'identity') {
+        throw unsupported(`keygate reads request bodies uncompressed: send the body without Content-Encoding (got ${encoding.slice(0, 40)}).`);
+      }
+      const header = request.headers.get('content-type') ?? '';
+      const type = header.split(';')[0]!.trim().toLowerCase();
+      if (JSON_TYPES.includes(type)) return setRequestParser(readJson);
+      const sendJson = `Send Content-Type: application/json, with the operation as a JSON body ({"query": "…"})`;
+      if (!request.headers.has(CSRF_HEADER) && (type === '' || SIMPLE_TYPES.includes(type))) {
+        throw unsupported(`${sendJson}${type ? `, not ${type}` : ''}. With curl: -H 'Content-Type: application/json'.`);
+      }
+      // yoga reads these only when written exactly so (its isContentTypeMatch).
+      const first = header.split(',')[0]!;
+      if (!OTHER_TYPES.includes(type) || !(first === type || first.startsWith(`${type};`))) {
+        throw unsupported(`${sendJson}${type ? `, not ${type.slice(0, 100)}` : ''}.`);
+      }
+    },
+  };
+}
+
+async function readJson(request: Request): Promise<GraphQLParams> {
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch (error) {
+    if (error instanceof GraphQLError) throw error; // the body limit's 413
+    throw badBody('POST body sent invalid JSON.');
+  }
+  if (typeof body !== 'object' || body === null) throw badBody(`POST body is expected to be object but received ${body === null ? 'null' : typeof body}`);
+  return body as GraphQLParams;
+}
