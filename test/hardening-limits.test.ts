@@ -192,6 +192,11 @@ describe('switches', () => {
     trusted.resetCounts();
     expect(await codeOf(await send({ query: '{ apiKeys { totalCount } }' }))).toBe('PERSISTED_QUERY_ONLY');
     expect(await codeOf(await send({ documentId: 'nope' }))).toBe('PERSISTED_QUERY_NOT_FOUND');
+    // No id a string could be: told what to send, as a client error.
+    for (const body of [{ documentId: 5 }, { documentId: ['countKeys'] }, {}]) {
+      const refused = await send(body);
+      expect(await refused.json()).toEqual({ errors: [{ message: expect.stringMatching(/send a documentId \(a string\)/), extensions: { code: 'PERSISTED_QUERY_ONLY' } }] });
+    }
     expect(trusted.counts()).toEqual({});
     const graphiql = await trusted.gateway.yoga.fetch('http://keygate.test/graphql', { headers: { accept: 'text/html' } });
     expect(await graphiql.text()).not.toContain('<title>keygate</title>'); // GraphiQL is off in this mode

@@ -21,6 +21,11 @@ export function useTrustedDocuments(documents: Map<string, string>): Plugin {
         message: 'This gateway only runs trusted operations: send a documentId listed in its PERSISTED_OPERATIONS_FILE.',
         extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
       },
+      // No query and no id a string could be (`documentId: 5`, or an empty body): what to send.
+      keyNotFound: {
+        message: 'This gateway only runs trusted operations: send a documentId (a string) listed in its PERSISTED_OPERATIONS_FILE.',
+        extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
+      },
       notFound: {
         message: 'Unknown operation id: it is not in this gateway\'s trusted documents.',
         extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } },
