@@ -453,10 +453,14 @@ function describeValue(name: string, value: string | undefined): string {
   return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown);
 }
 
+/**
+ * A URL-like value with everything before its last `@` and after its `?` or `#` hidden, however
+ * malformed it is: a value that fails to parse is the one echoed in the error (`https:/u:p@host`,
+ * `u:p@host` and `host/?apikey=…` have no `scheme://` to go by).
+ */
 function withoutUrlSecrets(value: string): string {
-  const url = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*@)?([^?#]*)(.*)$/is.exec(value);
-  if (!url) return value;
-  return `${url[1]}${url[2] ? '[hidden]@' : ''}${url[3]}${url[4] ? '?[hidden]' : ''}`;
+  const [, scheme = '', userinfo, rest = '', query] = /^([a-z][a-z0-9+.-]*:\/+)?([^?#]*@)?([^?#]*)(.*)$/is.exec(value)!;
+  return `${scheme}${userinfo ? '[hidden]@' : ''}${rest}${query ? '?[hidden]' : ''}`;
 }
 
 function hasUserinfo(value: string): boolean {

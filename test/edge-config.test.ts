@@ -82,6 +82,17 @@ describe('credentials in URLs', () => {
     expect(message).not.toMatch(/hunter2|deploy|API-SECRET/);
   });
 
+  it.each([
+    ['one slash after the scheme', 'https:/admin:SuperSecretPw1@octo.example.com', '"https:/[hidden]@octo.example.com"'],
+    ['no scheme', 'admin:SuperSecretPw1@octo.example.com', '"[hidden]@octo.example.com"'],
+    ['a slash in the password', 'https://admin:Super/SecretPw1@octo.example.com', '"https://[hidden]@octo.example.com"'],
+    ['a query and no scheme', 'octo.example.com/?apikey=API-SUPERSECRETPW1SUPERSECRET', '"octo.example.com/?[hidden]"'],
+  ])('a malformed URL (%s) is shown without its credentials', (_, url, shown) => {
+    const message = refusal({ OCTOPUS_URL: url, OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' });
+    expect(message).toContain(shown);
+    expect(message).not.toMatch(/SuperSecret|SUPERSECRET|admin/);
+  });
+
   it('the process prints the same, and nothing more', async () => {
     const result = await runToExit({ OCTOPUS_URL: 'ftp://deploy:hunter2-password@octopus.example', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' });
     expect(result.code).toBe(1);
