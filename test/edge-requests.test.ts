@@ -218,12 +218,13 @@ describe('a first request with curl', () => {
 
   it('any other content type, or a compressed body, is a coded 415 that says what to send', async () => {
     t.resetCounts();
-    for (const headers of [
+    const cases: Record<string, string>[] = [
       { 'content-type': 'application/xml' },
       { 'content-type': 'text/plain', 'x-graphql-yoga-csrf': '1' },
       { 'content-type': 'APPLICATION/GRAPHQL' },
       { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-    ]) {
+    ];
+    for (const headers of cases) {
       const refused = await curl({ method: 'POST', body, headers });
       expect(refused.status, JSON.stringify(headers)).toBe(415);
       expect(await errorOf(refused)).toMatchObject({ message: expect.stringMatching(/^Send Content-Type: application\/json|^keygate reads request bodies uncompressed/), extensions: { code: 'BAD_REQUEST' } });

@@ -3,6 +3,7 @@
 // write that never costs a minted secret.
 import { sql } from 'kysely';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { MAY_HAVE_CREATED_DETAIL } from '../src/services/audit.js';
 import { openStore } from '../src/store/index.js';
 import { startTestGateway, type TestGatewayOptions } from './support/gateway.js';
 import { hyperstackUsers, octopusUsers } from './support/seeds.js';
@@ -86,6 +87,21 @@ describe.each(backends())('the audit trail on $name', (backend) => {
     // Nowhere in the database: not the minted secret, not a configured credential.
     const dump = JSON.stringify(await dumpAllTables(store));
     for (const value of [secret, ...t.config.accounts.map((a) => a.apiKey!)]) expect(dump).not.toContain(value);
+  });
+
+  it.skipIf(backend.missing)('tells a create that may have made a key from one that made none, for a client that never reads the answer', async () => {
+    const { t } = await gateway();
+    t.octopus.fault('POST /api/users/{userId}/apikeys', { mode: 'drop' }, { times: 1 }); // the request reached Octopus
+    const dropped = await t.query('mutation { createOctopusApiKey(input: { purpose: "maybe made" }) { secret } }');
+    expect(dropped.body.errors?.[0]?.extensions).toMatchObject({ mayHaveCreated: true });
+    await t.octopus.close(); // refused before any request reached it
+    const refused = await t.query('mutation { createOctopusApiKey(input: { purpose: "certainly not made" }) { secret } }');
+    expect(refused.body.errors?.[0]?.extensions).not.toHaveProperty('mayHaveCreated');
+    const { nodes } = await events(t);
+    expect(nodes.map((e) => [e.keyName, e.outcome, e.detail])).toEqual([
+      ['certainly not made', 'UPSTREAM_UNAVAILABLE', null],
+      ['maybe made', 'UPSTREAM_UNAVAILABLE', MAY_HAVE_CREATED_DETAIL],
+    ]);
   });
 
   it.skipIf(backend.missing)('auditEvents filters by provider, key, client, operation and time, and pages with cursors', async () => {

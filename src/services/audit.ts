@@ -28,6 +28,9 @@ export function outcomeOf(error: unknown): string {
 /** The detail of an UNDELIVERED event: a key was made, and the answer holding its secret was never sent. */
 export const UNDELIVERED_DETAIL = "the client closed the request before keygate's answer was sent: this key's secret reached no one; revoke the key";
 
+/** The detail of a create whose outcome is unknown: a key may exist that no one holds the secret of. */
+export const MAY_HAVE_CREATED_DETAIL = 'the provider may have made the key: look for it by name, and revoke it if its secret reached no one';
+
 /** A key made in this request: its event, and what to do if its secret is never delivered. */
 interface MadeKey {
   event: { operation: string } & AuditDetails;
@@ -64,6 +67,8 @@ export class RequestAudit {
       return result;
     } catch (error) {
       failure = error;
+      // The trail must tell "may have made a key" from "made nothing", also when no one reads the answer.
+      if ((error as { extensions?: { mayHaveCreated?: unknown } }).extensions?.mayHaveCreated === true) this.append(MAY_HAVE_CREATED_DETAIL);
       throw error;
     } finally {
       const details = this.current;
