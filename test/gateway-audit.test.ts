@@ -104,6 +104,16 @@ describe.each(backends())('the audit trail on $name', (backend) => {
     ]);
   });
 
+  it.skipIf(backend.missing)('a mutation refused over its variables is audited with the code the client got', async () => {
+    const { t } = await gateway();
+    const refused = await t.query('mutation ($i: RevokeLeakedSecretInput!) { revokeLeakedSecret(input: $i) { provider } }', {
+      i: { secret: 'API-XXXXXXXXXXXXXXXXXXXXXXXXX', extra: 1 },
+    });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const { nodes } = await events(t);
+    expect(nodes.map((e) => [e.operation, e.outcome, e.detail])).toEqual([['revokeLeakedSecret', 'BAD_USER_INPUT', 'refused before it ran']]);
+  });
+
   it.skipIf(backend.missing)('auditEvents filters by provider, key, client, operation and time, and pages with cursors', async () => {
     const { t } = await gateway();
     const one = await t.query<{ createOctopusApiKey: { apiKey: { id: string } } }>('mutation { createOctopusApiKey(input: { purpose: "one" }) { apiKey { id } } }');

@@ -21,6 +21,9 @@ export function outcomeOf(error: unknown): string {
     const code = error.extensions?.code;
     if (typeof code === 'string') return code;
     if (error.originalError && error.originalError !== error) return outcomeOf(error.originalError);
+    // One with neither is graphql-jit refusing a variable (an unknown input field, say): the client's
+    // input, as the client is told (withCode).
+    if ((error.extensions as unknown) === undefined) return 'BAD_USER_INPUT';
   }
   return 'INTERNAL_SERVER_ERROR';
 }
