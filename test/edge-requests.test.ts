@@ -1,7 +1,9 @@
 // Requests at the edge: what a client gets for bad variables, and what a request leaves in the log.
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
+import { createHttpServer, listen } from '../src/server.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { answer, startRawProvider } from './support/raw-provider.js';
 
@@ -169,6 +171,19 @@ describe('response headers of the GraphQL endpoint', () => {
       expect(response.headers.get('cache-control')).toBe('no-store');
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     }
+  });
+
+  it('an event-stream answer (a secret can travel in one) carries one Cache-Control, no-store, on the wire', async () => {
+    const server = createHttpServer(t.gateway);
+    const { port } = await listen(server, t.gateway, 0, '127.0.0.1');
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { headers, body } = await request(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'mutation { generateHyperstackApiKey(input: { name: "streamed" }) { secret } }' }),
+    });
+    expect(await body.text()).toMatch(/"secret"/);
+    expect(headers['cache-control']).toBe('no-store'); // twice on the wire would read as an array here
   });
 
   it('CORS: wherever the answer depends on Origin it says Vary: Origin', async () => {

@@ -9,7 +9,12 @@ export function useResponseHeaders(endpoint: string): Plugin {
   return {
     onResponse({ request, response }) {
       response.headers.set('x-content-type-options', 'nosniff');
-      if (new URL(request.url).pathname === endpoint) response.headers.set('cache-control', 'no-store');
+      if (new URL(request.url).pathname === endpoint) {
+        // delete first: whatwg-node's Headers.set leaves a `Cache-Control` yoga wrote in another
+        // letter case (its event stream's `no-cache`), and the answer would carry both.
+        response.headers.delete('cache-control');
+        response.headers.set('cache-control', 'no-store');
+      }
     },
   };
 }
