@@ -234,6 +234,17 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(await rotationStates(t)).toEqual([['FAILED', 'NOT_CREATED'], ['FAILED', 'NOT_CREATED']]);
   });
 
+  it.skipIf(backend.missing)('a rotation whose writes do not fit the call budget is refused before any of them, never after its replacement exists', async () => {
+    const t = await gateway({ store: await store(), clock: new TestClock(new Date().toISOString()), env: { MAX_UPSTREAM_CALLS: '3' } });
+    const old = await keyNamed(t, 'training');
+    t.resetCounts();
+    // The list (1), then a rename, a generate, perhaps a rename undone, and the revocation: 5 > 3.
+    const refused = await t.query<Rotated>(ROTATE, { id: old.id, after: 0 });
+    expect(refused.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/more than 3 upstream calls \(rotating a key\)/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(t.counts()).toEqual({ 'GET /v1/api-key': 1 });
+    expect(await rotationStates(t)).toEqual([]);
+  });
+
   it.skipIf(backend.missing)('revokeOldAfter: 0 with the store failing during the revocation still answers the secret, and the scheduler settles it', async () => {
     const clock = new TestClock(new Date().toISOString());
     const s = await store();

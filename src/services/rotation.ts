@@ -447,6 +447,10 @@ export class RotationService {
     const ref = keyRef(id);
     audit.note({ provider: id.provider, account: id.account, keyId: ref, keyName: nameOf(old), keyHint: old.keyHint });
     if (!input.confirmRevokeGatewayCredential) await apiKeys.guardGatewayCredential(runtime, id, 'Rotating it, which revokes it after the overlap,');
+    // Every write this rotation may make, refused now if they do not fit the operation's call budget:
+    // never a replacement made and its old key's revocation then refused.
+    const writes = (old.provider === 'OCTOPUS' ? 1 : 3) + (input.revokeOldAfter === 0 ? 1 : 0); // Hyperstack: rename, generate, a rename undone
+    loaders.budget.reserve(writes, 'rotating a key');
 
     const now = runner.rotations.clock();
     const newKeyName = nameOf(old);
