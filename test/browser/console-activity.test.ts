@@ -90,7 +90,7 @@ describe.skipIf(noChromium).each(DEVICES)('the Activity view on a $name', (devic
     expect(await column('Details')).toEqual([
       expect.stringMatching(/^refused before it ran request [\w-]+$/),
       expect.stringMatching(/^request [\w-]+$/),
-      expect.stringMatching(/^rotation 1 request [\w-]+$/),
+      expect.stringMatching(/^rotation 1; replacement Users-1\/apikeys-\w+ \(API-\w{4}\) request [\w-]+$/),
       expect.stringMatching(/^request [\w-]+$/),
     ]);
     // Times in the reader's locale (en-GB here, with seconds), the exact value in datetime and title.
