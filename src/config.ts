@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_ACCOUNT, type Policy, type Provider } from './domain.js';
 import { parseDatabaseUrl } from './store/db.js';
-import { AccountsError, HYPERSTACK_DEFAULT_URL, assertUniqueNames, readAccountsFile, type AccountConfig } from './config/accounts.js';
+import { AccountsError, HYPERSTACK_DEFAULT_URL, assertUniqueNames, canonicalUrl, readAccountsFile, type AccountConfig } from './config/accounts.js';
 
 export type { AccountConfig };
 
@@ -133,7 +133,7 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const url = z
   .url({ protocol: /^https?$/ })
   .refine((u) => !hasUserinfo(u), 'must not carry a user name or password (use the API key variables for credentials)')
-  .transform((u) => u.replace(/\/+$/, ''));
+  .transform(canonicalUrl);
 const secret = z.string().trim().min(1);
 const list = z.string().transform((s) => s.split(',').map((item) => item.trim()).filter(Boolean));
 

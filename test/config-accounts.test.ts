@@ -41,6 +41,12 @@ describe('KEYGATE_CONFIG', () => {
     expect(fromJson.demo).toBe(false);
   });
 
+  it('spells each server one way, so accounts on it share a pool, cache invalidation and the leaked-secret search', () => {
+    const yaml = file('b.yaml', 'accounts:\n  - name: ci\n    provider: octopus\n    url: HTTPS://Deploy.Example.COM:443//\n    apiKeyFrom: { env: CI_KEY }\n');
+    const config = loadConfig({ KEYGATE_CONFIG: yaml, CI_KEY: 'API-CI', OCTOPUS_URL: 'https://deploy.example.com/', OCTOPUS_API_KEY: 'API-DEFAULT' });
+    expect(config.accounts.map((a) => a.baseUrl)).toEqual(['https://deploy.example.com/api', 'https://deploy.example.com/api']);
+  });
+
   it.each([
     ['a credential written in the file', `accounts:\n  - name: prod\n    provider: octopus\n    url: https://o.example.com\n    apiKey: ${SECRET}\n`, /accounts\[0\] \(prod\)\.apiKey: credentials are never written in the file/],
     ['an Octopus account without url', 'accounts:\n  - name: prod\n    provider: octopus\n', /accounts\[0\] \(prod\)\.url: is required/],

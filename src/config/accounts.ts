@@ -30,10 +30,19 @@ const source = z.union(
   [z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }), z.strictObject({ file: z.string().min(1) })],
   { error: 'must be { env: NAME } or { file: /path }' },
 );
+/**
+ * One spelling per server (host in lower case, no default port, no trailing slash): accounts on one
+ * server share a connection pool, a breaker and cache invalidation, and the leaked-secret search
+ * asks each server once.
+ */
+export function canonicalUrl(value: string): string {
+  return new URL(value).href.replace(/\/+$/, '');
+}
+
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'must not hold a user name or password (credentials go in apiKeyFrom)')
-  .transform((u) => u.replace(/\/+$/, ''));
+  .transform(canonicalUrl);
 
 const AccountEntry = z
   .strictObject({
