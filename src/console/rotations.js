@@ -26,7 +26,7 @@ function stateWords(rotation) {
   switch (rotation.state) {
     case 'PENDING_CREATE':
       return error
-        ? [`${provider} did not confirm the replacement (${error}). keygate is checking whether it was made: one made before that answer is revoked, since its secret reached no one; one it cannot tell from someone's own is left for you (see Activity). The old key stays as it is.`]
+        ? [`${provider} did not confirm the replacement (${error}). keygate is checking whether it was made: a key it finds is left for you to revoke if nobody holds its secret (see Activity), since it cannot tell it from one someone made after this answer. The old key stays as it is.`]
         : ['The replacement is being made.'];
     case 'NEEDS_ATTENTION':
       if (rotation.lastError === 'UNDELIVERED') {

@@ -341,10 +341,13 @@ export class RotationRunner {
   /**
    * Keys that may be the replacement: the new name, made while the create could have been running
    * (from the rotation's start until its last step, plus the time a rotation may still run after it
-   * and a minute for clocks that differ). Never one keygate itself handed out (a create in its audit
-   * trail: someone who read that the outcome was unknown, and made the key again through keygate).
-   * When keygate had answered that the outcome was unknown (lastError set), a key made after that
-   * answer may be someone's own, made at the provider: `unsure`, never revoked.
+   * and a minute for clocks that differ). Never one whose secret someone holds: one keygate handed
+   * out (a create in its audit trail: someone who read that the outcome was unknown and made the key
+   * again through keygate), or one its provider reports used (Octopus). When keygate had answered
+   * that the outcome was unknown (lastError set), a key made after that answer, give or take the
+   * minute clocks may differ (a provider's, and Hyperstack's whole seconds), may be someone's own,
+   * made at the provider: `unsure`, never revoked. In practice that is every key after such an
+   * answer: the create ran within a timeout of it.
    */
   private async replacementsOf(loaders: RequestLoaders, runtime: AccountRuntime, rotation: Rotation): Promise<{ orphans: ApiKeyRecord[]; unsure: ApiKeyRecord[] }> {
     const from = rotation.createdAt.getTime() - CLOCK_SKEW_MS;
@@ -361,8 +364,9 @@ export class RotationRunner {
     }
     const orphans: ApiKeyRecord[] = [];
     const unsure: ApiKeyRecord[] = [];
-    const answered = rotation.lastError === null ? undefined : rotation.updatedAt.getTime();
+    const answered = rotation.lastError === null ? undefined : rotation.updatedAt.getTime() - CLOCK_SKEW_MS;
     for (const key of named) {
+      if (key.provider === 'OCTOPUS' && key.lastUsedAt !== null) continue; // used: someone holds its secret
       if (await this.handedOut(rotation, key)) continue;
       if (answered !== undefined && (key.createdAt === null || key.createdAt.getTime() >= answered)) unsure.push(key);
       else orphans.push(key);

@@ -264,7 +264,7 @@ describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $na
     );
     expect(await secrets().count()).toBe(0);
     await expect.poll(() => card(octopusName).locator('.state').textContent()).toBe(
-      'Octopus Deploy did not confirm the replacement (Octopus Deploy answered with an error). keygate is checking whether it was made: one made before that answer is revoked, since its secret reached no one; one it cannot tell from someone\'s own is left for you (see Activity). The old key stays as it is.',
+      'Octopus Deploy did not confirm the replacement (Octopus Deploy answered with an error). keygate is checking whether it was made: a key it finds is left for you to revoke if nobody holds its secret (see Activity), since it cannot tell it from one someone made after this answer. The old key stays as it is.',
     );
     // Neither finished nor cancellable: no buttons, and the key's row says it is being rotated.
     expect(await card(octopusName).getByRole('button').count()).toBe(0);
