@@ -10,9 +10,10 @@ export function useResponseHeaders(endpoint: string): Plugin {
     onResponse({ request, response }) {
       response.headers.set('x-content-type-options', 'nosniff');
       if (new URL(request.url).pathname === endpoint) {
-        // delete first: whatwg-node's Headers.set leaves a `Cache-Control` yoga wrote in another
-        // letter case (its event stream's `no-cache`), and the answer would carry both.
-        response.headers.delete('cache-control');
+        // Deleted first when there is one: whatwg-node's Headers.set leaves a `Cache-Control` yoga
+        // wrote in another letter case (its event stream's `no-cache`), and the answer would carry
+        // both. Only then: a delete turns the response's headers into a map, which costs every answer.
+        if (response.headers.get('cache-control') !== null) response.headers.delete('cache-control');
         response.headers.set('cache-control', 'no-store');
       }
     },
