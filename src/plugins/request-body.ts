@@ -5,11 +5,12 @@ const CSRF_HEADER = 'x-graphql-yoga-csrf';
 /** Content types a browser may send across sites without a preflight: yoga reads two of them, with the CSRF header. */
 const SIMPLE_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
 const JSON_TYPES = ['application/json', 'application/graphql+json'];
-/** What yoga reads besides JSON, as it writes them (it compares exactly). */
-const OTHER_TYPES = ['application/graphql', 'application/x-www-form-urlencoded', 'multipart/form-data'];
+/** What yoga reads besides JSON, as it writes them (it compares exactly); multipart is off (no uploads). */
+const OTHER_TYPES = ['application/graphql', 'application/x-www-form-urlencoded'];
 
 const unsupported = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 415 } } });
-const badBody = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400, spec: true } } });
+// Not `spec`: yoga would then answer 200 to a client that accepts application/json.
+const badBody = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 
 /**
  * What a POST body may be, checked before it is read: every refusal is a coded 415 that says what to
@@ -31,7 +32,8 @@ export function useRequestBody(): Plugin {
       if (encoding && encoding !== 'identity') {
         throw unsupported(`keygate reads request bodies uncompressed: send the body without Content-Encoding (got ${encoding.slice(0, 40)}).`);
       }
-      const header = request.headers.get('content-type') ?? '';
+      // As yoga reads it: the first of a list (a repeated header, joined), without its parameters.
+      const header = request.headers.get('content-type')?.split(',')[0] ?? '';
       const type = header.split(';')[0]!.trim().toLowerCase();
       if (JSON_TYPES.includes(type)) return setRequestParser(readJson);
       const sendJson = `Send Content-Type: application/json, with the operation as a JSON body ({"query": "…"})`;
@@ -39,8 +41,7 @@ export function useRequestBody(): Plugin {
         throw unsupported(`${sendJson}${type ? `, not ${type}` : ''}. With curl: -H 'Content-Type: application/json'.`);
       }
       // yoga reads these only when written exactly so (its isContentTypeMatch).
-      const first = header.split(',')[0]!;
-      if (!OTHER_TYPES.includes(type) || !(first === type || first.startsWith(`${type};`))) {
+      if (!OTHER_TYPES.includes(type) || !(header === type || header.startsWith(`${type};`))) {
         throw unsupported(`${sendJson}${type ? `, not ${type.slice(0, 100)}` : ''}.`);
       }
     },
