@@ -454,12 +454,13 @@ function describeValue(name: string, value: string | undefined): string {
 }
 
 /**
- * A URL-like value with everything before its last `@` and after its `?` or `#` hidden, however
- * malformed it is: a value that fails to parse is the one echoed in the error (`https:/u:p@host`,
- * `u:p@host` and `host/?apikey=…` have no `scheme://` to go by).
+ * A URL-like value with everything before its last `@` (a `?` or `#` in a password included) and
+ * after its `?` or `#` hidden, however malformed it is: a value that fails to parse is the one
+ * echoed in the error (`https:/u:p@host`, `u:p@host` and `host/?apikey=…` have no `scheme://` to
+ * go by).
  */
 function withoutUrlSecrets(value: string): string {
-  const [, scheme = '', userinfo, rest = '', query] = /^([a-z][a-z0-9+.-]*:\/+)?([^?#]*@)?([^?#]*)(.*)$/is.exec(value)!;
+  const [, scheme = '', userinfo, rest = '', query] = /^([a-z][a-z0-9+.-]*:\/+)?(.*@)?([^?#]*)(.*)$/is.exec(value)!;
   return `${scheme}${userinfo ? '[hidden]@' : ''}${rest}${query ? '?[hidden]' : ''}`;
 }
 

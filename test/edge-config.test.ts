@@ -87,6 +87,8 @@ describe('credentials in URLs', () => {
     ['no scheme', 'admin:SuperSecretPw1@octo.example.com', '"[hidden]@octo.example.com"'],
     ['a slash in the password', 'https://admin:Super/SecretPw1@octo.example.com', '"https://[hidden]@octo.example.com"'],
     ['a query and no scheme', 'octo.example.com/?apikey=API-SUPERSECRETPW1SUPERSECRET', '"octo.example.com/?[hidden]"'],
+    ['a # in the password', 'https://admin:SuperSecret#Pw1@octo.example.com', '"https://[hidden]@octo.example.com"'],
+    ['a ? in the password', 'https://admin:Super?SecretPw1@octo.example.com', '"https://[hidden]@octo.example.com"'],
   ])('a malformed URL (%s) is shown without its credentials', (_, url, shown) => {
     const message = refusal({ OCTOPUS_URL: url, OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' });
     expect(message).toContain(shown);
