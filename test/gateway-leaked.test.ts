@@ -104,9 +104,29 @@ describe.each(backends())('revokeLeakedSecret on $name', (backend) => {
     t.resetCounts();
     const revoked = await t.query<Revoked>(REVOKE, { secret: leak.secret });
     expect(revoked.body.errors).toBeUndefined();
-    expect(revoked.body.data!.revokeLeakedSecret).toMatchObject({ provider: 'OCTOPUS', revokedKey: { name: 'pasted into a gist' } });
+    // Found in the account whose own credential sees it (Users-2's), and revoked with that credential.
+    expect(revoked.body.data!.revokeLeakedSecret).toMatchObject({ provider: 'OCTOPUS', account: { name: 'ci' }, revokedKey: { name: 'pasted into a gist' } });
     expect(t.octopus.keysOf('Users-2').map((k) => k.id)).not.toContain(leak.id);
-    expect(t.counts()['GET /api/users/me']).toBe(1); // the server asked once, not once per account
+    expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBe(1);
+  });
+
+  it.skipIf(backend.missing)('two accounts on one Hyperstack server: the leaked key is named in the account it belongs to', async () => {
+    const { t } = await gateway({
+      accounts: ({ hyperstack }) => [{ name: 'bob', provider: 'HYPERSTACK', baseUrl: hyperstack.url, apiKey: hyperstack.credentials[1] }],
+    });
+    const made = await t.query<{ generateHyperstackApiKey: { secret: string; apiKey: { id: string } } }>(
+      'mutation { generateHyperstackApiKey(input: { account: "bob", name: "bob-leak" }) { secret apiKey { id } } }',
+    );
+    expect(made.body.errors).toBeUndefined();
+    t.resetCounts();
+    const revoked = await t.query<Revoked>(REVOKE, { secret: made.body.data!.generateHyperstackApiKey.secret });
+    expect(revoked.body.errors).toBeUndefined();
+    expect(revoked.body.data!.revokeLeakedSecret).toMatchObject({
+      provider: 'HYPERSTACK',
+      account: { name: 'bob' },
+      revokedKey: { id: made.body.data!.generateHyperstackApiKey.apiKey.id, name: 'bob-leak' },
+    });
+    expect(t.counts()['DELETE /v1/api-key/{api_key_id}']).toBe(1); // with bob's credential, at once
   });
 
   it.skipIf(backend.missing)('counts against the create rate limit, so it cannot test guessed secrets for free', async () => {

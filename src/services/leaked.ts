@@ -44,7 +44,7 @@ export class LeakedSecretService {
     this.deps.audit.note({ provider });
     const accounts = this.deps.loaders.accounts(provider);
     if (accounts.length === 0) throw gatewayError('UPSTREAM_UNAVAILABLE', `${providerNames[provider]} is not configured on this gateway.`, provider);
-    const servers = onePerServer(accounts);
+    const servers = byServer(accounts);
     const matches = provider === 'OCTOPUS' ? await this.findOctopus(trimmed, servers) : await this.findHyperstack(trimmed, servers);
     const hint = provider === 'OCTOPUS' ? octopusHint(trimmed) : hyperstackHint(trimmed);
     this.deps.audit.note({ keyHint: hint });
@@ -58,16 +58,19 @@ export class LeakedSecretService {
         provider,
       );
     }
-    const [{ key, runtime }] = matches as [{ key: ApiKeyRecord; runtime: AccountRuntime }];
+    const [found] = matches as [{ key: ApiKeyRecord; server: readonly AccountRuntime[] }];
+    const runtime = await this.ownerOf(found.key, found.server);
+    const key: ApiKeyRecord = { ...found.key, account: runtime.account.name };
     this.deps.audit.note({ account: runtime.account.name, keyId: refOf(key), keyName: key.provider === 'OCTOPUS' ? key.purpose : key.name, keyHint: key.keyHint });
     await this.delete(key, runtime, trimmed);
     return { provider, account: runtime.account, apiKey: key };
   }
 
-  private async findOctopus(secret: string, servers: readonly AccountRuntime[]) {
+  private async findOctopus(secret: string, servers: readonly (readonly AccountRuntime[])[]) {
     const hint = octopusHint(secret);
     const found = await Promise.all(
-      servers.map(async (runtime) => {
+      servers.map(async (server) => {
+        const runtime = server[0]!;
         const leaked = this.deps.loaders.octopusClientWith(runtime, secret);
         this.deps.loaders.budget.spend(1, 'asking whose the secret is');
         let userId: string;
@@ -85,16 +88,17 @@ export class LeakedSecretService {
           beforeFetch: (pages) => this.deps.loaders.budget.spend(pages, `the API keys of ${userId}`),
           what: `the API keys of ${userId}`,
         });
-        return keys.filter((key) => key.keyHint === hint).map((key) => ({ key: key as ApiKeyRecord, runtime }));
+        return keys.filter((key) => key.keyHint === hint).map((key) => ({ key: key as ApiKeyRecord, server }));
       }),
     );
     return found.flat();
   }
 
-  private async findHyperstack(secret: string, servers: readonly AccountRuntime[]) {
+  private async findHyperstack(secret: string, servers: readonly (readonly AccountRuntime[])[]) {
     const hint = hyperstackHint(secret);
     const found = await Promise.all(
-      servers.map(async (runtime) => {
+      servers.map(async (server) => {
+        const runtime = server[0]!;
         this.deps.loaders.budget.spend(1, 'listing the keys the secret can see');
         let keys: ApiKeyRecord[];
         try {
@@ -104,10 +108,32 @@ export class LeakedSecretService {
           if (error instanceof UpstreamError && error.code === 'UNAUTHENTICATED') return [];
           throw error;
         }
-        return keys.filter((key) => key.keyHint === hint).map((key) => ({ key, runtime }));
+        return keys.filter((key) => key.keyHint === hint).map((key) => ({ key, server }));
       }),
     );
     return found.flat();
+  }
+
+  /**
+   * Of the accounts on the key's server, the one whose own credential sees the key (the user it
+   * belongs to): the account answered and audited, whose credential revokes it. The first when none
+   * does, or when the server has one account.
+   */
+  private async ownerOf(key: ApiKeyRecord, server: readonly AccountRuntime[]): Promise<AccountRuntime> {
+    if (server.length === 1) return server[0]!;
+    for (const runtime of server) {
+      if (!this.deps.loaders.hasCredential(runtime)) continue;
+      try {
+        const sees =
+          key.provider === 'OCTOPUS'
+            ? (await this.deps.loaders.octopus(runtime).me()).id === key.userId
+            : (await this.deps.loaders.hyperstack(runtime).keys()).some((k) => k.id === key.id);
+        if (sees) return runtime;
+      } catch {
+        // This account cannot say (down, or its credential refused): another may, else the first.
+      }
+    }
+    return server[0]!;
   }
 
   /**
@@ -136,10 +162,14 @@ export class LeakedSecretService {
   }
 }
 
-/** The first account of each server: accounts that share a base URL share one pool (Upstreams). */
-function onePerServer(accounts: readonly AccountRuntime[]): AccountRuntime[] {
-  const servers = new Map<unknown, AccountRuntime>();
-  for (const runtime of accounts) if (!servers.has(runtime.http)) servers.set(runtime.http, runtime);
+/** The accounts of each server: accounts that share a base URL share one pool (Upstreams). */
+function byServer(accounts: readonly AccountRuntime[]): AccountRuntime[][] {
+  const servers = new Map<unknown, AccountRuntime[]>();
+  for (const runtime of accounts) {
+    const server = servers.get(runtime.http);
+    if (server) server.push(runtime);
+    else servers.set(runtime.http, [runtime]);
+  }
   return [...servers.values()];
 }
 
