@@ -47,7 +47,8 @@ describe('input refused before any upstream call', () => {
     ['a NUL in a description', 'mutation { generateHyperstackApiKey(input: { name: "n", description: "a\\u0000b" }) { secret } }', /NUL/],
     ['an escape sequence in a description', 'mutation { generateHyperstackApiKey(input: { name: "n", description: "\\u001b[31mred" }) { secret } }', /control characters other than tabs and line breaks/],
     ['a C1 control in a name', 'mutation { generateHyperstackApiKey(input: { name: "next\\u0085line" }) { secret } }', /control characters/],
-    ['a right-to-left override in a purpose', 'mutation { createOctopusApiKey(input: { purpose: "deploy\\u202Egpj.exe" }) { secret } }', /bidirectional control/],
+    ['a right-to-left override in a purpose', 'mutation { createOctopusApiKey(input: { purpose: "deploy\\u202Egpj.exe" }) { secret } }', /bidirectional embeddings or overrides/],
+    ['a name of invisible characters only', 'mutation { generateHyperstackApiKey(input: { name: "\\u200B\\u200B" }) { secret } }', /must not be blank/],
     ['a rotation id that is not one', 'mutation { cancelRotation(id: "x") { state } }', /not the id of a rotation/],
     ['a key\'s id given as a rotation\'s', `mutation { completeRotation(id: "${Buffer.from('ApiKey:OCTOPUS:default:Users-1:apikeys-1').toString('base64')}") { state } }`, /not the id of a rotation/],
     ['one user and every user at once', '{ apiKeys(first: 3, filter: { octopusUsers: ALL, octopusUserId: "Users-1" }) { totalCount } }', /cannot be combined/],
@@ -56,6 +57,19 @@ describe('input refused before any upstream call', () => {
     const { body } = await t.query(query);
     expect(body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(message), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
     expect(t.counts()).toEqual({});
+  });
+
+  it('takes the text people write: emoji, accents, Arabic or Hebrew with isolated Latin, a search with a tab', async () => {
+    await using t = await startTestGateway(); // its own keys: four more at Hyperstack
+    for (const name of ['🔑 déploiement', 'مفتاح \u2068ci-prod\u2069', 'מפתח\u200F ci', '👩\u200D💻 pair']) {
+      const { body } = await t.query('mutation ($n: String!, $d: String) { generateHyperstackApiKey(input: { name: $n, description: $d }) { apiKey { name } } }', {
+        n: name,
+        d: 'line one\r\n\tline two',
+      });
+      expect(body.errors, name).toBeUndefined();
+    }
+    const { body } = await t.query('query ($s: String) { apiKeys(first: 1, filter: { search: $s }) { totalCount } }', { s: 'line one\r\n\tline two' });
+    expect(body.errors).toBeUndefined();
   });
 
   // GraphQL's parser refuses such a string inline; in variables (JSON "\\ud800") it gets this far.

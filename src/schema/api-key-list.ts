@@ -8,7 +8,7 @@ import type { KeySummary } from '../services/key-order.js';
 import { AccountType, ApiKey, ApiKeyProvider, ApiKeyRisk } from './api-key.js';
 import { builder } from './builder.js';
 import { accountName, octopusUserId } from './ids.js';
-import { oneLine } from './text.js';
+import { freeText } from './text.js';
 
 const OctopusUserScope = builder.enumType('OctopusUserScope', {
   description: 'Whose Octopus keys a list reads.',
@@ -48,7 +48,7 @@ const ApiKeyFilter = builder.inputType('ApiKeyFilter', {
     search: t.string({
       required: false,
       description: 'Case-insensitive text that the name or the description must contain. Octopus filters by purpose on the server.',
-      validate: oneLine('search', 200),
+      validate: freeText('search', 200), // what a description may hold can be searched for
     }),
     risks: t.field({
       type: [ApiKeyRisk],

@@ -112,7 +112,8 @@ builder.queryField('apiKey', (t) =>
  * Names and purposes: not blank, one line of printable text, and bounded so a huge string never
  * reaches a provider. (A NUL would also be a name keygate's PostgreSQL store cannot hold.)
  */
-export const keyName = (what: string) => oneLine(what, 200).refine((s) => s.trim().length > 0, `${what} must not be blank.`);
+export const keyName = (what: string) =>
+  oneLine(what, 200).refine((s) => s.replace(/[\s\p{Cf}]/gu, '').length > 0, `${what} must not be blank (spaces and invisible characters only).`);
 
 export const CreateApiKeyPayload = builder.objectRef<CreatedKey>('CreateApiKeyPayload').implement({
   description: 'A newly created key and its secret.',

@@ -10,8 +10,12 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** The same, but tabs and line breaks, which free text may hold. */
 // eslint-disable-next-line no-control-regex
 const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
-/** Bidirectional embeddings, overrides and isolates: they make one name read as another on a page or in a log. */
-const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+/**
+ * Bidirectional embeddings and overrides: they make one name read as another on a page or in a log.
+ * Isolates (U+2066–U+2069) and marks stay allowed: they are how Latin text sits inside an Arabic or
+ * Hebrew name, and cannot reorder what follows them.
+ */
+const BIDI_CONTROL = /[\u202a-\u202e]/;
 
 /** One line of text of at most `max` characters (`what` names it in the messages). */
 export const oneLine = (what: string, max: number) =>
@@ -20,7 +24,7 @@ export const oneLine = (what: string, max: number) =>
     .refine((s) => s.length <= max, `${what} must be at most ${max} characters.`)
     .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode text (it holds half of a surrogate pair).`)
     .refine((s) => !CONTROL.test(s), `${what} must not contain control characters (line breaks, tabs, NUL…).`)
-    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069).`);
+    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional embeddings or overrides (U+202A–U+202E).`);
 
 /** Free text of at most `max` characters: tabs and line breaks allowed, other controls not. */
 export const freeText = (what: string, max: number) =>
@@ -29,4 +33,4 @@ export const freeText = (what: string, max: number) =>
     .refine((s) => s.length <= max, `${what} must be at most ${max} characters.`)
     .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode text (it holds half of a surrogate pair).`)
     .refine((s) => !CONTROL_BUT_LINES.test(s), `${what} must not contain control characters other than tabs and line breaks (NUL, ESC…).`)
-    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069).`);
+    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional embeddings or overrides (U+202A–U+202E).`);
