@@ -147,6 +147,9 @@ describe('Octopus bodies of another shape', () => {
     answer = octopusKey({ ApiKey: 'API-SECRETSECRETSECRETSECRET1', Created: '2026-13-45T00:00:00+00:00', Purpose: 7, AccessLevel: [], Expires: 'never' });
     const odd = await octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined });
     expect(odd).toMatchObject({ secret: 'API-SECRETSECRETSECRETSECRET1', apiKey: { id: 'apikeys-1', userId: 'Users-1', purpose: '', createdAt: null, expiresAt: null, accessLevel: null } });
+    // An expiry written unreadably is the one keygate asked for, not "never expires".
+    const asked = new Date('2027-01-02T03:04:05Z');
+    expect((await octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: asked })).apiKey.expiresAt).toEqual(asked);
     answer = octopusKey({ ApiKey: 'API-SECRETSECRETSECRETSECRET1', Id: 5, Created: 'soon' });
     expect(await failure(octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined }))).toMatchObject({
       message: notDocumented('Octopus Deploy', 'the new API key', 'Id'),

@@ -232,6 +232,9 @@ export class OctopusClient {
     const apiKey = readCreated('OCTOPUS', response.status, () =>
       readWire('OCTOPUS', (b) => readApiKey(this.account, withoutUnreadable(b, CREATED_OPTIONAL), createdHint), response.body, 'the new API key'),
     );
+    // An expiry it wrote unreadably is not "never": the one keygate asked for, when it asked for one.
+    const wrote = (response.body as WireObject).Expires;
+    if (apiKey.expiresAt === null && wrote !== undefined && wrote !== null && input.expires) apiKey.expiresAt = input.expires;
     return { apiKey, secret: (response.body as WireObject).ApiKey as string };
   }
 
