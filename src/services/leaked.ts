@@ -124,10 +124,15 @@ export class LeakedSecretService {
     for (const runtime of server) {
       if (!this.deps.loaders.hasCredential(runtime)) continue;
       try {
-        const sees =
-          key.provider === 'OCTOPUS'
-            ? (await this.deps.loaders.octopus(runtime).me()).id === key.userId
-            : (await this.deps.loaders.hyperstack(runtime).keys()).some((k) => k.id === key.id);
+        let sees: boolean;
+        if (key.provider === 'OCTOPUS') {
+          sees = (await this.deps.loaders.octopus(runtime).me()).id === key.userId;
+        } else {
+          // Read now, not from the list cache: the leaked key may be newer than a cached list.
+          const session = this.deps.loaders.hyperstack(runtime);
+          session.forget();
+          sees = (await session.keys()).some((k) => k.id === key.id);
+        }
         if (sees) return runtime;
       } catch {
         // This account cannot say (down, or its credential refused): another may, else the first.
