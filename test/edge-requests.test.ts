@@ -48,6 +48,8 @@ describe('input refused before any upstream call', () => {
     ['an escape sequence in a description', 'mutation { generateHyperstackApiKey(input: { name: "n", description: "\\u001b[31mred" }) { secret } }', /control characters other than tabs and line breaks/],
     ['a C1 control in a name', 'mutation { generateHyperstackApiKey(input: { name: "next\\u0085line" }) { secret } }', /control characters/],
     ['a right-to-left override in a purpose', 'mutation { createOctopusApiKey(input: { purpose: "deploy\\u202Egpj.exe" }) { secret } }', /bidirectional embeddings or overrides/],
+    ['an isolate left open in a name', 'mutation { generateHyperstackApiKey(input: { name: "ci\\u2067" }) { secret } }', /close each bidirectional isolate/],
+    ['an isolate closed that was never opened', 'mutation { generateHyperstackApiKey(input: { name: "\\u2069ci" }) { secret } }', /close each bidirectional isolate/],
     ['a name of invisible characters only', 'mutation { generateHyperstackApiKey(input: { name: "\\u200B\\u200B" }) { secret } }', /must not be blank/],
     ['a rotation id that is not one', 'mutation { cancelRotation(id: "x") { state } }', /not the id of a rotation/],
     ['a key\'s id given as a rotation\'s', `mutation { completeRotation(id: "${Buffer.from('ApiKey:OCTOPUS:default:Users-1:apikeys-1').toString('base64')}") { state } }`, /not the id of a rotation/],

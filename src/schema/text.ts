@@ -13,9 +13,19 @@ const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]
 /**
  * Bidirectional embeddings and overrides: they make one name read as another on a page or in a log.
  * Isolates (U+2066–U+2069) and marks stay allowed: they are how Latin text sits inside an Arabic or
- * Hebrew name, and cannot reorder what follows them.
+ * Hebrew name. Only in closed pairs, though: an isolate left open reorders what follows the name.
  */
 const BIDI_CONTROL = /[\u202a-\u202e]/;
+
+/** Every isolate (LRI, RLI, FSI) closed by a PDI, and no PDI without one. */
+function isolatesPaired(s: string): boolean {
+  let open = 0;
+  for (const c of s) {
+    if (c === '\u2066' || c === '\u2067' || c === '\u2068') open++;
+    else if (c === '\u2069' && --open < 0) return false;
+  }
+  return open === 0;
+}
 
 /** One line of text of at most `max` characters (`what` names it in the messages). */
 export const oneLine = (what: string, max: number) =>
@@ -24,7 +34,8 @@ export const oneLine = (what: string, max: number) =>
     .refine((s) => s.length <= max, `${what} must be at most ${max} characters.`)
     .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode text (it holds half of a surrogate pair).`)
     .refine((s) => !CONTROL.test(s), `${what} must not contain control characters (line breaks, tabs, NUL…).`)
-    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional embeddings or overrides (U+202A–U+202E).`);
+    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional embeddings or overrides (U+202A–U+202E).`)
+    .refine(isolatesPaired, `${what} must close each bidirectional isolate it opens (U+2066–U+2068 with U+2069).`);
 
 /** Free text of at most `max` characters: tabs and line breaks allowed, other controls not. */
 export const freeText = (what: string, max: number) =>
@@ -33,4 +44,5 @@ export const freeText = (what: string, max: number) =>
     .refine((s) => s.length <= max, `${what} must be at most ${max} characters.`)
     .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode text (it holds half of a surrogate pair).`)
     .refine((s) => !CONTROL_BUT_LINES.test(s), `${what} must not contain control characters other than tabs and line breaks (NUL, ESC…).`)
-    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional embeddings or overrides (U+202A–U+202E).`);
+    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional embeddings or overrides (U+202A–U+202E).`)
+    .refine(isolatesPaired, `${what} must close each bidirectional isolate it opens (U+2066–U+2068 with U+2069).`);
