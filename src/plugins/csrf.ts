@@ -2,7 +2,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-const CSRF_HEADER = 'x-graphql-yoga-csrf';
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 /**
  * CSRF prevention (`@graphql-yoga/plugin-csrf-prevention`): a GET, or a POST with a content type

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { CSRF_HEADER } from './csrf.js';
 
-const CSRF_HEADER = 'x-graphql-yoga-csrf';
 /** Content types a browser may send across sites without a preflight: yoga reads two of them, with the CSRF header. */
 const SIMPLE_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
 const JSON_TYPES = ['application/json', 'application/graphql+json'];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { badUserInput, fromStore, gatewayError } from '../errors.js';
 import { keyGlobalId } from '../services/rotation.js';
-import { parseApiKeyId } from '../services/key-ids.js';
+import { keyRef, parseApiKeyId } from '../services/key-ids.js';
 import type { AuditEvent } from '../store/index.js';
 import { ApiKeyProvider } from './api-key.js';
 import { builder } from './builder.js';
@@ -61,7 +61,7 @@ builder.queryField('auditEvents', (t) =>
       if (filter?.keyId) {
         const id = parseApiKeyId(filter.keyId);
         if (!id) throw badUserInput('`filter.keyId` is not the id of an API key.', { field: 'filter.keyId' });
-        keyFilter = { provider: id.provider, account: id.account, keyId: id.provider === 'OCTOPUS' ? `${id.userId}/${id.id}` : id.id };
+        keyFilter = { provider: id.provider, account: id.account, keyId: keyRef(id) };
       }
       return fromStore(() =>
         auditEvents.list({

@@ -27,22 +27,18 @@ function isolatesPaired(s: string): boolean {
   return open === 0;
 }
 
-/** One line of text of at most `max` characters (`what` names it in the messages). */
-export const oneLine = (what: string, max: number) =>
+/** Text of at most `max` characters (`what` names it in the messages), without the `controls` `which` describes. */
+const text = (what: string, max: number, controls: RegExp, which: string) =>
   z
     .string()
     .refine((s) => s.length <= max, `${what} must be at most ${max} characters.`)
     .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode text (it holds half of a surrogate pair).`)
-    .refine((s) => !CONTROL.test(s), `${what} must not contain control characters (line breaks, tabs, NUL…).`)
+    .refine((s) => !controls.test(s), `${what} must not contain ${which}.`)
     .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional embeddings or overrides (U+202A–U+202E).`)
     .refine(isolatesPaired, `${what} must close each bidirectional isolate it opens (U+2066–U+2068 with U+2069).`);
 
+/** One line of text of at most `max` characters. */
+export const oneLine = (what: string, max: number) => text(what, max, CONTROL, 'control characters (line breaks, tabs, NUL…)');
+
 /** Free text of at most `max` characters: tabs and line breaks allowed, other controls not. */
-export const freeText = (what: string, max: number) =>
-  z
-    .string()
-    .refine((s) => s.length <= max, `${what} must be at most ${max} characters.`)
-    .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode text (it holds half of a surrogate pair).`)
-    .refine((s) => !CONTROL_BUT_LINES.test(s), `${what} must not contain control characters other than tabs and line breaks (NUL, ESC…).`)
-    .refine((s) => !BIDI_CONTROL.test(s), `${what} must not contain bidirectional embeddings or overrides (U+202A–U+202E).`)
-    .refine(isolatesPaired, `${what} must close each bidirectional isolate it opens (U+2066–U+2068 with U+2069).`);
+export const freeText = (what: string, max: number) => text(what, max, CONTROL_BUT_LINES, 'control characters other than tabs and line breaks (NUL, ESC…)');

@@ -23,7 +23,7 @@ import { mapBounded } from '../upstream/octopus-walk.js';
 import type { AccountRuntime } from '../upstream/upstreams.js';
 import type { RequestAudit } from './audit.js';
 import type { CreateGate } from './create-gate.js';
-import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
+import { apiKeyGlobalId, keyRef, parseApiKeyId, type ApiKeyId } from './key-ids.js';
 import { Edge, selectWindow, sortedOf, sortedWindow, type Paging } from './key-window.js';
 import {
   DEFAULT_ORDER,
@@ -273,7 +273,7 @@ export class ApiKeyService {
   async deleteKey(input: { id: string; confirmRevokeGatewayCredential?: boolean | null }): Promise<{ deletedId: string; provider: Provider; key: ApiKeyId }> {
     const id = requireId(input.id);
     const runtime = this.accountFor(id.provider, id.account);
-    this.audit?.note({ provider: id.provider, account: id.account, keyId: id.provider === 'OCTOPUS' ? `${id.userId}/${id.id}` : id.id });
+    this.audit?.note({ provider: id.provider, account: id.account, keyId: keyRef(id) });
     const known = input.confirmRevokeGatewayCredential ? null : await this.guardGatewayCredential(runtime, id, 'Revoking it');
     // The guard's read names the key in the audit trail; no read is added only for that.
     if (known) this.audit?.note({ keyName: nameOf(known), keyHint: known.keyHint });
@@ -313,7 +313,7 @@ export class ApiKeyService {
 
   /** The audit trail learns which key a create made (its id and hint: never the secret). */
   private noteCreated({ apiKey }: CreatedKey): void {
-    this.audit?.note({ keyId: apiKey.provider === 'OCTOPUS' ? `${apiKey.userId}/${apiKey.id}` : apiKey.id, keyHint: apiKey.keyHint });
+    this.audit?.note({ keyId: keyRef(apiKey), keyHint: apiKey.keyHint });
   }
 
   /** A global id of a key, or BAD_USER_INPUT. */

@@ -15,6 +15,12 @@ export const OCTOPUS_PART = /^[A-Za-z0-9_-]{1,100}$/;
 const HYPERSTACK_ID = /^\d{1,15}$/;
 const MAX_GLOBAL_ID_LENGTH = 400;
 
+/**
+ * The store's and the audit trail's reference to a key: what follows the account in its global id
+ * (`Users-1/apikeys-…` at Octopus, the id at Hyperstack). Takes an id or a record alike.
+ */
+export const keyRef = (key: ApiKeyId | ApiKeyRecord): string => (key.provider === 'OCTOPUS' ? `${key.userId}/${key.id}` : key.id);
+
 // Records live for one request (or a few seconds in the shared cache); a list needs each id
 // several times (sorting, cursors, the id field).
 const globalIds = new WeakMap<ApiKeyRecord, string>();

@@ -10,6 +10,7 @@ import { hyperstackHint } from '../upstream/hyperstack.js';
 import type { RequestLoaders } from '../upstream/loaders.js';
 import type { AccountRuntime } from '../upstream/upstreams.js';
 import type { RequestAudit } from './audit.js';
+import { keyRef } from './key-ids.js';
 
 /** Octopus secrets: `API-` and upper-case letters and digits (contracts/octopus.md §5); Hyperstack: a UUID. */
 const OCTOPUS_SECRET = /^API-[A-Z0-9]{20,40}$/;
@@ -61,7 +62,7 @@ export class LeakedSecretService {
     const [found] = matches as [{ key: ApiKeyRecord; server: readonly AccountRuntime[] }];
     const runtime = await this.ownerOf(found.key, found.server);
     const key: ApiKeyRecord = { ...found.key, account: runtime.account.name };
-    this.deps.audit.note({ account: runtime.account.name, keyId: refOf(key), keyName: key.provider === 'OCTOPUS' ? key.purpose : key.name, keyHint: key.keyHint });
+    this.deps.audit.note({ account: runtime.account.name, keyId: keyRef(key), keyName: key.provider === 'OCTOPUS' ? key.purpose : key.name, keyHint: key.keyHint });
     await this.delete(key, runtime, trimmed);
     return { provider, account: runtime.account, apiKey: key };
   }
@@ -147,9 +148,8 @@ export class LeakedSecretService {
    */
   private async delete(key: ApiKeyRecord, runtime: AccountRuntime, secret: string): Promise<void> {
     const loaders = this.deps.loaders;
-    const session = key.provider === 'OCTOPUS' ? loaders.octopus(runtime) : loaders.hyperstack(runtime);
     const forget = () => (key.provider === 'OCTOPUS' ? loaders.octopus(runtime).forget(key.userId) : loaders.hyperstack(runtime).forget());
-    if (session.hasCredential) {
+    if (loaders.hasCredential(runtime)) {
       try {
         if (key.provider === 'OCTOPUS') await loaders.octopus(runtime).write('revoking a leaked Octopus key', (client) => client.deleteKey(key.userId, key.id));
         else await loaders.hyperstack(runtime).write('revoking a leaked Hyperstack key', (client) => client.deleteKey(key.id));
@@ -176,10 +176,5 @@ function byServer(accounts: readonly AccountRuntime[]): AccountRuntime[][] {
     else servers.set(runtime.http, [runtime]);
   }
   return [...servers.values()];
-}
-
-/** The store's reference to a key (as in rotations). */
-function refOf(key: ApiKeyRecord): string {
-  return key.provider === 'OCTOPUS' ? `${key.userId}/${key.id}` : key.id;
 }
 

@@ -29,7 +29,7 @@ import { RequestLoaders } from '../upstream/loaders.js';
 import type { AccountRuntime, Upstreams } from '../upstream/upstreams.js';
 import { creating, type ApiKeyService } from './api-keys.js';
 import type { RequestAudit } from './audit.js';
-import { apiKeyGlobalId, parseApiKeyId, type ApiKeyId } from './key-ids.js';
+import { keyRef } from './key-ids.js';
 
 export const ROTATION_TYPENAME = 'Rotation';
 
@@ -49,9 +49,6 @@ const UNSURE_DETAIL =
  * 2025.4, contracts/octopus.md §3.1), so a server whose clock differs from keygate's never refuses it.
  */
 const OCTOPUS_REPLACEMENT_MAX_LIFETIME_MS = 365 * 86_400_000;
-
-/** The store's reference to a key: what follows the account in its global id. */
-export const keyRef = (id: ApiKeyId): string => (id.provider === 'OCTOPUS' ? `${id.userId}/${id.id}` : id.id);
 
 /** The global id of the key a stored reference names. */
 export function keyGlobalId(provider: Provider, account: string, ref: string): string {
@@ -330,7 +327,7 @@ export class RotationRunner {
       operation: 'rotationRecovery',
       provider: rotation.provider,
       account: rotation.account,
-      keyId: keyRef(parseApiKeyId(apiKeyGlobalId(key))!),
+      keyId: keyRef(key),
       keyName: nameOf(key),
       keyHint: key.keyHint,
       outcome,
@@ -379,7 +376,7 @@ export class RotationRunner {
    * create in its audit trail (events still queued in memory while the store was failing are not seen).
    */
   private async handedOut(rotation: Rotation, key: ApiKeyRecord): Promise<boolean> {
-    const keyId = keyRef(parseApiKeyId(apiKeyGlobalId(key))!);
+    const keyId = keyRef(key);
     if (await this.rotations.isReplacement(rotation.provider, rotation.account, keyId)) return true;
     const filter = { provider: rotation.provider, account: rotation.account, keyId, operation: CREATE_OPERATION[rotation.provider] };
     return (await this.deps.events.list({ first: 1, filter })).edges.length > 0;
