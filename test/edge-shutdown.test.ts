@@ -179,6 +179,7 @@ describe('a rotation whose answer never reaches its client', () => {
     expect(await t.gateway.store!.rotations.scheduler.tick()).toEqual([]);
     expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
     // The trail names the key to revoke: the replacement, whose secret reached no one, never the old key.
+    await t.gateway.store!.trail.settle(); // events are written in the background
     const stored = (await t.gateway.store!.rotations.rotations.list()).edges[0]!.node;
     expect(stored.newKeyId).toMatch(/^Users-1\/apikeys-/);
     const events = (await t.gateway.store!.events.list({ first: 10 })).edges.map((e) => [e.node.operation, e.node.outcome, e.node.keyId, e.node.keyHint]);

@@ -177,6 +177,7 @@ describe.each(backends())('rotation on $name', (backend) => {
       expect.arrayContaining([rawId(old.id), rawId(again.body.data!.createOctopusApiKey.apiKey.id), orphan.id]),
     );
     expect(await rotationStates(t)).toEqual([['FAILED', 'REPLACEMENT_UNCERTAIN']]);
+    await t.gateway.store!.trail.settle(); // recovery's events are written in the background
     const events = (await t.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
     expect(events.map((e) => [rawId(e.node.keyId), e.node.outcome])).toEqual([[orphan.id, 'REPLACEMENT_UNCERTAIN']]);
   });
@@ -225,6 +226,7 @@ describe.each(backends())('rotation on $name', (backend) => {
     await t.gateway.store!.rotations.recover();
     expect(t.octopus.keysOf('Users-1').map((k) => k.id)).toEqual(expect.arrayContaining([rawId(old.id), made.id]));
     expect(await rotationStates(t)).toEqual([['FAILED', 'REPLACEMENT_UNCERTAIN']]);
+    await t.gateway.store!.trail.settle(); // recovery's events are written in the background
     const events = (await t.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string; detail: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
     expect(rawId(events[0]!.node.keyId)).toBe(made.id);
     expect(events.map((e) => e.node)).toEqual([
@@ -247,6 +249,7 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(after.map((k) => k.id)).toEqual(expect.arrayContaining([old.id, again.body.data!.generateHyperstackApiKey.apiKey.id]));
     expect(after.find((k) => k.id === old.id)!.name).toMatch(/^training \(rotated /); // "training" is taken now
     expect(await rotationStates(t)).toEqual([['FAILED', 'NOT_CREATED']]);
+    await t.gateway.store!.trail.settle(); // recovery's events are written in the background
     const events = (await t.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string; detail: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
     expect(events.map((e) => e.node.outcome)).toEqual(['CONFLICT']);
     expect(events[0]!.node.detail).toMatch(/the old key keeps the name "training \(rotated .*refused its old name back$/);
