@@ -1,6 +1,7 @@
 // The background inventory behind the key gauges on /metrics: values, no secret, outages keeping
 // the last values, one list call per account per refresh, and its schedule. Real simulators on
 // loopback; the schedule and the clock are injected, and each refresh is triggered and awaited.
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadConfig, type AccountConfig, type Config } from '../src/config.js';
 import { DEFAULT_ACCOUNT } from '../src/domain.js';
@@ -257,6 +258,19 @@ describe('no secret in /metrics', () => {
     expect([...hostile.labels.name!]).toHaveLength(64);
     // prom-client escaped the quote and the backslash: the raw line holds them escaped.
     expect(text).toContain('name="Deploy \\"prod\\" \\\\ with newline');
+  });
+
+  it('cuts every shape of secret the store refuses from a name: another Hyperstack key, a JWT', async () => {
+    const h = await start();
+    const otherKey = randomUUID(); // a Hyperstack key that is none of the gateway's own credentials
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJlMDA';
+    const added = h.octopus.addKey('Users-2', { purpose: `hs ${otherKey} jwt ${jwt}`, expires: new Date(Date.now() + 2 * DAY_MS) });
+    await h.gateway.inventory!.refresh();
+    const text = await h.metrics();
+    expect(text).not.toContain(otherKey);
+    expect(text).not.toContain(jwt);
+    const sample = samples(text, 'keygate_api_key_expiry_timestamp_seconds').find((s) => s.labels.key_id === added.id)!;
+    expect(sample.labels.name).toBe('hs … jwt …');
   });
 });
 

@@ -12,7 +12,7 @@ import { AuditTrail } from '../src/store/audit-trail.js';
 import type { Store } from '../src/store/db.js';
 import { Rotations, type Rotation } from '../src/store/rotations.js';
 import { RevocationScheduler } from '../src/store/scheduler.js';
-import { secretShape } from '../src/store/secrets.js';
+import { secretShape } from '../src/secret-shapes.js';
 import { HyperstackClient } from '../src/upstream/hyperstack.js';
 import { OctopusClient } from '../src/upstream/octopus.js';
 import { TestClock, backends, dumpAllTables, openTestStore, type Backend } from './support/stores.js';

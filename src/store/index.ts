@@ -11,5 +11,5 @@ export { LIVE_STATES, ROTATION_STATES, Rotations } from './rotations.js';
 export type { Rotation, RotationFilter, RotationPage, RotationState, StartRotationInput } from './rotations.js';
 export { RevocationScheduler, classifyRevokeError } from './scheduler.js';
 export type { RevocationResult, RevokeErrorInfo, RevokeOutcome, SchedulerLogger, SchedulerOptions } from './scheduler.js';
-export { REDACTED, secretShape } from './secrets.js';
+export { REDACTED } from './secrets.js';
 export type { Clock } from './schema.js';

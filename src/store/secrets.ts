@@ -1,29 +1,14 @@
+import { secretShape } from '../secret-shapes.js';
 import { StoreError } from './errors.js';
 
 /**
  * The store never holds a secret or a credential. Nothing should ever try to write one, and this is
  * the net under that rule: every text the store writes is checked against the shapes keygate's
- * secrets and credentials have.
- *
- * - Octopus API key: `API-` and 26 capitals or digits (gitleaks' `API-[A-Z0-9]{26}`; 20 or more to be safe)
- * - Hyperstack API key: a full UUID, 8-4-4-4-12 hex digits. The hint (last 4) is fine; the whole key is not.
- * - A JWT (a client's bearer credential): three base64url parts, the first a JSON header (`eyJ`).
- *
- * Hints (`API-ABCD`, the last four characters) do not match any of them.
+ * secrets and credentials have (`secret-shapes.ts`).
  */
-const SECRET_SHAPES: readonly { kind: string; pattern: RegExp }[] = [
-  { kind: 'an Octopus API key', pattern: /API-[A-Z0-9]{20,}/ },
-  { kind: 'a Hyperstack API key', pattern: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i },
-  { kind: 'a JSON Web Token', pattern: /eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*/ },
-];
 
 /** What a refused value is written as, so the row still says that something was there. */
 export const REDACTED = '[redacted: looked like a secret]';
-
-/** The kind of secret `value` looks like, or undefined. */
-export function secretShape(value: string): string | undefined {
-  return SECRET_SHAPES.find(({ pattern }) => pattern.test(value))?.kind;
-}
 
 /** The names of the string fields of `record` that look like a secret. */
 export function secretLikeFields(record: object): string[] {
