@@ -65,14 +65,21 @@ export function mayHaveCreated(error: UpstreamError, name: string): GraphQLError
 
 /**
  * Runs a step on the store, turning its errors into ones a client can act on: a conflict, a missing
- * record or bad input as such, anything else (the database down) as SERVICE_UNAVAILABLE.
+ * record or bad input as such (a value shaped like a secret is bad input), anything else (the
+ * database down) as SERVICE_UNAVAILABLE.
  */
 export async function fromStore<T>(step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
-    const code = error.code === 'CONFLICT' || error.code === 'NOT_FOUND' || error.code === 'BAD_USER_INPUT' ? error.code : 'SERVICE_UNAVAILABLE';
+    // A value shaped like a secret is refused whatever the store's health: retrying cannot help.
+    const code =
+      error.code === 'CONFLICT' || error.code === 'NOT_FOUND' || error.code === 'BAD_USER_INPUT'
+        ? error.code
+        : error.code === 'SECRET_REFUSED'
+          ? 'BAD_USER_INPUT'
+          : 'SERVICE_UNAVAILABLE';
     const message = code === 'SERVICE_UNAVAILABLE' ? "keygate's store is unavailable; try again shortly." : sentence(error.message);
     throw new GraphQLError(message, { extensions: code === 'SERVICE_UNAVAILABLE' ? { code, retryAfterSeconds: 5 } : { code } });
   }

@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { fromStore } from '../src/errors.js';
+import { StoreError } from '../src/store/errors.js';
 import type { Fault } from '../src/simulators/index.js';
 import { fakeClock, until, watch } from './support/clock.js';
 import { startTestGateway, type GraphQLResponse, type TestGateway, type TestGatewayOptions } from './support/gateway.js';
@@ -211,5 +213,14 @@ describe('bad requests', () => {
     // 200 is allowed.
     const atLimit = await t.query('query($s: String) { apiKeys(filter: { search: $s }) { totalCount } }', { s: 'x'.repeat(200) });
     expect(atLimit.body.errors).toBeUndefined();
+  });
+});
+
+describe('store errors as client errors', () => {
+  it('a value shaped like a secret is bad input, with no retry; the store down is SERVICE_UNAVAILABLE with one', async () => {
+    const refused = await fromStore(() => Promise.reject(new StoreError('SECRET_REFUSED', 'rotation: oldKeyName looks like a JSON Web Token'))).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ message: 'Rotation: oldKeyName looks like a JSON Web Token.', extensions: { code: 'BAD_USER_INPUT' } });
+    const down = await fromStore(() => Promise.reject(new StoreError('STORE_UNAVAILABLE', 'connection refused'))).catch((e: unknown) => e);
+    expect(down).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 } });
   });
 });

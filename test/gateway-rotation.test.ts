@@ -283,6 +283,23 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(await rotationStates(t)).toEqual([]);
   });
 
+  it.skipIf(backend.missing)('a key named like a secret is refused as bad input before any write, not as a store outage to retry', async () => {
+    const t = await gateway({ store: await store(), clock: new TestClock(new Date().toISOString()) });
+    const name = `ci ${'3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f'}`; // a UUID: what a Hyperstack secret looks like
+    const made = await t.query('mutation ($n: String!) { generateHyperstackApiKey(input: { name: $n }) { apiKey { id } } }', { n: name });
+    expect(made.body.errors).toBeUndefined();
+    const old = await keyNamed(t, name);
+    t.resetCounts();
+    const refused = await t.query<Rotated>(ROTATE, { id: old.id, after: 0 });
+    expect(refused.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^This key's name looks like a Hyperstack API key, .* Rename the key, then rotate it\.$/),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    expect(refused.body.errors?.[0]?.extensions).not.toHaveProperty('retryAfterSeconds');
+    expect(t.counts()).toEqual({ 'GET /v1/api-key': 1 });
+    expect(await rotationStates(t)).toEqual([]);
+  });
+
   it.skipIf(backend.missing)('revokeOldAfter: 0 with the store failing during the revocation still answers the secret, and the scheduler settles it', async () => {
     const clock = new TestClock(new Date().toISOString());
     const s = await store();

@@ -24,6 +24,7 @@ import {
   type Clock,
   type Store,
 } from '../store/index.js';
+import { secretShape } from '../secret-shapes.js';
 import { UpstreamError } from '../upstream/errors.js';
 import { RequestLoaders } from '../upstream/loaders.js';
 import type { AccountRuntime, Upstreams } from '../upstream/upstreams.js';
@@ -448,6 +449,11 @@ export class RotationService {
     const ref = keyRef(id);
     audit.note({ provider: id.provider, account: id.account, keyId: ref, keyName: nameOf(old), keyHint: old.keyHint });
     if (!input.confirmRevokeGatewayCredential) await apiKeys.guardGatewayCredential(runtime, id, 'Rotating it, which revokes it after the overlap,');
+    // The rotation's record holds the name (recovery finds the new key by it), and the store holds no secret.
+    const shape = secretShape(nameOf(old));
+    if (shape) {
+      throw badUserInput(`This key's name looks like ${shape}, and keygate never stores a secret, so it cannot record a rotation of this key. Rename the key, then rotate it.`);
+    }
     // Every write this rotation may make, refused now if they do not fit the operation's call budget:
     // never a replacement made and its old key's revocation then refused.
     const writes = (old.provider === 'OCTOPUS' ? 1 : 3) + (input.revokeOldAfter === 0 ? 1 : 0); // Hyperstack: rename, generate, a rename undone
