@@ -10,6 +10,7 @@ import { Inventory, type InventoryOptions } from './inventory/inventory.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { AllowedHosts, useAllowedHosts } from './plugins/allowed-hosts.js';
+import { useAnswerAlways } from './plugins/answer-always.js';
 import { useAudit } from './plugins/audit.js';
 import { useBodyLimit } from './plugins/body-limit.js';
 import { useRequestBody } from './plugins/request-body.js';
@@ -157,6 +158,8 @@ export function createGateway(
     useResultErrors(),
     // Executes each operation through code compiled once per document (graphql-jit).
     useGraphQlJit() as Plugin,
+    // What ran is answered, whatever Accept says: a created key's secret is never a bodiless 406.
+    useAnswerAlways(),
   ];
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({

@@ -202,6 +202,19 @@ describe('response headers of the GraphQL endpoint', () => {
     expect(headers['cache-control']).toBe('no-store'); // twice on the wire would read as an array here
   });
 
+  it('a create is answered in JSON whatever the Accept header: yoga would make the key, then answer 406 with no body', async () => {
+    // An old draft's type, types with no GraphQL format, and JSON in a charset yoga does not write.
+    for (const accept of ['application/graphql+json', 'text/html', 'text/plain', 'application/xml', 'application/json;charset=utf-16']) {
+      const made = t.hyperstack.requests('POST /v1/api-key/generate');
+      const response = await post(JSON.stringify({ query: `mutation { generateHyperstackApiKey(input: { name: "accept ${accept}" }) { secret } }` }), { accept });
+      expect(t.hyperstack.requests('POST /v1/api-key/generate'), accept).toBe(made + 1);
+      expect(response.status, accept).toBe(200);
+      expect(response.headers.get('content-type'), accept).toBe('application/json; charset=utf-8');
+      const body = (await response.json()) as { data: { generateHyperstackApiKey: { secret: string } } };
+      expect(body.data.generateHyperstackApiKey.secret, accept).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
   it('CORS: wherever the answer depends on Origin it says Vary: Origin', async () => {
     const cors = await startTestGateway({ env: { CORS_ORIGINS: 'https://console.example' } });
     onTestFinished(() => cors.close());
