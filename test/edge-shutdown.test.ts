@@ -137,6 +137,43 @@ describe('the gate before each create', () => {
     expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['rotateApiKey'], extensions: { code: 'SERVICE_UNAVAILABLE' } })]);
     expect(t.counts()['DELETE /api/users/{userId}/apikeys/{id}']).toBeUndefined();
   });
+
+  it('once shutdown has begun, a field after one that made a key is not run: the secret goes out before the grace period ends', async () => {
+    await using t = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() } });
+    const keys = await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>('{ apiKeys(first: 50, filter: { providers: [HYPERSTACK] }) { nodes { id name } } }');
+    const other = keys.body.data!.apiKeys.nodes[0]!;
+    const generate = t.hyperstack.hold('POST /v1/api-key/generate');
+    t.resetCounts();
+    const pending = t.query<{ a: { secret: string } | null; b: unknown }>(
+      'mutation($id: ID!) { a: generateHyperstackApiKey(input: { name: "a" }) { secret } b: deleteApiKey(input: { id: $id }) { deletedId } }',
+      { id: other.id },
+    );
+    await generate.arrived;
+    t.gateway.drain();
+    generate.release();
+    const answered = await pending;
+    expect(answered.body.data!.a!.secret).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answered.body.data!.b).toBeNull();
+    expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['b'], extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) })]);
+    expect(answered.body.errors![0]!.message).toMatch(/already holds a new key's secret/);
+    expect(t.counts()).toEqual({ 'POST /v1/api-key/generate': 1 }); // no read and no DELETE for `b`
+  });
+
+  it("once shutdown has begun, a new Octopus key's owner is not read: its secret is answered without it", async () => {
+    await using t = await startTestGateway({ octopus: { users: octopusUsers() } });
+    const create = t.octopus.hold('POST /api/users/{userId}/apikeys');
+    t.resetCounts();
+    const pending = t.query<{ createOctopusApiKey: { secret: string; apiKey: { owner: unknown } } | null }>(
+      'mutation { createOctopusApiKey(input: { userId: "Users-2", purpose: "for another user" }) { secret apiKey { ... on OctopusApiKey { owner { id } } } } }',
+    );
+    await create.arrived;
+    t.gateway.drain();
+    create.release();
+    const answered = await pending;
+    expect(answered.body.data!.createOctopusApiKey).toEqual({ secret: expect.stringMatching(/^API-/), apiKey: { owner: null } });
+    expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['createOctopusApiKey', 'apiKey', 'owner'], extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) })]);
+    expect(t.counts()['GET /api/users/{id}']).toBeUndefined();
+  });
 });
 
 describe('a rotation whose answer never reaches its client', () => {

@@ -9,6 +9,8 @@ export interface CreateGate {
   check(): void;
   /** Whether the request is ending (client gone, shutdown begun): no further provider write should start. */
   ending(): boolean;
+  /** Whether shutdown has begun: the connection is cut when the grace period ends. */
+  shuttingDown(): boolean;
 }
 
 /** Refuses a create once the client has gone or shutdown has begun. */
@@ -19,5 +21,6 @@ export function createGate(signal: AbortSignal, drain?: { readonly draining: boo
       if (drain?.draining) throw shuttingDown();
     },
     ending: () => signal.aborted || drain?.draining === true,
+    shuttingDown: () => drain?.draining === true,
   };
 }
