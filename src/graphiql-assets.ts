@@ -51,7 +51,7 @@ export function assetPath(dir: string, asset: GraphiQLAsset, encoding?: Encoding
  * `?query=` there (a mutation, even) ready to run, so that parameter is dropped before it starts.
  * And GraphiQL copies the editor's text into `?query=` on every edit: a leaked secret pasted into a
  * query would land in the address bar, the browser's history and, on a reload, the request line
- * every proxy logs.
+ * every proxy logs. Nor does the browser's storage: GraphiQL's own state is kept in the page's memory.
  */
 const BOOTSTRAP = `(() => {
   'use strict';
@@ -67,7 +67,20 @@ const BOOTSTRAP = `(() => {
     };
   }
   if (new URL(location.href).searchParams.has('query')) history.replaceState(history.state, '', location.href);
-  YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), options);
+  // GraphiQL keeps its tabs (queries and variables: a leaked secret pasted to be revoked) and its
+  // history in localStorage, which outlives the page on disk. Here they live as long as the page.
+  const kept = new Map();
+  const storage = {
+    getItem: (key) => (kept.has(key) ? kept.get(key) : null),
+    setItem: (key, value) => void kept.set(key, String(value)),
+    removeItem: (key) => void kept.delete(key),
+    clear: () => kept.clear(),
+    key: (index) => [...kept.keys()][index] ?? null,
+    get length() {
+      return kept.size;
+    },
+  };
+  YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), { ...options, storage });
 })();
 `;
 
