@@ -63,6 +63,14 @@ describe('KEYGATE_CONFIG', () => {
     expect(text_).not.toContain(SECRET);
   });
 
+  it('a file that does not parse is refused without the text around the error, where a credential may be', () => {
+    const json = refusal({ KEYGATE_CONFIG: file('p.json', `{"accounts":[{"name":"prod","provider":"octopus","url":"https://o.example","apiKey":${SECRET}}]}`) });
+    expect(json).toMatch(/p\.json is not valid JSON \(Unexpected token/);
+    const yaml = refusal({ KEYGATE_CONFIG: file('p.yaml', `accounts:\n  - name: prod\n    apiKey: "${SECRET}\n`) });
+    expect(yaml).toMatch(/p\.yaml is not valid YAML/);
+    for (const text of [json, yaml]) expect(text).not.toContain(SECRET.slice(4, 10));
+  });
+
   it('refuses a credential reference that gives nothing, and a default defined twice', () => {
     const unset = file('u.yaml', 'accounts:\n  - name: ml\n    provider: hyperstack\n    apiKeyFrom: { env: NOT_SET_ANYWHERE }\n');
     expect(refusal({ KEYGATE_CONFIG: unset })).toMatch(/accounts\[0\] \(ml\)\.apiKeyFrom: environment variable NOT_SET_ANYWHERE is not set/);

@@ -92,7 +92,7 @@ export function readAccountsFile(path: string, env: Record<string, string | unde
   try {
     raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new AccountsError(`KEYGATE_CONFIG: ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'} (${firstLine((error as Error).message)}).`);
+    throw new AccountsError(`KEYGATE_CONFIG: ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'} (${parseProblem((error as Error).message)}).`);
   }
   const parsed = AccountsFile.safeParse(raw);
   if (!parsed.success) {
@@ -138,3 +138,10 @@ function describePath(raw: unknown, path: PropertyKey[]): string {
 }
 
 const firstLine = (text: string) => text.split('\n')[0]!.slice(0, 200);
+
+/**
+ * A parser's complaint without the text it quotes: V8 quotes the JSON around the error (`Unexpected
+ * token 'A', "…":API-ABCDEF"… is not valid JSON`), where an unquoted credential would be. YAML's
+ * snippet is on the lines after the first.
+ */
+const parseProblem = (message: string) => firstLine(message).replace(/(, )?(\.\.\.)?".*"(\.\.\.)? is not valid JSON$/, '');
