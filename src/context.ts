@@ -71,8 +71,11 @@ export function createContextFactory(
   } = {},
 ) {
   return (initial: YogaInitialContext): RequestContext => {
+    const gate = createGate(initial.request.signal, options.drain);
     const loaders = new RequestLoaders(upstreams, forwardedCredentials(initial.request), {
       observer: options.observer?.(initial),
+      // Asked again once a create has a connection: it may have waited for one while the client left.
+      beforeCreate: () => gate.check(),
       maxUpstreamCalls: config.maxUpstreamCalls,
       pageSize: config.lists.octopusPageSize,
       maxKeys: config.lists.maxKeys,
@@ -82,7 +85,7 @@ export function createContextFactory(
       { requestId: requestRecord(initial.request)?.id, client: clientOf(initial as Parameters<typeof clientOf>[0], config.trustProxy) },
       initial.request.signal,
     );
-    const apiKeys = new ApiKeyService(loaders, config.policy, audit, createGate(initial.request.signal, options.drain));
+    const apiKeys = new ApiKeyService(loaders, config.policy, audit, gate);
     return {
       loaders,
       apiKeys,

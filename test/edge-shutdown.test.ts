@@ -120,6 +120,55 @@ describe('the gate before each create', () => {
     expect(hyperstack.requests.filter((r) => r.method === 'POST')).toHaveLength(2); // no create for `c`
   });
 
+  describe('a create waiting for a free connection (all busy)', () => {
+    /** One connection to Hyperstack, held by a list; then a create, queued behind it. */
+    async function queuedCreate() {
+      const t = await startTestGateway({ hyperstack: { users: hyperstackUsers() }, upstream: { connections: 1 } });
+      onTestFinished(() => t.close());
+      const list = t.hyperstack.hold('GET /v1/api-key');
+      const read = t.query('{ apiKeys(filter: { providers: [HYPERSTACK] }) { totalCount } }');
+      await list.arrived;
+      const http = t.gateway.upstreams.find('HYPERSTACK', 'default')!.http;
+      return { t, list, read, http };
+    }
+
+    it('is not sent once shutdown has begun meanwhile: no key is made, and the client is told so', async () => {
+      const { t, list, read, http } = await queuedCreate();
+      const create = t.query<{ generateHyperstackApiKey: { secret: string } | null }>('mutation { generateHyperstackApiKey(input: { name: "queued" }) { secret } }');
+      await expect.poll(() => http.queued).toBe(1); // past the gate, waiting for the connection
+      t.gateway.drain();
+      list.release();
+      await read;
+      const answered = await create;
+      expect(answered.body.data!.generateHyperstackApiKey).toBeNull();
+      expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['generateHyperstackApiKey'], extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 } })]);
+      expect(t.counts()['POST /v1/api-key/generate']).toBeUndefined();
+    });
+
+    it('is not sent when its client has left meanwhile', async () => {
+      const { t, list, read, http } = await queuedCreate();
+      const server = createHttpServer(t.gateway);
+      const { port } = await listen(server, t.gateway, 0, '127.0.0.1');
+      onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const body = JSON.stringify({ query: 'mutation { generateHyperstackApiKey(input: { name: "queued" }) { secret } }' });
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      await expect.poll(() => http.queued).toBe(1);
+      socket.destroy();
+      await expect.poll(() => new Promise<number>((resolve) => server.getConnections((_, n) => resolve(n)))).toBe(0);
+      list.release();
+      await read;
+      // The field's event is written when it ends (in the background): wait for it.
+      const events = async () => {
+        await t.gateway.store!.trail.settle();
+        return (await t.gateway.store!.events.list({ first: 10 })).edges.map((e) => [e.node.operation, e.node.outcome]);
+      };
+      await expect.poll(events).toEqual([['generateHyperstackApiKey', 'SERVICE_UNAVAILABLE']]);
+      expect(t.counts()['POST /v1/api-key/generate']).toBeUndefined();
+    });
+  });
+
   it('a rotation that revokes at once leaves the revocation to the scheduler once shutdown has begun, and answers its secret', async () => {
     await using t = await startTestGateway({ octopus: { users: octopusUsers() } });
     const keys = await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>('{ apiKeys(first: 50, filter: { providers: [OCTOPUS] }) { nodes { id name } } }');

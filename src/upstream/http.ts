@@ -84,6 +84,12 @@ export interface UpstreamRequest {
   /** Called for every attempt of this request (request-scoped logging). */
   observer?: UpstreamObserver;
   /**
+   * Asked once a connection is free, just before the request is sent; throws when it must not be
+   * sent any more. A create waits here while every connection is busy, and its client may leave,
+   * or shutdown begin, meanwhile: a key made then has a secret no one can receive.
+   */
+  beforeSend?: () => void;
+  /**
    * Credentials held by the whole GraphQL request. A provider message that contains any of them
    * (or any value of `headers`) is never shown.
    */
@@ -244,6 +250,11 @@ export class UpstreamHttp {
     }
   }
 
+  /** Requests waiting for a free connection now. */
+  get queued(): number {
+    return this.slots.queued;
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }
@@ -267,6 +278,12 @@ export class UpstreamHttp {
       );
       this.report(req, { code: failure.code, durationMs: performance.now() - queued, attempt });
       throw failure;
+    }
+    try {
+      req.beforeSend?.();
+    } catch (refusal) {
+      this.slots.release();
+      throw refusal;
     }
     // From here on the time is the provider's.
     const started = performance.now();
@@ -425,6 +442,11 @@ class ConnectionSlots {
       }, waitMs);
       this.waiting.add(grant);
     });
+  }
+
+  /** Requests waiting for a slot now. */
+  get queued(): number {
+    return this.waiting.size;
   }
 
   /** Hands the slot to the longest waiter, or frees it. */

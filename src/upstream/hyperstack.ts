@@ -78,7 +78,7 @@ export class HyperstackClient {
     private readonly http: UpstreamHttp,
     readonly account: string,
     private readonly credentials: HyperstackCredentials,
-    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[] } = {},
+    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[]; beforeCreate?: () => void } = {},
   ) {}
 
   async listKeys(): Promise<HyperstackApiKey[]> {
@@ -93,7 +93,7 @@ export class HyperstackClient {
    */
   async generateKey(fields: HyperstackKeyFields): Promise<{ apiKey: HyperstackApiKey; secret: string }> {
     const { status, body } = await this.send(
-      { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false },
+      { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false, beforeSend: this.options.beforeCreate },
       'access-token-first',
     );
     const apiKey = readCreated('HYPERSTACK', status, () =>

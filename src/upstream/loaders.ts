@@ -49,6 +49,8 @@ interface SessionOptions {
   heavy: <T>(weight: number | undefined, work: () => Promise<T>) => Promise<T>;
   /** Every credential this request holds, for error-message redaction. */
   redact: readonly string[];
+  /** Asked just before a create is sent (UpstreamRequest.beforeSend): throws when it may not be. */
+  beforeCreate?: () => void;
   pageSize: number;
   maxKeys: number;
 }
@@ -453,7 +455,7 @@ export class RequestLoaders {
   constructor(
     readonly upstreams: Upstreams,
     private readonly forwarded: ForwardedCredentials,
-    settings: { observer?: UpstreamObserver; maxUpstreamCalls: number; pageSize: number; maxKeys: number },
+    settings: { observer?: UpstreamObserver; maxUpstreamCalls: number; pageSize: number; maxKeys: number; beforeCreate?: () => void },
   ) {
     this.budget = new CallBudget(settings.maxUpstreamCalls);
     const redact = [
@@ -467,6 +469,7 @@ export class RequestLoaders {
       budget: this.budget,
       heavy: (weight, work) => this.heavy(weight, work),
       redact,
+      beforeCreate: settings.beforeCreate,
       pageSize: settings.pageSize,
       maxKeys: settings.maxKeys,
     };

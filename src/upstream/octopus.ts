@@ -160,7 +160,7 @@ export class OctopusClient {
     private readonly http: UpstreamHttp,
     readonly account: string,
     private readonly apiKey: string,
-    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[] } = {},
+    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[]; beforeCreate?: () => void } = {},
   ) {}
 
   async currentUser(): Promise<OctopusUser> {
@@ -228,6 +228,7 @@ export class OctopusClient {
       path: `/users/${segment(input.userId)}/apikeys`,
       body,
       retry: false,
+      beforeSend: this.options.beforeCreate,
     });
     const apiKey = readCreated('OCTOPUS', response.status, () =>
       readWire('OCTOPUS', (b) => readApiKey(this.account, withoutUnreadable(b, CREATED_OPTIONAL), createdHint), response.body, 'the new API key'),
