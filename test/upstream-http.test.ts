@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { startOctopusSimulator, type OctopusSimulator } from '../src/simulators/index.js';
@@ -64,6 +65,55 @@ describe('UpstreamHttp', () => {
     expect(pending.settled).toBe(false);
     vi.advanceTimersByTime(1);
     expect(await pending.promise).toMatchObject({ code: 'UPSTREAM_TIMEOUT', provider: 'OCTOPUS' });
+  });
+
+  describe('a create the provider answered 201, whose body is slow', () => {
+    const create = (pool: UpstreamHttp) =>
+      new OctopusClient(pool, 'default', 'API-TESTCREDENTIAL').createKey({ userId: 'Users-1', purpose: 'slow body', expires: undefined });
+    const created = JSON.stringify({ Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: 'API-SECRETOFTHESLOWBODY000000', Created: '2026-12-01T00:00:00.000+00:00', Expires: null });
+    /** Resolves once undici has the next response's headers (its diagnostics channel): time may move on from there. */
+    const headersArrive = () =>
+      new Promise<void>((resolve) => {
+        const arrived = () => {
+          unsubscribe('undici:request:headers', arrived);
+          setImmediate(resolve); // after the request's own continuation, which runs on the same turn
+        };
+        subscribe('undici:request:headers', arrived);
+      });
+
+    it('gets the time the wait for a connection left of twice the timeout: the secret is not thrown away at the timeout', async () => {
+      fakeClock();
+      const provider = await startRawProvider();
+      onTestFinished(() => provider.close());
+      const pending = watch(create(http({ timeoutMs: 300 }, provider)));
+      const { res } = await provider.request(1);
+      const headers = headersArrive();
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.write(created.slice(0, 20));
+      await headers;
+      vi.advanceTimersByTime(450); // past the timeout, within twice it
+      await sleep(20);
+      expect(pending.settled).toBe(false);
+      res.end(created.slice(20));
+      expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
+    });
+
+    it('is cut at twice the timeout, and the error says the provider answered, with its status', async () => {
+      fakeClock();
+      const provider = await startRawProvider();
+      onTestFinished(() => provider.close());
+      const pending = watch(failure(create(http({ timeoutMs: 300 }, provider))));
+      const { res } = await provider.request(1);
+      const headers = headersArrive();
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.write(created.slice(0, 20));
+      await headers;
+      vi.advanceTimersByTime(590);
+      await sleep(20);
+      expect(pending.settled).toBe(false);
+      vi.advanceTimersByTime(10);
+      expect(await pending.promise).toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 201, mayHaveReachedProvider: true, message: 'Octopus Deploy answered 201, but the rest of its answer did not arrive in time.' });
+    });
   });
 
   it('bounds the wait for a connection too: a request never sent is SERVICE_UNAVAILABLE, not the provider\'s timeout', async () => {

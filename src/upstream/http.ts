@@ -161,7 +161,7 @@ export class UpstreamHttp {
       pipelining: 1,
       // Our own timer bounds each attempt; undici's inactivity timers stay as a backstop.
       headersTimeout: options.timeoutMs + 1_000,
-      bodyTimeout: options.timeoutMs + 1_000,
+      bodyTimeout: 2 * options.timeoutMs + 1_000, // a write's body may take longer (see send)
       connectTimeout: Math.min(options.timeoutMs, 10_000),
     });
     this.slots = new ConnectionSlots(this.options.connections);
@@ -289,7 +289,7 @@ export class UpstreamHttp {
     const started = performance.now();
     let status: number | undefined;
     try {
-      const response = await this.send(req, (s) => (status = s));
+      const response = await this.send(req, queued, (s) => (status = s));
       this.report(req, { status, durationMs: performance.now() - started, attempt });
       return response;
     } catch (error) {
@@ -307,15 +307,21 @@ export class UpstreamHttp {
     req.observer?.(call);
   }
 
-  private async send(req: UpstreamRequest, onStatus: (status: number) => void): Promise<UpstreamResponse> {
+  private async send(req: UpstreamRequest, queued: number, onStatus: (status: number) => void): Promise<UpstreamResponse> {
     // undici accepts an EventEmitter as the signal: an AbortController (an EventTarget) cost 15–20 µs
     // per attempt, most of what the timeout cost on the happy path; the timer itself is cheap.
     const signal = new EventEmitter();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    let status: number | undefined;
+    const cut = () => {
       timedOut = true;
       signal.emit('abort');
-    }, this.options.timeoutMs);
+    };
+    const timer = setTimeout(cut, this.options.timeoutMs);
+    // A write the provider accepts may take longer over its body (below): at most what the wait for
+    // a connection left of twice the timeout, which is what the shutdown grace period covers for a
+    // create (SHUTDOWN_GRACE_MS). Reads, and writes still waiting for headers, keep the timeout.
+    const writeDeadline = isWrite(req) ? setTimeout(cut, 2 * this.options.timeoutMs - (performance.now() - queued)) : undefined;
     try {
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
       let body: string | undefined;
@@ -330,16 +336,20 @@ export class UpstreamHttp {
         body,
         signal,
       });
-      onStatus(response.statusCode);
+      status = response.statusCode;
+      onStatus(status);
+      // The provider did it: a create's body holds the only copy of its secret.
+      if (writeDeadline && status >= 200 && status < 300) clearTimeout(timer);
       const text = await readText(response.body, this.options.maxResponseBytes);
       return this.interpret(req, response, text);
     } catch (error) {
       if (timedOut) {
+        const name = providerNames[this.provider];
         throw new UpstreamError(
           this.provider,
           'UPSTREAM_TIMEOUT',
-          `${providerNames[this.provider]} did not answer within ${this.options.timeoutMs} ms.`,
-          undefined,
+          status === undefined ? `${name} did not answer within ${this.options.timeoutMs} ms.` : `${name} answered ${status}, but the rest of its answer did not arrive in time.`,
+          status,
           undefined,
           isWrite(req),
         );
@@ -347,6 +357,7 @@ export class UpstreamHttp {
       throw error;
     } finally {
       clearTimeout(timer);
+      clearTimeout(writeDeadline);
     }
   }
 
