@@ -20,5 +20,8 @@ export default defineConfig({
     // busy 2-core machine (what a test waits for is an event: a held request, a log line, an exit).
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll waits for a state (a page drawn, a connection gone): its 1 s default raced the
+    // machine's load. Only a bound for a state that never comes.
+    expect: { poll: { timeout: 30_000 } },
   },
 });

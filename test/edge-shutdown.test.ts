@@ -1,7 +1,7 @@
 // Shutdown never cuts a create: new ones are refused once it begins, those running finish and
 // deliver their secret. The provider is one the test holds and answers by hand.
 import { sql } from 'kysely';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
 import { connect } from 'node:net';
@@ -323,7 +323,7 @@ describe('SIGTERM with a create in flight', () => {
     const response = fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: GENERATE('in-flight') });
     const held = await provider.request(1); // the provider has the create
     gateway.child.kill('SIGTERM');
-    await vi.waitFor(() => expect(gateway.output()).toMatch(/no longer accepting connections or key creations/));
+    await gateway.waitForOutput(/no longer accepting connections or key creations/);
 
     answer(held.res, 200, generated('in-flight', 'hs-secret-across-sigterm'));
     const delivered = await response;

@@ -37,7 +37,9 @@ function spawnGateway(env: Record<string, string>, entry: string): ChildProcess 
   return spawn(process.execPath, args, {
     cwd: root,
     // The background inventory would add upstream calls at unknown moments: off unless a test asks.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', INVENTORY_REFRESH_S: '0', ...env },
+    // Its own store, unless a test names one: the default file (./data/keygate.sqlite) would carry
+    // rotations and events from one run, or a local `npm start`, into the next.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', INVENTORY_REFRESH_S: '0', DATABASE_URL: 'sqlite::memory:', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
