@@ -16,7 +16,7 @@ const SHUTDOWN_RETRY_AFTER_S = 1;
 /**
  * The refusal of a create once shutdown has begun, before any call: one refusal whether the whole
  * operation is refused up front (with `http`, its 503 and Retry-After) or a later create inside it;
- * with `message`, of other work refused for the same reason (HOLDING_A_SECRET).
+ * with `message`, of a call refused for another reason of shutdown (HOLDING_A_SECRET).
  */
 export function shuttingDown(options: { http?: boolean; message?: string } = {}): GraphQLError {
   const message = options.message ?? 'keygate is shutting down and takes no new key creations. Send the request again: it will reach a running instance.';
@@ -26,12 +26,9 @@ export function shuttingDown(options: { http?: boolean; message?: string } = {})
   });
 }
 
-/** Refusals at shutdown of work that would hold back an answer already holding a new key's secret. */
-export const HOLDING_A_SECRET = {
-  field:
-    "keygate is shutting down, and this request already holds a new key's secret: this field was not run, so that the answer reaches you before the connection is closed. Send it again: it will reach a running instance.",
-  owner: "keygate is shutting down: the owner of this new key was not read, so that its secret reaches you before the connection is closed.",
-} as const;
+/** The refusal at shutdown of a call that would hold back an answer already holding a new key's secret. */
+export const HOLDING_A_SECRET =
+  "keygate is shutting down, and this request already holds a new key's secret: it makes no further call to a provider, so that the answer reaches you before the connection is closed. Send the rest again: it will reach a running instance.";
 
 export function gatewayError(code: ErrorCode, message: string, provider?: Provider, more: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...(provider ? { provider } : {}), ...more } });

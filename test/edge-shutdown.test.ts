@@ -208,6 +208,26 @@ describe('the gate before each create', () => {
     expect(t.counts()).toEqual({ 'POST /v1/api-key/generate': 1 }); // no read and no DELETE for `b`
   });
 
+  it('once shutdown has begun, a field already running after one that made a key sends no further call', async () => {
+    await using t = await startTestGateway({ octopus: { users: octopusUsers() }, hyperstack: { users: hyperstackUsers() } });
+    const keys = await t.query<{ apiKeys: { nodes: { id: string }[] } }>('{ apiKeys(first: 50, filter: { providers: [HYPERSTACK] }) { nodes { id } } }');
+    const other = keys.body.data!.apiKeys.nodes[0]!;
+    const list = t.hyperstack.hold('GET /v1/api-key'); // `b` reads the list before its DELETE
+    t.resetCounts();
+    const pending = t.query<{ a: { secret: string } | null; b: unknown }>(
+      'mutation($id: ID!) { a: generateHyperstackApiKey(input: { name: "a" }) { secret } b: deleteApiKey(input: { id: $id }) { deletedId } }',
+      { id: other.id },
+    );
+    await list.arrived; // `a` has its secret; `b` is running
+    t.gateway.drain();
+    list.release();
+    const answered = await pending;
+    expect(answered.body.data!.a!.secret).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answered.body.data!.b).toBeNull();
+    expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['b'], extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) })]);
+    expect(t.counts()).toEqual({ 'POST /v1/api-key/generate': 1, 'GET /v1/api-key': 1 }); // no DELETE
+  });
+
   it("once shutdown has begun, a new Octopus key's owner is not read: its secret is answered without it", async () => {
     await using t = await startTestGateway({ octopus: { users: octopusUsers() } });
     const create = t.octopus.hold('POST /api/users/{userId}/apikeys');
@@ -221,7 +241,7 @@ describe('the gate before each create', () => {
     const answered = await pending;
     expect(answered.body.data!.createOctopusApiKey).toEqual({ secret: expect.stringMatching(/^API-/), apiKey: { owner: null } });
     expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['createOctopusApiKey', 'apiKey', 'owner'], extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) })]);
-    expect(t.counts()['GET /api/users/{id}']).toBeUndefined();
+    expect(t.counts()['GET /api/users/{userId}']).toBeUndefined(); // the owner's read was not sent
   });
 });
 

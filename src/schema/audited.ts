@@ -1,19 +1,17 @@
 import { GraphQLError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../context.js';
-import { HOLDING_A_SECRET, shuttingDown } from '../errors.js';
 
 /**
  * Wraps a mutation's resolver so the field writes its audit event, whatever its outcome. Every
  * mutation field uses it: one event per field, with what the services learned about the key.
  *
- * Once shutdown has begun, a field after one that returned a secret is refused before any call:
- * it could outlast the grace period (the grace covers one create), and the connection is then cut
- * with the secret in the unsent answer.
+ * Once shutdown has begun, a field after one that made a key is refused before it starts (see
+ * CreateGate.checkCall, which every call of the request asks too).
  */
 export function audited<Args, Result>(resolve: (args: Args, context: GatewayContext, info: GraphQLResolveInfo) => Promise<Result>) {
   return (_root: unknown, args: Args, context: GatewayContext, info: GraphQLResolveInfo): Promise<Result> =>
     context.audit.around(info, () => {
-      if (context.audit.holdsSecret && context.apiKeys.gate?.shuttingDown()) throw shuttingDown({ message: HOLDING_A_SECRET.field });
+      context.apiKeys.gate?.checkCall();
       return resolve(args, context, info);
     });
 }

@@ -16,7 +16,7 @@ import {
   type Policy,
   type Provider,
 } from '../domain.js';
-import { badUserInput, gatewayError, HOLDING_A_SECRET, mayHaveCreated, shuttingDown } from '../errors.js';
+import { badUserInput, gatewayError, mayHaveCreated } from '../errors.js';
 import { UpstreamError } from '../upstream/errors.js';
 import type { CallBudget, HyperstackSession, OctopusSession, RequestLoaders } from '../upstream/loaders.js';
 import { mapBounded } from '../upstream/octopus-walk.js';
@@ -172,9 +172,6 @@ export class ApiKeyService {
 
   /** Who owns an Octopus key: from what the request already read, else one GET per distinct user. */
   owner(key: OctopusApiKey): Promise<OctopusUser | null> | null {
-    // A key just made at shutdown: its secret is in this answer, which a read past the grace
-    // period would have cut off. The owner is left out instead (the field is nullable).
-    if (justMade.has(key) && this.gate?.shuttingDown()) throw shuttingDown({ message: HOLDING_A_SECRET.owner });
     const runtime = this.loaders.upstreams.find('OCTOPUS', key.account);
     return runtime ? this.loaders.octopus(runtime).user(key.userId) : null;
   }
@@ -637,6 +634,7 @@ export async function creating(name: string, gate: CreateGate | undefined, creat
   gate?.check();
   try {
     const created = await create();
+    gate?.madeKey();
     justMade.add(created.apiKey);
     return created;
   } catch (error) {

@@ -50,8 +50,6 @@ export class RequestAudit {
   private currentHook?: () => Promise<void>;
   /** Keys made in this request whose answer is not sent yet (see undeliveredAll). */
   private readonly madeKeys: MadeKey[] = [];
-  /** Whether a field of this request has returned a secret: the answer now holds one. */
-  holdsSecret = false;
 
   constructor(
     private readonly trail: AuditTrail | undefined,
@@ -123,7 +121,6 @@ export class RequestAudit {
 
   /** Listens for the client leaving only once a key is made: reads pay nothing for it. */
   private madeSecret(made: MadeKey): void {
-    this.holdsSecret = true;
     if (this.signal?.aborted) return this.undelivered(made);
     if (this.madeKeys.push(made) === 1) this.signal?.addEventListener('abort', () => this.undeliveredAll(), { once: true });
   }

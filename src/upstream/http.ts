@@ -283,6 +283,7 @@ export class UpstreamHttp {
       req.beforeSend?.();
     } catch (refusal) {
       this.slots.release();
+      this.report(req, { code: 'SERVICE_UNAVAILABLE', durationMs: performance.now() - queued, attempt }); // not sent, like a queue timeout
       throw refusal;
     }
     // From here on the time is the provider's.

@@ -78,7 +78,7 @@ export class HyperstackClient {
     private readonly http: UpstreamHttp,
     readonly account: string,
     private readonly credentials: HyperstackCredentials,
-    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[]; beforeCreate?: () => void } = {},
+    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[]; beforeCreate?: () => void; beforeCall?: () => void } = {},
   ) {}
 
   async listKeys(): Promise<HyperstackApiKey[]> {
@@ -125,6 +125,6 @@ export class HyperstackClient {
       throw new UpstreamError('HYPERSTACK', 'UNAUTHENTICATED', 'No Hyperstack credential for this account.');
     }
     const headers: Record<string, string> = useToken ? { authorization: `Bearer ${accessToken}` } : { api_key: apiKey! };
-    return this.http.request({ ...req, headers, observer: this.options.observer, redact: this.options.redact });
+    return this.http.request({ ...req, headers, beforeSend: req.beforeSend ?? this.options.beforeCall, observer: this.options.observer, redact: this.options.redact });
   }
 }

@@ -51,6 +51,8 @@ interface SessionOptions {
   redact: readonly string[];
   /** Asked just before a create is sent (UpstreamRequest.beforeSend): throws when it may not be. */
   beforeCreate?: () => void;
+  /** Asked just before any other call of the request is sent, each attempt: throws when it may not be. */
+  beforeCall?: () => void;
   pageSize: number;
   maxKeys: number;
 }
@@ -455,7 +457,7 @@ export class RequestLoaders {
   constructor(
     readonly upstreams: Upstreams,
     private readonly forwarded: ForwardedCredentials,
-    settings: { observer?: UpstreamObserver; maxUpstreamCalls: number; pageSize: number; maxKeys: number; beforeCreate?: () => void },
+    settings: { observer?: UpstreamObserver; maxUpstreamCalls: number; pageSize: number; maxKeys: number; beforeCreate?: () => void; beforeCall?: () => void },
   ) {
     this.budget = new CallBudget(settings.maxUpstreamCalls);
     const redact = [
@@ -470,6 +472,7 @@ export class RequestLoaders {
       heavy: (weight, work) => this.heavy(weight, work),
       redact,
       beforeCreate: settings.beforeCreate,
+      beforeCall: settings.beforeCall,
       pageSize: settings.pageSize,
       maxKeys: settings.maxKeys,
     };

@@ -160,7 +160,7 @@ export class OctopusClient {
     private readonly http: UpstreamHttp,
     readonly account: string,
     private readonly apiKey: string,
-    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[]; beforeCreate?: () => void } = {},
+    private readonly options: { observer?: UpstreamObserver; redact?: readonly string[]; beforeCreate?: () => void; beforeCall?: () => void } = {},
   ) {}
 
   async currentUser(): Promise<OctopusUser> {
@@ -264,6 +264,7 @@ export class OctopusClient {
     return this.http.request({
       ...req,
       headers: { 'x-octopus-apikey': this.apiKey },
+      beforeSend: req.beforeSend ?? this.options.beforeCall,
       observer: this.options.observer,
       redact: this.options.redact,
     });
