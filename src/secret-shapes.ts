@@ -9,15 +9,19 @@
  *
  * Hints (`API-ABCD`, the last four characters) do not match any of them.
  */
-export const SECRET_SHAPES: readonly { kind: string; pattern: RegExp }[] = [
+export const SECRET_SHAPES: readonly { kind: string; pattern: RegExp; identifier?: true }[] = [
   { kind: 'an Octopus API key', pattern: /API-[A-Z0-9]{20,}/ },
-  { kind: 'a Hyperstack API key', pattern: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i },
+  // Also the shape of many identifiers (a JWT's subject, a proxy's request id): see `identifier`.
+  { kind: 'a Hyperstack API key', pattern: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i, identifier: true },
   { kind: 'a JSON Web Token', pattern: /eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*/ },
 ];
 
-/** The kind of secret `value` looks like, or undefined. */
-export function secretShape(value: string): string | undefined {
-  return SECRET_SHAPES.find(({ pattern }) => pattern.test(value))?.kind;
+/**
+ * The kind of secret `value` looks like, or undefined. With `identifier`, for a value that names a
+ * client or a request: a UUID there is taken for what it usually is, an identifier.
+ */
+export function secretShape(value: string, options: { identifier?: boolean } = {}): string | undefined {
+  return SECRET_SHAPES.find(({ pattern, identifier }) => !(options.identifier && identifier) && pattern.test(value))?.kind;
 }
 
 // Global copies for replacing: a global pattern's test() is stateful, so the shapes above stay plain.

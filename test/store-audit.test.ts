@@ -161,7 +161,7 @@ describe.each(backends())('audit events on $name', (backend) => {
     // A long value whose secret straddles the length cut (account: 100): it must go whole, not leave half a secret.
     const longName = `${'x'.repeat(85)} ${octopus}`;
     const stored = await events.insert(
-      event({ keyName: octopus, detail: `leaked ${hyperstack}`, client: jwt, requestId: hyperstack, account: longName, keyHint: 'API-ABCD' }),
+      event({ keyName: octopus, detail: `leaked ${hyperstack}`, client: jwt, requestId: octopus, account: longName, keyHint: 'API-ABCD' }),
     );
     expect(stored).toMatchObject({ keyName: REDACTED, detail: REDACTED, client: REDACTED, requestId: REDACTED, account: REDACTED, keyHint: 'API-ABCD' });
     expect(log.secret_refused).toHaveLength(1);
@@ -171,6 +171,11 @@ describe.each(backends())('audit events on $name', (backend) => {
     // The hints keygate shows are not mistaken for secrets.
     const hint = await events.insert(event({ provider: 'HYPERSTACK', keyHint: hyperstack.slice(-4), keyName: 'uuid-ish 1234-5678' }));
     expect(hint).toMatchObject({ keyHint: hyperstack.slice(-4), keyName: 'uuid-ish 1234-5678' });
+    // Nor are a client's or a request's identifiers: a JWT's subject, a proxy's request id.
+    const subject = randomUUID();
+    const identified = await events.insert(event({ client: `jwt:${subject}`, requestId: subject }));
+    expect(identified).toMatchObject({ client: `jwt:${subject}`, requestId: subject });
+    expect(log.secret_refused).toHaveLength(1);
   });
 
   it('refuses an event that cannot be valid with BAD_USER_INPUT, before touching the database', async () => {

@@ -219,6 +219,13 @@ describe.each(backends())('rotations on $name', (backend) => {
     expect((await rotations.get(r.id)).state).toBe('PENDING_CREATE');
   });
 
+  it('takes a client whose name is shaped like a key: a JWT subject is often a UUID', async () => {
+    const { rotations } = await setup();
+    const startedBy = `jwt:${randomUUID()}`;
+    const r = await rotations.start(input({ startedBy }));
+    expect((await rotations.get(r.id)).startedBy).toBe(startedBy);
+  });
+
   it('checks its input and says NOT_FOUND for an unknown rotation', async () => {
     const { rotations } = await setup();
     await refused(rotations.start(input({ overlapSeconds: -1 })), 'BAD_USER_INPUT');

@@ -10,10 +10,17 @@ import { StoreError } from './errors.js';
 /** What a refused value is written as, so the row still says that something was there. */
 export const REDACTED = '[redacted: looked like a secret]';
 
+/**
+ * Fields that name a client or a request, not a key: a JWT's subject or a proxy's request id is
+ * often a UUID (a Hyperstack key's shape), and redacting it would lose the attribution an audit
+ * trail is for. The other shapes are still refused there.
+ */
+const IDENTIFIERS = new Set(['client', 'requestId', 'startedBy']);
+
 /** The names of the string fields of `record` that look like a secret. */
 export function secretLikeFields(record: object): string[] {
   return Object.entries(record)
-    .filter(([, value]) => typeof value === 'string' && secretShape(value) !== undefined)
+    .filter(([field, value]) => typeof value === 'string' && secretShape(value, { identifier: IDENTIFIERS.has(field) }) !== undefined)
     .map(([field]) => field);
 }
 
@@ -25,7 +32,7 @@ export function assertNoSecrets(record: object, what: string): void {
   const fields = secretLikeFields(record);
   if (fields.length === 0) return;
   const field = fields[0]!;
-  const kind = secretShape((record as Record<string, string>)[field]!)!;
+  const kind = secretShape((record as Record<string, string>)[field]!, { identifier: IDENTIFIERS.has(field) })!;
   throw new StoreError('SECRET_REFUSED', `${what}: ${field} looks like ${kind}; the store never holds a secret`);
 }
 
