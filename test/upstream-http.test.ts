@@ -5,7 +5,7 @@ import { startOctopusSimulator, type OctopusSimulator } from '../src/simulators/
 import { UpstreamHttp, parseRetryAfter, type UpstreamCall } from '../src/upstream/http.js';
 import { describeHyperstackError } from '../src/upstream/hyperstack.js';
 import { OctopusClient, describeOctopusError } from '../src/upstream/octopus.js';
-import { fakeClock, watch } from './support/clock.js';
+import { fakeClock, until, watch } from './support/clock.js';
 import { failure } from './support/failure.js';
 import { answer, startRawProvider, type RawProvider, type RawRequest } from './support/raw-provider.js';
 
@@ -33,6 +33,16 @@ function http(options: Partial<ConstructorParameters<typeof UpstreamHttp>[0]> = 
 
 const me = (pool: UpstreamHttp, credential = Object.values(sim.credentials)[0]!) =>
   new OctopusClient(pool, 'default', credential).currentUser();
+
+/** Resolves once undici has the next response's headers (its diagnostics channel): time may move on from there. */
+const headersArrive = () =>
+  new Promise<void>((resolve) => {
+    const arrived = () => {
+      unsubscribe('undici:request:headers', arrived);
+      setImmediate(resolve); // after the request's own continuation, which runs on the same turn
+    };
+    subscribe('undici:request:headers', arrived);
+  });
 
 describe('UpstreamHttp', () => {
   it('cuts a hanging upstream at the timeout with UPSTREAM_TIMEOUT, without retrying it', async () => {
@@ -67,19 +77,27 @@ describe('UpstreamHttp', () => {
     expect(await pending.promise).toMatchObject({ code: 'UPSTREAM_TIMEOUT', provider: 'OCTOPUS' });
   });
 
+  it('a read whose body stops after a 503 is a timeout, not retried as a 503 (nor a 404 read as no such key)', async () => {
+    fakeClock();
+    const provider = await startRawProvider();
+    onTestFinished(() => provider.close());
+    const pending = watch(failure(http({ timeoutMs: 300, retries: 2 }, provider).request({ method: 'GET', route: '/x', path: '/x', headers: {}, retry: true })));
+    const { res } = await provider.request(1);
+    const headers = headersArrive();
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.write('{"ErrorMessage": ');
+    await headers;
+    vi.advanceTimersByTime(300);
+    await vi.advanceTimersByTimeAsync(50); // any backoff before a retry
+    await until(() => pending.settled || provider.requests.length > 1, 'the error, or a retry');
+    expect(provider.requests).toHaveLength(1);
+    expect(await pending.promise).toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: undefined });
+  });
+
   describe('a create the provider answered 201, whose body is slow', () => {
     const create = (pool: UpstreamHttp) =>
       new OctopusClient(pool, 'default', 'API-TESTCREDENTIAL').createKey({ userId: 'Users-1', purpose: 'slow body', expires: undefined });
     const created = JSON.stringify({ Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: 'API-SECRETOFTHESLOWBODY000000', Created: '2026-12-01T00:00:00.000+00:00', Expires: null });
-    /** Resolves once undici has the next response's headers (its diagnostics channel): time may move on from there. */
-    const headersArrive = () =>
-      new Promise<void>((resolve) => {
-        const arrived = () => {
-          unsubscribe('undici:request:headers', arrived);
-          setImmediate(resolve); // after the request's own continuation, which runs on the same turn
-        };
-        subscribe('undici:request:headers', arrived);
-      });
 
     it('gets the time the wait for a connection left of twice the timeout: the secret is not thrown away at the timeout', async () => {
       fakeClock();
@@ -91,7 +109,7 @@ describe('UpstreamHttp', () => {
       res.writeHead(201, { 'content-type': 'application/json' });
       res.write(created.slice(0, 20));
       await headers;
-      vi.advanceTimersByTime(450); // past the timeout, within twice it
+      vi.advanceTimersByTime(450); // past the timeout, well within twice it
       await sleep(20);
       expect(pending.settled).toBe(false);
       res.end(created.slice(20));
@@ -99,7 +117,7 @@ describe('UpstreamHttp', () => {
     });
 
     it('is cut at twice the timeout, and the error says the provider answered, with its status', async () => {
-      fakeClock();
+      fakeClock({ performance: true }); // the deadline counts from when the request began to wait
       const provider = await startRawProvider();
       onTestFinished(() => provider.close());
       const pending = watch(failure(create(http({ timeoutMs: 300 }, provider))));

@@ -144,4 +144,4 @@ const firstLine = (text: string) => text.split('\n')[0]!.slice(0, 200);
  * token 'A', "…":API-ABCDEF"… is not valid JSON`), where an unquoted credential would be. YAML's
  * snippet is on the lines after the first.
  */
-const parseProblem = (message: string) => firstLine(message).replace(/(, )?(\.\.\.)?".*"(\.\.\.)? is not valid JSON$/, '');
+const parseProblem = (message: string) => firstLine(message.replace(/,?\s*(\.\.\.)?"[\s\S]*$/, ''));

@@ -322,7 +322,8 @@ export class UpstreamHttp {
     // A write the provider accepts may take longer over its body (below): at most what the wait for
     // a connection left of twice the timeout, which is what the shutdown grace period covers for a
     // create (SHUTDOWN_GRACE_MS). Reads, and writes still waiting for headers, keep the timeout.
-    const writeDeadline = isWrite(req) ? setTimeout(cut, 2 * this.options.timeoutMs - (performance.now() - queued)) : undefined;
+    const { timeoutMs } = this.options;
+    const writeDeadline = isWrite(req) ? setTimeout(cut, Math.max(timeoutMs, 2 * timeoutMs - (performance.now() - queued))) : undefined;
     try {
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
       let body: string | undefined;
@@ -350,7 +351,9 @@ export class UpstreamHttp {
           this.provider,
           'UPSTREAM_TIMEOUT',
           status === undefined ? `${name} did not answer within ${this.options.timeoutMs} ms.` : `${name} answered ${status}, but the rest of its answer did not arrive in time.`,
-          status,
+          // Only an accepted write carries its status: a read's 404 or 503 must not read as "no
+          // such key" or be retried once its body timed out.
+          writeDeadline && status !== undefined && status >= 200 && status < 300 ? status : undefined,
           undefined,
           isWrite(req),
         );

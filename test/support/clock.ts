@@ -4,12 +4,15 @@ import { onTestFinished, vi } from 'vitest';
 
 /**
  * Fakes setTimeout/clearTimeout (upstream timeouts, retry backoff, simulator latency) and, with
- * `date`, Date (the circuit breaker's reset) until the test finishes. Sockets, setImmediate and
+ * `date`, Date (the circuit breaker's reset), and with `performance`, performance.now (a deadline
+ * measured from an earlier moment) until the test finishes. Sockets, setImmediate and
  * process.nextTick stay real, so loopback HTTP keeps flowing; time moves only with
  * vi.advanceTimersByTime. Do not use vi.waitFor meanwhile (it advances fake time): use until().
  */
-export function fakeClock(options: { date?: boolean } = {}): void {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', ...(options.date ? (['Date'] as const) : [])] });
+export function fakeClock(options: { date?: boolean; performance?: boolean } = {}): void {
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', ...(options.date ? (['Date'] as const) : []), ...(options.performance ? (['performance'] as const) : [])],
+  });
   onTestFinished(() => {
     vi.useRealTimers();
   });
