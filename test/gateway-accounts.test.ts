@@ -1,10 +1,15 @@
 // Several accounts per provider: two Octopus servers and two Hyperstack credentials at once, the
 // whole Octopus instance, a provider turned off, and the Hyperstack access token.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createGateway } from '../src/gateway.js';
 import { startOctopusSimulator, type OctopusSimulator } from '../src/simulators/index.js';
 import { firstCredential, startTestGateway, type TestGateway } from './support/gateway.js';
-import { hyperstackUsers, octopusUsers } from './support/seeds.js';
+import { OCTOPUS_DEV_SECRET, hyperstackUsers, octopusUsers } from './support/seeds.js';
 
 const day = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000);
 
@@ -338,5 +343,29 @@ describe('two accounts with one server and one credential', () => {
     const all = await list('');
     expect(all.totalCount).toBe(defaults.totalCount + mirrors.totalCount);
     expect(new Set(all.nodes.map((k) => k.id)).size).toBe(all.nodes.length);
+  });
+});
+
+describe('a KEYGATE_CONFIG account named "default"', () => {
+  it('acts with its own credential: a request\'s X-Octopus-ApiKey never replaces it', async () => {
+    await using octopus = await startOctopusSimulator({ users: octopusUsers() });
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-accounts-'));
+    const file = join(dir, 'accounts.yaml');
+    writeFileSync(file, `accounts:\n  - name: default\n    provider: octopus\n    url: ${octopus.url}\n    apiKeyFrom: { env: FILE_OCTOPUS_KEY }\n`);
+    const gateway = createGateway(
+      loadConfig({ DEMO: '0', LOG_LEVEL: 'silent', ALLOWED_HOSTS: 'keygate.test', INVENTORY_REFRESH_S: '0', KEYGATE_CONFIG: file, FILE_OCTOPUS_KEY: firstCredential(octopus) }),
+    );
+    onTestFinished(() => gateway.close());
+    const viewer = async (headers: Record<string, string> = {}) => {
+      const response = await gateway.yoga.fetch('http://keygate.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ viewer { octopusUser { id } } }' }),
+      });
+      return ((await response.json()) as { data: { viewer: { octopusUser: { id: string } } } }).data.viewer.octopusUser.id;
+    };
+    expect(await viewer()).toBe('Users-1');
+    expect(await viewer({ 'x-octopus-apikey': OCTOPUS_DEV_SECRET })).toBe('Users-1'); // not Users-2, the header's
+    expect(octopus.requests('GET /api/users/me')).toBe(1); // the file's credential, remembered: the header was never sent
   });
 });

@@ -17,6 +17,8 @@ export interface AccountConfig {
   apiKey?: string;
   /** Hyperstack only: a login access token, sent as `Authorization: Bearer …` (key generation needs it on servers that follow the seed). */
   accessToken?: string;
+  /** An account of KEYGATE_CONFIG: it acts with its own credential only, never a request's, even when named `default`. */
+  fromFile?: true;
 }
 
 export class AccountsError extends Error {
@@ -108,6 +110,7 @@ export function readAccountsFile(path: string, env: Record<string, string | unde
       baseUrl,
       apiKey: entry.apiKeyFrom ? readCredential(`${where}.apiKeyFrom`, entry.apiKeyFrom, env) : undefined,
       accessToken: entry.accessTokenFrom ? readCredential(`${where}.accessTokenFrom`, entry.accessTokenFrom, env) : undefined,
+      fromFile: true,
     };
   });
   return accounts;

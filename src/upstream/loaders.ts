@@ -59,10 +59,16 @@ interface SessionOptions {
 
 const WALK_PARALLELISM = 4;
 
+/**
+ * Whether a request's forwarded credential acts on this account: the `default` account of the
+ * environment variables only. KEYGATE_CONFIG's accounts use their own, even one named `default`.
+ */
+const takesForwarded = (runtime: AccountRuntime) => runtime.account.name === DEFAULT_ACCOUNT && !runtime.config.fromFile;
+
 function missingCredential(runtime: AccountRuntime): UpstreamError {
   const { provider, name } = runtime.account;
   const how =
-    name === DEFAULT_ACCOUNT
+    takesForwarded(runtime)
       ? provider === 'OCTOPUS'
         ? 'set OCTOPUS_API_KEY on the gateway, or send an X-Octopus-ApiKey header'
         : 'set HYPERSTACK_API_KEY (or HYPERSTACK_ACCESS_TOKEN) on the gateway, or send an X-Hyperstack-Api-Key header'
@@ -504,7 +510,7 @@ export class RequestLoaders {
   octopus(runtime: AccountRuntime): OctopusSession {
     let session = this.octopusSessions.get(runtime.account.name);
     if (!session) {
-      const own = runtime.account.name === DEFAULT_ACCOUNT ? this.forwarded.octopus : undefined;
+      const own = takesForwarded(runtime) ? this.forwarded.octopus : undefined;
       session = new OctopusSession(this.upstreams, runtime, own ?? runtime.config.apiKey, this.options);
       this.octopusSessions.set(runtime.account.name, session);
     }
@@ -514,8 +520,7 @@ export class RequestLoaders {
   hyperstack(runtime: AccountRuntime): HyperstackSession {
     let session = this.hyperstackSessions.get(runtime.account.name);
     if (!session) {
-      const isDefault = runtime.account.name === DEFAULT_ACCOUNT;
-      const forwarded = isDefault && (this.forwarded.hyperstack || this.forwarded.hyperstackAccessToken);
+      const forwarded = takesForwarded(runtime) && (this.forwarded.hyperstack || this.forwarded.hyperstackAccessToken);
       const credentials = forwarded
         ? { apiKey: this.forwarded.hyperstack, accessToken: this.forwarded.hyperstackAccessToken }
         : { apiKey: runtime.config.apiKey, accessToken: runtime.config.accessToken };
@@ -551,9 +556,9 @@ export class RequestLoaders {
     return new HyperstackClient(runtime.http, runtime.account.name, { apiKey: credential }, { ...this.options, redact: [...this.options.redact, credential] });
   }
 
-  /** Whether this request acts on an account with a credential it brought (the `default` account only). */
+  /** Whether this request acts on an account with a credential it brought (the environment's `default` account only). */
   usesForwardedCredential(runtime: AccountRuntime): boolean {
-    if (runtime.account.name !== DEFAULT_ACCOUNT) return false;
+    if (!takesForwarded(runtime)) return false;
     return runtime.account.provider === 'OCTOPUS'
       ? this.forwarded.octopus !== undefined
       : this.forwarded.hyperstack !== undefined || this.forwarded.hyperstackAccessToken !== undefined;
