@@ -213,6 +213,22 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(await rotationStates(t)).toEqual([['FAILED', 'ORPHAN_REVOKED']]);
   });
 
+  it.skipIf(backend.missing)('the orphan recovery revokes leaves every cached list, as a revocation through the API does', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock, env: { LIST_CACHE_TTL_MS: '600000' } });
+    const ref = `Users-1/${t.octopus.keysOf('Users-1').find((k) => k.purpose === 'Deploy pipeline')!.id}`; // no list read yet
+    await t.gateway.store!.rotations.rotations.start({
+      provider: 'OCTOPUS', account: 'default', oldKeyId: ref, oldKeyName: 'Deploy pipeline', oldKeyHint: null, newKeyName: 'Deploy pipeline', overlapSeconds: 600, startedBy: 'test',
+    });
+    t.octopus.addKey('Users-1', { purpose: 'Deploy pipeline', created: new Date(clock.now().getTime() + 1_000) });
+    const named = async () => (await keys(t)).filter((k) => k.name === 'Deploy pipeline').length;
+    expect(await named()).toBe(2); // now in the shared list cache
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    expect(await rotationStates(t)).toEqual([['FAILED', 'ORPHAN_REVOKED']]);
+    expect(await named()).toBe(1);
+  });
+
   it.skipIf(backend.missing)('a key of the name made at the provider after keygate answered "unknown" is left, with the old key, for a person', async () => {
     const clock = new TestClock(new Date().toISOString());
     const t = await gateway({ store: await store(), clock });

@@ -314,8 +314,14 @@ export class RotationRunner {
     }
     const orphan = orphans[0];
     if (orphan) {
-      if (orphan.provider === 'OCTOPUS') await loaders.octopus(runtime).write('revoking an orphaned key', (c) => c.deleteKey(orphan.userId, orphan.id));
-      else await loaders.hyperstack(runtime).write('revoking an orphaned key', (c) => c.deleteKey(orphan.id));
+      // Every reader's cached list forgets it too, whatever the answer (a DELETE may land unanswered).
+      if (orphan.provider === 'OCTOPUS') {
+        const session = loaders.octopus(runtime);
+        await session.write('revoking an orphaned key', (c) => c.deleteKey(orphan.userId, orphan.id)).finally(() => session.forget(orphan.userId));
+      } else {
+        const session = loaders.hyperstack(runtime);
+        await session.write('revoking an orphaned key', (c) => c.deleteKey(orphan.id)).finally(() => session.forget());
+      }
       this.recordRecovery(rotation, orphan, 'OK', 'revoked a replacement whose secret reached no one');
     }
     if (rotation.provider === 'HYPERSTACK') await this.restoreName(loaders, runtime, rotation);
@@ -394,7 +400,9 @@ export class RotationRunner {
     const old = await session.key(rotation.oldKeyId);
     if (!old || old.name === rotation.oldKeyName) return;
     try {
-      await session.write('restoring a rotated key\'s name', (c) => c.updateKey(old.id, { name: rotation.oldKeyName, description: old.description }));
+      await session
+        .write('restoring a rotated key\'s name', (c) => c.updateKey(old.id, { name: rotation.oldKeyName, description: old.description }))
+        .finally(() => session.forget());
     } catch (error) {
       if (!(error instanceof UpstreamError && (error.code === 'CONFLICT' || error.code === 'BAD_USER_INPUT'))) throw error;
       this.recordRecovery(rotation, old, error.code, `the old key keeps the name "${old.name}": ${providerNames[rotation.provider]} refused its old name back`);
