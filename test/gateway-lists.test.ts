@@ -109,6 +109,26 @@ describe('sharing across requests', () => {
     expect(t.counts()).toEqual({ [KEYS_ROUTE]: 1 });
   });
 
+  it("a flight that fails on its starter's own limit (the call budget) is not a joiner's failure: the joiner loads on its own", async () => {
+    const t = await gateway(5_000, {
+      env: { UPSTREAM_DEDUPE: '1', OCTOPUS_PAGE_SIZE: '100', MAX_UPSTREAM_CALLS: '55', HEAVY_LIST_WAIT_MS: '60000', HEAVY_LIST_CONCURRENCY: '8' },
+    });
+    const WHOLE = '{ apiKeys(first: 1, orderBy: { field: NAME, direction: ASC }, filter: { providers: [OCTOPUS] }) { totalCount } }';
+    expect((await t.query(WHOLE)).body.errors).toBeUndefined(); // 51 pages: within 55; the list's size is known now
+    // A spends 12 calls on lookups of keys of other users first: its walk then exceeds its budget.
+    const lookups = Array.from({ length: 12 }, (_, i) => `n${i}: node(id: "${Buffer.from(`OctopusApiKey:default/Users-9${i}/apikeys-X${i}`).toString('base64')}") { id }`).join(' ');
+    const held = t.octopus.hold(KEYS_ROUTE);
+    const a = t.query(`{ ${lookups} l: apiKeys(first: 1, orderBy: { field: NAME, direction: ASC }, filter: { providers: [OCTOPUS] }) { totalCount } }`);
+    await held.arrived;
+    const b = t.query<Page>(WHOLE);
+    await expect.poll(() => t.gateway.upstreams.lists.stats.joined).toBeGreaterThan(0);
+    held.release();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra.body.errors?.[0]?.message).toMatch(/more than 55 upstream calls/);
+    expect(rb.body.errors).toBeUndefined();
+    expect(rb.body.data!.apiKeys.totalCount).toBe(t.octopus.keysOf('Users-1').length);
+  });
+
   it('UPSTREAM_DEDUPE=0: each request makes its own call', async () => {
     const t = await gateway(10, { env: { UPSTREAM_DEDUPE: '0' } });
     await t.query('{ viewer { octopusUser { id } } }');

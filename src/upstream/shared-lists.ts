@@ -1,5 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
 import { LRUCache } from 'lru-cache';
+import { UpstreamError } from './errors.js';
 
 /**
  * Key lists shared across requests: identical loads in flight at once share one upstream call
@@ -45,8 +46,16 @@ export class SharedLists {
     }
     if (!this.options.dedupe) return this.remember(key, group, generation, await load(), options.cache);
     let flight = this.flights.get(key) as Promise<T> | undefined;
-    if (flight) this.stats.joined++;
-    else {
+    if (flight) {
+      this.stats.joined++;
+      // A flight fails for every request that joined it only when the provider failed it. Its
+      // starter's own limits (its call budget, a refusal at its shutdown) are not the joiner's,
+      // which then loads on its own, within its own.
+      return flight.catch(async (error: unknown) => {
+        if (error instanceof UpstreamError) throw error;
+        return this.remember(key, group, generation, await load(), options.cache);
+      });
+    } else {
       flight = load().then((value) => this.remember(key, group, generation, value, options.cache));
       this.flights.set(key, flight);
       const settle = () => this.flights.delete(key);
