@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openStore } from '../src/store/index.js';
 import { startTestGateway, type TestGatewayOptions } from './support/gateway.js';
-import { hyperstackUsers, octopusUsers } from './support/seeds.js';
+import { OCTOPUS_DEV_SECRET, hyperstackUsers, octopusUsers } from './support/seeds.js';
 import { backends, dumpAllTables } from './support/stores.js';
 
 const REVOKE = /* GraphQL */ `
@@ -137,5 +137,38 @@ describe.each(backends())('revokeLeakedSecret on $name', (backend) => {
     const third = await t.query(REVOKE, { secret: `API-${'R'.repeat(26)}` });
     expect(third.status).toBe(429);
     expect(third.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('one Octopus server configured under two names (an address and a DNS name)', () => {
+  /** `ops` reaches the `default` account's server as localhost; Users-2's own credential. */
+  async function twoNames() {
+    const t = await startTestGateway({
+      octopus: { users: octopusUsers() },
+      hyperstack: { users: hyperstackUsers() },
+      env: { LIST_CACHE_TTL_MS: '600000' },
+      accounts: ({ octopus }) => [{ name: 'ops', provider: 'OCTOPUS', baseUrl: `${octopus.url.replace('127.0.0.1', 'localhost')}/api`, apiKey: OCTOPUS_DEV_SECRET }],
+    });
+    onTestFinished(() => t.close());
+    return t;
+  }
+
+  it('a leaked secret finds its key once, and revokes it', async () => {
+    const t = await twoNames();
+    const response = await t.query<{ revokeLeakedSecret: { revokedKey: { name: string } } }>('mutation($s: String!) { revokeLeakedSecret(input: { secret: $s }) { revokedKey { name } } }', { s: OCTOPUS_DEV_SECRET });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.revokeLeakedSecret.revokedKey.name).toBe('Dev laptop');
+    expect(t.octopus.keysOf('Users-2').map((k) => k.purpose)).not.toContain('Dev laptop');
+  });
+
+  it("a revocation through one name leaves the other name's cached list", async () => {
+    const t = await twoNames();
+    const opsNames = async () =>
+      (await t.query<{ apiKeys: { nodes: { name: string }[] } }>('{ apiKeys(first: 100, filter: { accounts: ["ops"] }) { nodes { name } } }')).body.data!.apiKeys.nodes.map((k) => k.name);
+    expect(await opsNames()).toContain('dev key 0'); // cached now
+    const key = t.octopus.keysOf('Users-2').find((k) => k.purpose === 'dev key 0')!;
+    const id = Buffer.from(`OctopusApiKey:default/Users-2/${key.id}`).toString('base64');
+    expect((await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id })).body.errors).toBeUndefined();
+    expect(await opsNames()).not.toContain('dev key 0');
   });
 });

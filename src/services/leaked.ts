@@ -46,7 +46,8 @@ export class LeakedSecretService {
     const accounts = this.deps.loaders.accounts(provider);
     if (accounts.length === 0) throw gatewayError('UPSTREAM_UNAVAILABLE', `${providerNames[provider]} is not configured on this gateway.`, provider);
     const servers = byServer(accounts);
-    const matches = provider === 'OCTOPUS' ? await this.findOctopus(trimmed, servers) : await this.findHyperstack(trimmed, servers);
+    // One key found under two spellings of one server (an address and a DNS name) is one key.
+    const matches = uniqueKeys(provider === 'OCTOPUS' ? await this.findOctopus(trimmed, servers) : await this.findHyperstack(trimmed, servers));
     const hint = provider === 'OCTOPUS' ? octopusHint(trimmed) : hyperstackHint(trimmed);
     this.deps.audit.note({ keyHint: hint });
     if (matches.length === 0) {
@@ -178,3 +179,13 @@ function byServer(accounts: readonly AccountRuntime[]): AccountRuntime[][] {
   return [...servers.values()];
 }
 
+/** Matches of distinct keys: ids are the provider's own, and a leaked secret is live at one server. */
+function uniqueKeys<T extends { key: ApiKeyRecord }>(matches: T[]): T[] {
+  const seen = new Set<string>();
+  return matches.filter(({ key }) => {
+    const ref = keyRef(key);
+    if (seen.has(ref)) return false;
+    seen.add(ref);
+    return true;
+  });
+}

@@ -156,8 +156,11 @@ export class OctopusSession {
     return this.client;
   }
 
+  // Groups name a list at any server: one server may be configured under two names (an address and
+  // a DNS name), and an invalidation must reach both. Entries stay apart by `who` (server and
+  // credential); at worst another server's copy is read again.
   private group(scope: string): string {
-    return `OCTOPUS ${this.runtime.config.baseUrl} ${scope}`;
+    return `OCTOPUS ${scope}`;
   }
 
   private call<T>(what: string, run: (client: OctopusClient) => Promise<T>): Promise<T> {
@@ -402,7 +405,7 @@ export class HyperstackSession {
   }
 
   private get group(): string {
-    return `HYPERSTACK ${this.runtime.config.baseUrl} keys`;
+    return 'HYPERSTACK keys'; // at any server: see OctopusSession.group
   }
 
   keys(): Promise<HyperstackApiKey[]> {
