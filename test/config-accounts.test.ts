@@ -37,7 +37,7 @@ describe('KEYGATE_CONFIG', () => {
       ['OCTOPUS', 'prod', 'https://o.example.com/api', SECRET],
     ]);
     const fromJson = loadConfig({ KEYGATE_CONFIG: json, TOKEN: 'tok' });
-    expect(fromJson.accounts).toEqual([{ name: 'ml', provider: 'HYPERSTACK', baseUrl: 'https://infrahub-api.nexgencloud.com/v1', apiKey: undefined, accessToken: 'tok' }]);
+    expect(fromJson.accounts).toEqual([{ name: 'ml', provider: 'HYPERSTACK', baseUrl: 'https://infrahub-api.nexgencloud.com/v1', apiKey: undefined, accessToken: 'tok', fromFile: true }]);
     expect(fromJson.demo).toBe(false);
   });
 
