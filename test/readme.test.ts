@@ -85,14 +85,15 @@ describe('README', () => {
       });
       expect(config.demo).toBe(false);
       expect(config.accounts).toEqual([
-        { name: 'production', provider: 'OCTOPUS', baseUrl: 'https://octopus.example.com/api', apiKey: 'API-PRODUCTIONPRODUCTIONPRODUC' },
-        { name: 'staging', provider: 'OCTOPUS', baseUrl: 'https://octopus-staging.example.com/api', apiKey: 'API-STAGINGSTAGINGSTAGINGSTAGI' },
+        { name: 'production', provider: 'OCTOPUS', baseUrl: 'https://octopus.example.com/api', apiKey: 'API-PRODUCTIONPRODUCTIONPRODUC', fromFile: true },
+        { name: 'staging', provider: 'OCTOPUS', baseUrl: 'https://octopus-staging.example.com/api', apiKey: 'API-STAGINGSTAGINGSTAGINGSTAGI', fromFile: true },
         {
           name: 'ml-team',
           provider: 'HYPERSTACK',
           baseUrl: 'https://infrahub-api.nexgencloud.com/v1',
           apiKey: 'ml-team-api-key',
           accessToken: 'ml-team-access-token',
+          fromFile: true,
         },
       ]);
     } finally {
