@@ -137,6 +137,7 @@ describe('SIGTERM under load', () => {
       UPSTREAM_DEDUPE: '0',
       UPSTREAM_CONNECTIONS: '64', // room for all 40 at once
       SHUTDOWN_GRACE_MS: '600000', // the requests finish when released, not when a clock runs out
+      UPSTREAM_TIMEOUT_MS: '120000', // nor does the hold race the upstream timeout on a busy machine
     });
     await using client = testClient(gateway.url, { connections: 100 });
     const held = octopus.hold(OCTOPUS_LIST);

@@ -49,6 +49,7 @@ describe('with real upstreams configured', () => {
     await using gateway = await startGatewayProcess({
       ...upstreamEnv(octopus, hyperstack),
       SHUTDOWN_GRACE_MS: '600000', // the request finishes when released, not when a clock runs out
+      UPSTREAM_TIMEOUT_MS: '120000', // nor does the hold race the upstream timeout on a busy machine
     });
     await using client = testClient(gateway.url);
     const held = octopus.hold(OCTOPUS_LIST);
