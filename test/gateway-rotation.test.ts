@@ -213,6 +213,31 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(await rotationStates(t)).toEqual([['FAILED', 'ORPHAN_REVOKED']]);
   });
 
+  it.skipIf(backend.missing)('a Hyperstack rotation refused at shutdown after its rename leaves the old key to recovery, which names it back', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'training');
+    const rename = t.hyperstack.hold('PUT /v1/api-key/{api_key_id}');
+    // `a` makes a key first: at shutdown this request then sends nothing more, the undo of `b`'s rename included.
+    const pending = t.query<{ a: { secret: string } | null; b: unknown }>(
+      'mutation($id: ID!) { a: generateHyperstackApiKey(input: { name: "first" }) { secret } b: rotateApiKey(input: { id: $id, revokeOldAfter: 60 }) { secret } }',
+      { id: old.id },
+    );
+    await rename.arrived;
+    t.gateway.drain();
+    rename.release();
+    const answered = await pending;
+    expect(answered.body.data!.a!.secret).toBeTruthy();
+    expect(answered.body.data!.b).toBeNull();
+    expect(t.hyperstack.requests('PUT /v1/api-key/{api_key_id}')).toBe(1); // the rename; its undo was not sent
+    expect((await keys(t)).map((k) => k.name)).not.toContain('training');
+    expect(await rotationStates(t)).toEqual([['PENDING_CREATE', 'SERVICE_UNAVAILABLE']]);
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    expect((await keys(t)).map((k) => k.name)).toContain('training');
+    expect(await rotationStates(t)).toEqual([['FAILED', 'NOT_CREATED']]);
+  });
+
   it.skipIf(backend.missing)('the orphan recovery revokes leaves every cached list, as a revocation through the API does', async () => {
     const clock = new TestClock(new Date().toISOString());
     const t = await gateway({ store: await store(), clock, env: { LIST_CACHE_TTL_MS: '600000' } });

@@ -488,9 +488,10 @@ export class RotationService {
     try {
       created = old.provider === 'OCTOPUS' ? await this.mintOctopus(runtime, old, now) : await this.mintHyperstack(runtime, old, now);
     } catch (error) {
-      const uncertain = (error as { extensions?: { mayHaveCreated?: boolean } }).extensions?.mayHaveCreated === true;
+      // An unknown outcome, or an old Hyperstack key left renamed, stays PENDING_CREATE: recovery
+      // finds the key (revoking it) or fails the rotation, and names the old key back.
+      const uncertain = (error as { extensions?: { mayHaveCreated?: boolean } }).extensions?.mayHaveCreated === true || renameLeft.has(error as object);
       const code = (error as { extensions?: { code?: string } }).extensions?.code ?? (error instanceof UpstreamError ? error.code : 'INTERNAL_SERVER_ERROR');
-      // An unknown outcome stays PENDING_CREATE: recovery finds the key (revoking it) or fails the rotation.
       await (uncertain ? runner.rotations.noteCreateUncertain(rotation.id, code) : runner.rotations.failCreate(rotation.id, code)).catch(() => undefined);
       throw error;
     }
@@ -630,7 +631,11 @@ export class RotationService {
       if ((error as { extensions?: { mayHaveCreated?: boolean } }).extensions?.mayHaveCreated) throw error;
       await session
         .write('undoing the rename of the key being rotated', (client) => client.updateKey(old.id, { name: old.name, description: old.description }))
-        .catch(() => this.deps.audit.note({ detail: `the old key keeps the name "${renamed}": renaming it back failed` }));
+        .catch(() => {
+          // Refused at shutdown, or failed: the rotation stays for recovery, which renames it back.
+          this.deps.audit.note({ detail: `the old key keeps the name "${renamed}" until recovery renames it back` });
+          if (error instanceof Object) renameLeft.add(error);
+        });
       throw error;
     } finally {
       session.forget();
@@ -665,3 +670,6 @@ function codeOf(error: unknown): string {
   const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
   return typeof code === 'string' ? code : 'STORE_UNAVAILABLE'; // the database's own failure
 }
+
+/** Errors of Hyperstack rotations whose old key could not be renamed back: recovery does it. */
+const renameLeft = new WeakSet<object>();
