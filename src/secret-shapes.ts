@@ -13,9 +13,10 @@ export const SECRET_SHAPES: readonly { kind: string; pattern: RegExp; identifier
   { kind: 'an Octopus API key', pattern: /API-[A-Z0-9]{20,}/ },
   // Also the shape of many identifiers (a JWT's subject, a proxy's request id): see `identifier`.
   { kind: 'a Hyperstack API key', pattern: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i, identifier: true },
-  // Only from the start of a run of token characters: from every `eyJ` inside one, the search would
-  // rescan to the run's end (a 60,000-character name took 2.9 s; now 1 ms).
-  { kind: 'a JSON Web Token', pattern: /(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*/ },
+  // Only from the first `eyJ` of a run of token characters (`token_eyJ…` included): from every one
+  // inside a run, the search would rescan to the run's end (a 60,000-character name took 2.9 s;
+  // now 3 ms). The lookbehind stops at the nearest earlier `eyJ`, so it stays short.
+  { kind: 'a JSON Web Token', pattern: /eyJ(?<!eyJ[\w-]*?eyJ)[\w-]{8,}\.[\w-]{8,}\.[\w-]*/ },
 ];
 
 /**
