@@ -46,8 +46,10 @@ export class LeakedSecretService {
     const accounts = this.deps.loaders.accounts(provider);
     if (accounts.length === 0) throw gatewayError('UPSTREAM_UNAVAILABLE', `${providerNames[provider]} is not configured on this gateway.`, provider);
     const servers = byServer(accounts);
-    // One key found under two spellings of one server (an address and a DNS name) is one key.
-    const matches = uniqueKeys(provider === 'OCTOPUS' ? await this.findOctopus(trimmed, servers) : await this.findHyperstack(trimmed, servers));
+    // One key may be seen at several servers: one server under two names (an address and a DNS
+    // name), or a server restored from another's database (the same key, live at both).
+    const copies = byKey(provider === 'OCTOPUS' ? await this.findOctopus(trimmed, servers) : await this.findHyperstack(trimmed, servers));
+    const matches = [...copies.values()].map((seen) => seen[0]!);
     const hint = provider === 'OCTOPUS' ? octopusHint(trimmed) : hyperstackHint(trimmed);
     this.deps.audit.note({ keyHint: hint });
     if (matches.length === 0) {
@@ -65,6 +67,15 @@ export class LeakedSecretService {
     const key: ApiKeyRecord = { ...found.key, account: runtime.account.name };
     this.deps.audit.note({ account: runtime.account.name, keyId: keyRef(key), keyName: key.provider === 'OCTOPUS' ? key.purpose : key.name, keyHint: key.keyHint });
     await this.delete(key, runtime, trimmed);
+    // Every other server that saw it revokes it too; under another name of the same server it is gone already.
+    for (const copy of copies.get(keyRef(key))!.slice(1)) {
+      const other = await this.ownerOf(copy.key, copy.server);
+      try {
+        await this.delete({ ...copy.key, account: other.account.name }, other, trimmed);
+      } catch (error) {
+        if (!(error instanceof UpstreamError && (error.code === 'NOT_FOUND' || error.code === 'UNAUTHENTICATED'))) throw error;
+      }
+    }
     return { provider, account: runtime.account, apiKey: key };
   }
 
@@ -179,13 +190,12 @@ function byServer(accounts: readonly AccountRuntime[]): AccountRuntime[][] {
   return [...servers.values()];
 }
 
-/** Matches of distinct keys: ids are the provider's own, and a leaked secret is live at one server. */
-function uniqueKeys<T extends { key: ApiKeyRecord }>(matches: T[]): T[] {
-  const seen = new Set<string>();
-  return matches.filter(({ key }) => {
-    const ref = keyRef(key);
-    if (seen.has(ref)) return false;
-    seen.add(ref);
-    return true;
-  });
+/** Matches by key: ids are the provider's own, so one id seen at two servers is one key, or a copy of it. */
+function byKey<T extends { key: ApiKeyRecord }>(matches: T[]): Map<string, T[]> {
+  const keys = new Map<string, T[]>();
+  for (const match of matches) {
+    const ref = keyRef(match.key);
+    keys.set(ref, [...(keys.get(ref) ?? []), match]);
+  }
+  return keys;
 }

@@ -50,10 +50,10 @@ export class SharedLists {
       this.stats.joined++;
       // A flight fails for every request that joined it only when the provider failed it. Its
       // starter's own limits (its call budget, a refusal at its shutdown) are not the joiner's,
-      // which then loads on its own, within its own.
-      return flight.catch(async (error: unknown) => {
+      // which then loads again, within its own: the first joiner back starts a flight the others join.
+      return flight.catch((error: unknown) => {
         if (error instanceof UpstreamError) throw error;
-        return this.remember(key, group, generation, await load(), options.cache);
+        return this.load(group, who, variant, load, options);
       });
     } else {
       flight = load().then((value) => this.remember(key, group, generation, value, options.cache));
