@@ -314,6 +314,8 @@ export class UpstreamHttp {
     const signal = new EventEmitter();
     let timedOut = false;
     let status: number | undefined;
+    /** A write the provider answered 2xx: it did it, and its body holds the only copy of a create's secret. */
+    let accepted = false;
     const cut = () => {
       timedOut = true;
       signal.emit('abort');
@@ -340,8 +342,8 @@ export class UpstreamHttp {
       });
       status = response.statusCode;
       onStatus(status);
-      // The provider did it: a create's body holds the only copy of its secret.
-      if (writeDeadline && status >= 200 && status < 300) clearTimeout(timer);
+      accepted = writeDeadline !== undefined && status >= 200 && status < 300;
+      if (accepted) clearTimeout(timer); // its body has until writeDeadline
       const text = await readText(response.body, this.options.maxResponseBytes);
       return this.interpret(req, response, text);
     } catch (error) {
@@ -353,7 +355,7 @@ export class UpstreamHttp {
           status === undefined ? `${name} did not answer within ${this.options.timeoutMs} ms.` : `${name} answered ${status}, but the rest of its answer did not arrive in time.`,
           // Only an accepted write carries its status: a read's 404 or 503 must not read as "no
           // such key" or be retried once its body timed out.
-          writeDeadline && status !== undefined && status >= 200 && status < 300 ? status : undefined,
+          accepted ? status : undefined,
           undefined,
           isWrite(req),
         );
