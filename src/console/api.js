@@ -158,9 +158,15 @@ export async function graphql(query, variables, signal) {
   } catch {
     return failure(`keygate answered with HTTP ${response.status} instead of a GraphQL result.`);
   }
-  const errors = Array.isArray(body.errors) ? body.errors : [];
+  // A proxy's JSON error page (`{"message":"Endpoint request timed out"}`) is not an answer either:
+  // the operation may have run behind it, so it must read as a lost answer, never as "no errors".
+  const errors = Array.isArray(body?.errors) ? body.errors : [];
+  const data = body?.data;
+  if (errors.length === 0 && (data === null || typeof data !== 'object')) {
+    return failure(`keygate answered with HTTP ${response.status} instead of a GraphQL result.`);
+  }
   if (errors.some(isTokenError)) onTokenNeeded();
-  return { data: body.data ?? null, errors };
+  return { data: data ?? null, errors };
 }
 
 function failure(message) {
@@ -262,16 +268,19 @@ export function describeError(error) {
 
 /**
  * A create whose outcome is unknown: the provider may have made the key, and its secret reached no one.
- * `name`: what the reader called it, so they can find it in the list.
+ * `name`: what the reader called it, so they can find it in the list; `since`: when it was sent. Other
+ * keys may have the same name (Octopus purposes need not be unique), so the words point at a new one only.
  */
-export function describeMaybeCreated(error, name) {
+export function describeMaybeCreated(error, name, since) {
+  const which = `a key “${name}” created at ${new Date(since).toLocaleTimeString()} or later is in the list below (highlighted)`;
+  const others = `Older keys named “${name}” are not it: leave them.`;
   if (!error.extensions?.mayHaveCreated) {
     // The answer was lost between keygate and this page: whether the key was made is unknown here.
     const said = error.extensions?.code === 'NETWORK' ? 'keygate’s answer did not reach this page.' : describeError(error);
-    return `${said} Whether “${name}” was created is unknown. If “${name}” is in the list below, revoke it (its secret never reached you), then create the key again.`;
+    return `${said} Whether “${name}” was created is unknown. If ${which}, revoke it (its secret never reached you), then create the key again. ${others}`;
   }
   const { where } = placeOf(error);
-  return `${where} did not confirm “${name}” but may have created it: its secret did not reach keygate. If “${name}” is in the list below, revoke it (nobody has its secret), then create the key again.`;
+  return `${where} did not confirm “${name}” but may have created it: its secret did not reach keygate. If ${which}, revoke it (nobody has its secret), then create the key again. ${others}`;
 }
 
 /** keygate refused to revoke (or rotate) the key it uses itself: a FORBIDDEN marked with its reason. */

@@ -14,17 +14,19 @@ import {
 import { loadActivity } from './activity.js';
 import { openRename, openRevoke } from './dialogs.js';
 import { missing, showError, submitting } from './forms.js';
-import { keyById, nextCursor, setBusy, showPage, showUnavailable, whenStale } from './list.js';
+import { keyById, nextCursor, setBusy, showPage, showUnavailable, shownIds, whenStale } from './list.js';
 import { currentOrder, whenOrderChanges } from './order.js';
 import { openRotate } from './rotate.js';
 import { showRotations } from './rotations.js';
-import { hideSecrets, showSecret } from './secret.js';
+import { hideSecrets, showSecret, whileMaking } from './secret.js';
 import { el } from './view.js';
 import { formAccount, setTokenNeeded, severalAccounts, showViewer } from './viewer.js';
 import { whenViewShown } from './views.js';
 
 const PAGE_SIZE = 100;
 const SEARCH_DELAY_MS = 250;
+/** How far a provider's clock may be behind this browser's when a key's creation time is read. */
+const CLOCK_SLACK_MS = 120_000;
 
 const $ = (id) => document.getElementById(id);
 const tbody = $('keys').tBodies[0];
@@ -230,13 +232,18 @@ async function create(form, name, input, send) {
   const account = formAccount(form);
   if (account && missing(form, account, 'an account')) return;
   if (account) input.account = account.value;
-  const result = await submitting(form, () => send(input), maybeCreated);
+  const before = shownIds();
+  const since = Date.now();
+  const result = await submitting(form, () => whileMaking(() => send(input)), maybeCreated);
   if (!result) return;
   const payload = Object.values(result.data ?? {})[0];
   if (!payload) {
     const error = result.errors.find(unknownOutcome);
-    showError(form, describeMaybeCreated({ ...error, extensions: { ...error.extensions, account: input.account } }, name));
-    return loadKeys();
+    showError(form, describeMaybeCreated({ ...error, extensions: { ...error.extensions, account: input.account } }, name, since));
+    // Octopus purposes need not be unique: only a key of that name that is new since the create
+    // was sent can be the one. Allow for a provider's clock a little behind this browser's.
+    const candidate = (key) => key.name === name && !before.has(key.id) && Date.parse(key.createdAt) >= since - CLOCK_SLACK_MS;
+    return loadKeys({ highlight: candidate });
   }
   // A new key's form starts empty, in the same account.
   form.reset();

@@ -38,6 +38,11 @@ export function keyById(id) {
   return shown.get(id);
 }
 
+/** The ids of the keys on screen now. */
+export function shownIds() {
+  return new Set(shown.keys());
+}
+
 /** Where the next page starts (after the last key shown). */
 export function nextCursor() {
   return endCursor;
@@ -61,6 +66,7 @@ function setColumns(next, redraw) {
 /**
  * Draws a page of keys: the first (replacing what is shown) or, with `append`, the next one, which
  * takes the focus to its first row so the keyboard goes on from there (the button may be gone).
+ * `highlight`: the id of a key to mark as new, or a test of which keys to mark.
  * `filtered`: a search or filter is on. `missing`: why some accounts' keys could not be listed.
  */
 export function showPage(page, { append = false, highlight, filtered = false, missing = [], columns: wanted = {} } = {}) {
@@ -70,7 +76,7 @@ export function showPage(page, { append = false, highlight, filtered = false, mi
   const rows = page.nodes.map((key) => {
     shown.set(key.id, key);
     const row = draw(key, now);
-    if (key.id === highlight) row.classList.add('new');
+    if (typeof highlight === 'function' ? highlight(key) : key.id === highlight) row.classList.add('new');
     return row;
   });
   if (append) tbody.append(...rows);

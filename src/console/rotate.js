@@ -7,7 +7,7 @@ import { gatewayConfirmation, openDialog, showFacts } from './dialogs.js';
 import { showError, submitting } from './forms.js';
 import { insertKey, removeKey, replaceKey, stale } from './list.js';
 import { addRotation } from './rotations.js';
-import { showSecret } from './secret.js';
+import { showSecret, whileMaking } from './secret.js';
 import { hint, time } from './view.js';
 import { credentialSetting, severalAccounts } from './viewer.js';
 
@@ -56,7 +56,8 @@ form.addEventListener('submit', async (event) => {
   if (gate.unconfirmed(key)) return;
   const overlap = Number(form.elements.namedItem('overlap').value);
   // Every failure is said below, with what it means for the key.
-  const result = await submitting(form, () => rotateKey(key.id, overlap, { revokeGatewayCredential: gate.confirmed(key) }), () => true);
+  const send = () => rotateKey(key.id, overlap, { revokeGatewayCredential: gate.confirmed(key) });
+  const result = await submitting(form, () => whileMaking(send), () => true);
   if (!result || gate.refused(key, result.errors)) return;
   const payload = result.data?.rotateApiKey;
   if (payload) {

@@ -14,9 +14,26 @@ function warnBeforeLeaving(event) {
   event.returnValue = '';
 }
 
+let making = 0; // creates and rotations still waiting for their answer
+
 function watchLeaving() {
-  if (container.children.length > 0) window.addEventListener('beforeunload', warnBeforeLeaving);
+  if (container.children.length > 0 || making > 0) window.addEventListener('beforeunload', warnBeforeLeaving);
   else window.removeEventListener('beforeunload', warnBeforeLeaving);
+}
+
+/**
+ * Runs a create or a rotation, asking before the page is left meanwhile: the provider makes the key
+ * whether or not this page is still there to receive its secret.
+ */
+export async function whileMaking(work) {
+  making += 1;
+  watchLeaving();
+  try {
+    return await work();
+  } finally {
+    making -= 1;
+    watchLeaving();
+  }
 }
 
 /** The Clipboard API where allowed (secure contexts); else the old selection-based copy. */

@@ -144,16 +144,22 @@ export async function listsForgetGatewayKeys(page: Page, origin: string): Promis
   onTestFinished(() => page.unroute(pattern));
 }
 
+/** How an answer is lost: a reset connection, or a proxy's JSON error page in its place. */
+export type LostAnswer = 'reset' | 'proxy';
+
 /**
  * From now until the test ends, the page's requests for GraphQL operation `operation` reach the
- * gateway, which acts on them, but their answers never arrive: the connection is reset instead.
+ * gateway, which acts on them, but their answers never arrive: the connection is reset instead, or
+ * (`proxy`) a proxy in between answers 504 with a JSON body of its own.
  */
-export async function loseAnswersTo(page: Page, origin: string, operation: string): Promise<void> {
+export async function loseAnswersTo(page: Page, origin: string, operation: string, how: LostAnswer = 'reset'): Promise<void> {
   const pattern = `${origin}/graphql`;
   await page.route(pattern, async (route) => {
     if (operationOf(route.request()) !== operation) return route.continue();
     await route.fetch();
-    return route.abort('connectionreset');
+    if (how === 'reset') return route.abort('connectionreset');
+    // What API Gateway or Kong answer when the service behind them is slow: JSON, but no GraphQL result.
+    return route.fulfill({ status: 504, contentType: 'application/json', body: '{"message":"Endpoint request timed out"}' });
   });
   onTestFinished(() => page.unroute(pattern));
 }
