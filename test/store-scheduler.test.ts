@@ -212,6 +212,45 @@ describe.each(backends())('revocation scheduler on $name', (backend) => {
     expect(upstream.calls).toEqual(['apikeys-1']);
   });
 
+  it('leaves alone a rotation of its batch that was cancelled once the batch\'s lease ran out', async () => {
+    const leaseMs = 300_000;
+    let cancelled: Promise<Rotation> | undefined;
+    // The first revoke of the batch is slow: it outlasts the lease, and meanwhile B is cancelled.
+    const upstream = provider((rotation) => {
+      if (rotation.oldKeyId === 'apikeys-a') {
+        clock.advance(leaseMs + 1);
+        cancelled = rotations.cancel(b.id);
+      }
+      return 'REVOKED';
+    });
+    const { clock, rotations, scheduler } = await setup({ revoke: upstream.revoke, leaseMs });
+    await overlapping(rotations, 'apikeys-a');
+    const b = await overlapping(rotations, 'apikeys-b');
+    clock.advance(OVERLAP_MS);
+    const results = await scheduler.tick();
+    expect(await cancelled).toMatchObject({ id: b.id, state: 'CANCELLED' });
+    expect(upstream.calls).toEqual(['apikeys-a']);
+    expect(results.map((r) => r.outcome)).toEqual(['COMPLETED', 'SKIPPED']);
+    expect(await rotations.get(b.id)).toMatchObject({ state: 'CANCELLED' });
+  });
+
+  it('renews the claim before each revoke of a batch, so a later one cannot be cancelled while it runs', async () => {
+    const leaseMs = 300_000;
+    const refused: unknown[] = [];
+    const upstream = provider(async (rotation): Promise<RevokeOutcome> => {
+      clock.advance(leaseMs - 1); // each revoke takes almost the whole lease
+      if (rotation.oldKeyId === 'apikeys-b') refused.push(await rotations.cancel(b.id).catch((error: unknown) => error));
+      return 'REVOKED';
+    });
+    const { clock, rotations, scheduler } = await setup({ revoke: upstream.revoke, leaseMs });
+    await overlapping(rotations, 'apikeys-a');
+    const b = await overlapping(rotations, 'apikeys-b');
+    clock.advance(OVERLAP_MS);
+    expect((await scheduler.tick()).map((r) => r.outcome)).toEqual(['COMPLETED', 'COMPLETED']);
+    expect(upstream.calls).toEqual(['apikeys-a', 'apikeys-b']);
+    expect(refused).toEqual([expect.objectContaining({ code: 'CONFLICT' })]);
+  });
+
   it('revokeNow (completeRotation) carries the revocation out within the call', async () => {
     const { rotations, upstream, scheduler } = await setup();
     const r = await overlapping(rotations, 'apikeys-1');

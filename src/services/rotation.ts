@@ -111,7 +111,7 @@ export class RotationRunner {
         error instanceof OldKeyInUse ? { code: error.code, retry: false } : error instanceof HoldPending ? { code: 'UNDELIVERED', retry: true } : classifyRevokeError(error),
       onResult: (result) => this.audited(result),
       intervalMs: deps.config.rotation.schedulerIntervalMs,
-      // Longer than a batch of revocations with their timeouts and retries.
+      // Renewed before each revocation: longer than one, with its timeouts, retries and queue waits.
       leaseMs: Math.max(300_000, deps.config.upstream.timeoutMs * 30),
       hooks: store.hooks,
       logger: deps.logger,
@@ -259,7 +259,7 @@ export class RotationRunner {
 
   /** Scheduled revocations leave an audit event; one a request asked for is in that request's event. */
   private audited(result: RevocationResult): void {
-    if (this.inline.has(result.rotation.id)) return;
+    if (this.inline.has(result.rotation.id) || result.outcome === 'SKIPPED') return; // nothing was done
     const { rotation } = result;
     void this.deps.trail.record({
       client: 'keygate:scheduler',

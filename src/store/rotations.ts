@@ -414,6 +414,24 @@ export class Rotations {
   }
 
   /**
+   * Renews the claim of `owner` on an OVERLAP rotation just before its revoke is sent, for `leaseMs`
+   * from now. A batch is claimed under one lease and revoked one after another: by the time a later
+   * one's turn comes, its lease may have run out and someone may have cancelled it, held it or
+   * flagged its old key as used, or another instance claimed it. Undefined then: leave it alone.
+   */
+  async renewClaim(id: number, options: { owner: string; leaseMs: number }): Promise<Rotation | undefined> {
+    const row = await this.store.db
+      .updateTable('rotations')
+      .set({ claimedUntil: isoTime(new Date(this.clock().getTime() + options.leaseMs)), updatedAt: isoTime(this.clock()) })
+      .where('id', '=', id)
+      .where('claimedBy', '=', options.owner)
+      .where('state', '=', 'OVERLAP')
+      .returningAll()
+      .executeTakeFirst();
+    return row && toRotation(row);
+  }
+
+  /**
    * The old key is gone: → COMPLETED. Written only by the claim's holder; false when the claim was
    * lost (its lease ran out and another instance took it over), in which case that one records it.
    * Whatever happened to the record meanwhile, a revoked old key makes the rotation COMPLETED.

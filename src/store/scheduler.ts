@@ -18,7 +18,8 @@ export interface RevokeErrorInfo {
 /** What became of one claimed revocation, for the gateway's audit trail and logs. */
 export interface RevocationResult {
   rotation: Rotation;
-  outcome: 'COMPLETED' | 'RETRY' | 'NEEDS_ATTENTION' | 'LOST_CLAIM';
+  /** SKIPPED: no longer ours to revoke when its turn came (cancelled, held, or claimed by another); nothing was sent. */
+  outcome: 'COMPLETED' | 'RETRY' | 'NEEDS_ATTENTION' | 'LOST_CLAIM' | 'SKIPPED';
   /** The error code of a failed attempt. */
   code?: string;
   /** When the next attempt is due (RETRY). */
@@ -45,9 +46,9 @@ export interface SchedulerOptions {
   /** Time between passes of start()'s loop (default 30 s). */
   intervalMs?: number;
   /**
-   * How long a claim holds (default 5 min). Must exceed batchSize revoke calls with their timeouts and
-   * retries: a claim that outlives its lease may be taken over by another instance (the revoke is
-   * then repeated, and answered ALREADY_GONE).
+   * How long a claim holds (default 5 min). Renewed before each revoke of a batch, so it must exceed
+   * one revoke call with its timeouts and retries: a claim that outlives its lease may be taken over
+   * by another instance (the revoke is then repeated, and answered ALREADY_GONE).
    */
   leaseMs?: number;
   /** Rotations claimed per round (default 10). */
@@ -189,6 +190,11 @@ export class RevocationScheduler {
     let result: RevocationResult;
     let revoked: RevokeOutcome | undefined;
     let failure: unknown;
+    // Still ours and still due? The batch's lease may have run out while earlier ones were revoked.
+    if (!(await this.rotations.renewClaim(rotation.id, { owner: this.owner, leaseMs: this.leaseMs }))) {
+      this.options.logger?.warn(about, 'the claim on a rotation was lost before its old key was revoked; left alone');
+      return this.report({ rotation: await this.rotations.get(rotation.id), outcome: 'SKIPPED' });
+    }
     try {
       revoked = await this.options.revoke(rotation);
     } catch (error) {
@@ -210,6 +216,10 @@ export class RevocationScheduler {
       if (outcome === 'NEEDS_ATTENTION') this.options.logger?.error(log, 'revoking the old key failed for good; the rotation needs attention');
       else this.options.logger?.warn(log, 'revoking the old key failed; it will be retried');
     }
+    return this.report(result);
+  }
+
+  private report(result: RevocationResult): RevocationResult {
     try {
       this.options.onResult?.(result);
     } catch {
