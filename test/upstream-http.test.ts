@@ -313,6 +313,16 @@ describe('the circuit breaker counts provider failures, not refusals', () => {
     expect(open).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: undefined, mayHaveReachedProvider: false });
     expect(provider.requests).toHaveLength(8);
   });
+
+  it('an answer past the size cap never opens it: one long list must not shut out every other credential', async () => {
+    const provider = await startRawProvider(({ res, url }) => answer(res, 200, url.endsWith('/long') ? { Items: 'x'.repeat(500) } : { Items: [] }));
+    onTestFinished(() => provider.close());
+    const pool = http({ baseUrl: `${provider.url}/api`, breakerThreshold: 2, retries: 0, maxResponseBytes: 200 });
+    const get = (path: string) => pool.request({ method: 'GET', route: path, path, headers: {}, retry: false });
+    for (let i = 0; i < 4; i++) expect(await failure(get('/long'))).toMatchObject({ code: 'UPSTREAM_ERROR', message: expect.stringContaining('more than 200 bytes') });
+    expect((await get('/short')).status).toBe(200);
+    expect(provider.requests).toHaveLength(5);
+  });
 });
 
 describe('mayHaveReachedProvider: whether a failed write may have taken effect', () => {

@@ -121,10 +121,11 @@ export const MAX_PROVIDER_MESSAGE = 300;
 /**
  * Failures that say the upstream is unhealthy. Not: its refusals of this particular request (any
  * 4xx: an unknown user, a bad id), which show it answering well, nor a request that waited for a
- * connection and was never sent (`SERVICE_UNAVAILABLE`), which says nothing about the provider.
+ * connection and was never sent (`SERVICE_UNAVAILABLE`), which says nothing about the provider, nor
+ * an answer past the size cap: one credential's long list must not shut every other one out.
  */
 function isHealthFailure(error: unknown): boolean {
-  if (!(error instanceof UpstreamError)) return false;
+  if (!(error instanceof UpstreamError) || oversized.has(error)) return false;
   if (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_UNAVAILABLE') return true;
   return error.code === 'UPSTREAM_ERROR' && !(error.status !== undefined && error.status >= 400 && error.status < 500);
 }
@@ -404,14 +405,14 @@ export class UpstreamHttp {
     if (error instanceof UpstreamError) return error;
     const name = providerNames[this.provider];
     if (error instanceof BodyTooLarge) {
-      return new UpstreamError(
+      return remember(oversized, new UpstreamError(
         this.provider,
         'UPSTREAM_ERROR',
         `${name} answered with more than ${this.options.maxResponseBytes} bytes; keygate refused to read it.`,
         undefined,
         undefined,
         isWrite(req),
-      );
+      ));
     }
     const code = networkErrorCode(error);
     return new UpstreamError(
@@ -482,6 +483,14 @@ function isRetryable(error: unknown, maxRetryAfterMs: number): boolean {
 }
 
 class BodyTooLarge extends Error {}
+
+/** Errors of answers past the size cap (see isHealthFailure). */
+const oversized = new WeakSet<UpstreamError>();
+
+function remember<T extends object>(set: WeakSet<T>, value: T): T {
+  set.add(value);
+  return value;
+}
 
 async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
