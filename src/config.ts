@@ -133,9 +133,19 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const url = z
   .url({ protocol: /^https?$/ })
   .refine((u) => !hasUserinfo(u), 'must not carry a user name or password (use the API key variables for credentials)')
+  // keygate appends its API paths: after a query or fragment they would silently go nowhere.
+  .refine((u) => !/[?#]/.test(u), 'must not carry a query string or fragment')
   .transform(canonicalUrl);
+// Its keys decide which client tokens are accepted: fetched in cleartext, anyone on the path could
+// swap them and sign tokens of their own.
+const jwksUrl = url.refine((u) => new URL(u).protocol === 'https:' || isLoopback(new URL(u).hostname), 'must use https (except on a loopback address)');
 const secret = z.string().trim().min(1);
 const list = z.string().transform((s) => s.split(',').map((item) => item.trim()).filter(Boolean));
+// A browser's Origin header is scheme, host and port, nothing more: anything else never matches.
+const origins = list.refine(
+  (items) => items.every((o) => o === '*' || (URL.canParse(o) && new URL(o).origin === o)),
+  'each must be an origin such as https://console.example (no path, no trailing slash), or *',
+);
 
 const Env = z.object({
   PORT: int(0, 65535).default(4000),
@@ -170,7 +180,7 @@ const Env = z.object({
   CIRCUIT_BREAKER_RESET_MS: int(1, 3_600_000).default(10_000),
   OCTOPUS_USER_CACHE_TTL_MS: int(0, 86_400_000).default(60_000),
   GATEWAY_TOKENS: list.optional(),
-  JWT_JWKS_URL: url.optional(),
+  JWT_JWKS_URL: jwksUrl.optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   ALLOW_UNAUTHENTICATED: flag.default(false),
@@ -181,7 +191,7 @@ const Env = z.object({
   MAX_TOKENS: int(100, 100_000).default(2_000),
   MAX_COST: int(10, 10_000_000).default(25_000),
   PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
-  CORS_ORIGINS: list.optional(),
+  CORS_ORIGINS: origins.optional(),
   INTROSPECTION: flag.default(true),
   GRAPHIQL: flag.default(true),
   CREATE_RATE_LIMIT: int(0, 1_000_000).default(20),

@@ -53,6 +53,7 @@ describe('KEYGATE_CONFIG', () => {
     ['a bad name', 'accounts:\n  - name: Prod Server\n    provider: octopus\n    url: https://o.example.com\n', /accounts\[0\] \(Prod Server\)\.name: must be 1-32 lower-case/],
     ['an unknown provider', 'accounts:\n  - name: x\n    provider: aws\n', /accounts\[0\] \(x\)\.provider/],
     ['a URL with a password', `accounts:\n  - name: x\n    provider: octopus\n    url: https://user:${SECRET}@o.example.com\n`, /accounts\[0\] \(x\)\.url: must not hold a user name or password/],
+    ['a URL with a query string', 'accounts:\n  - name: x\n    provider: octopus\n    url: https://o.example.com/?a=b\n', /accounts\[0\] \(x\)\.url: must not carry a query string or fragment/],
     ['an unknown field', 'accounts:\n  - name: x\n    provider: hyperstack\n    region: eu\n', /accounts\[0\] \(x\)/],
     ['no accounts', 'accounts: []\n', /accounts: must list at least one account/],
     ['two accounts of one name', 'accounts:\n  - { name: x, provider: hyperstack }\n  - { name: x, provider: hyperstack }\n', /two hyperstack accounts are named "x"/],

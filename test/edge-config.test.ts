@@ -67,6 +67,29 @@ describe('SHUTDOWN_GRACE_MS', () => {
   });
 });
 
+describe('URLs that would silently never work', () => {
+  it('refuses a provider URL with a query string or fragment: the API paths would follow it', () => {
+    expect(refusal({ OCTOPUS_URL: 'https://octopus.example/?a=b', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' })).toMatch(/OCTOPUS_URL: must not carry a query string or fragment/);
+    expect(refusal({ HYPERSTACK_URL: 'https://hyperstack.example/v1#x', HYPERSTACK_API_KEY: 'x' })).toMatch(/HYPERSTACK_URL: must not carry a query string or fragment/);
+    expect(loadConfig({ OCTOPUS_URL: 'https://octopus.example/', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' }).accounts[0]!.baseUrl).toBe('https://octopus.example/api');
+  });
+
+  it('refuses a JWKS URL in cleartext except on loopback: its keys decide which tokens are good', () => {
+    const jwt = { JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'keygate' };
+    expect(refusal({ ...jwt, JWT_JWKS_URL: 'http://idp.example/jwks.json' })).toMatch(/JWT_JWKS_URL: must use https/);
+    for (const ok of ['https://idp.example/jwks.json', 'http://127.0.0.1:9000/jwks', 'http://localhost:9000/jwks', 'http://[::1]:9000/jwks']) {
+      expect(loadConfig({ ...jwt, JWT_JWKS_URL: ok }).auth.jwt?.jwksUrl, ok).toBeDefined();
+    }
+  });
+
+  it('refuses a CORS origin no browser would send (a path, a trailing slash, not a URL)', () => {
+    for (const bad of ['https://app.example.com/', 'https://app.example.com/app', 'not a url', 'https://a.example,app.example']) {
+      expect(refusal({ CORS_ORIGINS: bad }), bad).toMatch(/CORS_ORIGINS: each must be an origin/);
+    }
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173,*' }).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173', '*']);
+  });
+});
+
 describe('credentials in URLs', () => {
   it('are refused in provider URLs, and never echoed', () => {
     const message = refusal({ OCTOPUS_URL: 'https://deploy:hunter2-password@octopus.example/', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' });

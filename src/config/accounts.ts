@@ -44,6 +44,7 @@ export function canonicalUrl(value: string): string {
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'must not hold a user name or password (credentials go in apiKeyFrom)')
+  .refine((u) => !/[?#]/.test(u), 'must not carry a query string or fragment (keygate appends its API paths)')
   .transform(canonicalUrl);
 
 const AccountEntry = z
