@@ -41,6 +41,8 @@ describe('input refused before any upstream call', () => {
     ['a day that does not exist', 'mutation { createOctopusApiKey(input: { purpose: "x", expiresAt: "2027-02-30T00:00:00Z" }) { secret } }', /not a valid date/],
     ['February 29 of a common year', 'mutation { createOctopusApiKey(input: { purpose: "x", expiresAt: "2027-02-29T10:00:00Z" }) { secret } }', /not a valid date/],
     ['hour 24', '{ apiKeys(first: 1, filter: { expiresBefore: "2027-01-01T24:00:00Z" }) { totalCount } }', /not a valid date/],
+    ['an audit bound past the year 9999 in UTC', '{ auditEvents(first: 1, filter: { until: "9999-12-31T23:00:00-05:00" }) { nodes { id } } }', /outside the years 0000 to 9999/],
+    ['an audit bound before the year 0000 in UTC', '{ auditEvents(first: 1, filter: { since: "0000-01-01T00:30:00+01:00" }) { nodes { id } } }', /outside the years 0000 to 9999/],
     ['an expiry in the past', 'mutation { createOctopusApiKey(input: { purpose: "x", expiresAt: "2001-01-01T00:00:00Z" }) { secret } }', /must be in the future/],
     ['a NUL in a name', 'mutation { generateHyperstackApiKey(input: { name: "poison\\u0000" }) { secret } }', /control characters/],
     ['a line break in a purpose', 'mutation { createOctopusApiKey(input: { purpose: "two\\nlines" }) { secret } }', /control characters/],

@@ -80,6 +80,12 @@ function parseDateTime(value: unknown): Date {
   if (Number.isNaN(date.getTime()) || !onTheCalendar(fields)) {
     throw new GraphQLError(`"${value}" is not a valid date and time.`, { extensions: { code: 'BAD_USER_INPUT' } });
   }
+  // A zone can carry a time past the years ISO-8601 writes in four digits (9999-12-31T23:00-05:00 is
+  // the year 10000 in UTC), which neither the store nor the providers can take.
+  const year = date.getUTCFullYear();
+  if (year < 0 || year > 9999) {
+    throw new GraphQLError(`"${value}" is outside the years 0000 to 9999 in UTC.`, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
   return date;
 }
 
