@@ -193,6 +193,36 @@ describe('orders', () => {
   );
 });
 
+describe('LAST_USED_AT while keygate\'s own calls use a key', () => {
+  it.each(['ASC', 'DESC'])('%s: paging the credential\'s own list one key at a time ends, with each key once', async (direction) => {
+    // Every request bumps the last use of the key keygate calls with, a second later each time.
+    let tick = now.getTime();
+    await using g = await startTestGateway({ octopus: { users: governanceOctopusUsers(now), now: () => new Date((tick += 1_000)) } });
+    // Beside the credential's own key: keys used before, and keys never used (last in either direction).
+    g.octopus.addKey('Users-1', { purpose: 'used last week', lastUsed: new Date(now.getTime() - 7 * 86_400_000) });
+    g.octopus.addKey('Users-1', { purpose: 'never used', lastUsed: null });
+    g.octopus.addKey('Users-1', { purpose: 'never used either', lastUsed: null });
+    const orderBy = { field: 'LAST_USED_AT', direction };
+    const filter = { providers: ['OCTOPUS'] };
+    const page = async (after: string | null) => {
+      const response = await g.query<Page>(KEYS, { first: 1, after, filter, orderBy });
+      expect(response.body.errors).toBeUndefined();
+      return response.body.data!.apiKeys;
+    };
+    const all = (await g.query<Page>(KEYS, { first: 100, filter, orderBy })).body.data!.apiKeys.nodes.map((k) => k.id);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < all.length + 3; i++) {
+      const { nodes, pageInfo } = await page(after);
+      seen.push(...nodes.map((k) => k.id));
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
+    expect(seen.length).toBe(all.length);
+    expect([...seen].sort()).toEqual([...all].sort());
+  });
+});
+
 describe('summary', () => {
   const SUMMARY = /* GraphQL */ `
     query Summary($filter: ApiKeyFilter) {

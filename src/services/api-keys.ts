@@ -125,10 +125,11 @@ export class ApiKeyService {
 
   async list(input: ListInput, report: FailureReport): Promise<KeyPage> {
     // The arguments first: a bad cursor, page size or account must cost no upstream call.
-    const order = input.orderBy ?? DEFAULT_ORDER;
+    const asked = input.orderBy ?? DEFAULT_ORDER;
     const paging = pagingOf(input);
-    const after = input.after ? cursorArg(input.after, order, 'after') : undefined;
-    const before = input.before ? cursorArg(input.before, order, 'before') : undefined;
+    const after = input.after ? cursorArg(input.after, asked, 'after') : undefined;
+    const before = input.before ? cursorArg(input.before, asked, 'before') : undefined;
+    const order: KeyOrder = asked.field === 'LAST_USED_AT' ? { ...asked, asOf: after?.asOf ?? before?.asOf ?? this.now } : asked;
     const filter = filterOf(input.filter);
     const sources = this.sources(input.filter ?? {});
     const wholeKey = JSON.stringify(input.filter ?? {});
@@ -146,7 +147,7 @@ export class ApiKeyService {
     const page = lazy
       ? await this.topPage(sources, paging.size, filter, failures)
       : await this.holding(sources, filter, async () =>
-          this.window(await this.wholeList(wholeKey, sources, filter, failures), `${wholeKey}|${order.field}:${order.direction}`, filter, order, paging, after, before),
+          this.window(await this.wholeList(wholeKey, sources, filter, failures), `${wholeKey}|${order.field}:${order.direction}@${order.asOf ?? ''}`, filter, order, paging, after, before),
         );
     for (const failure of failures) report(failure);
 
@@ -573,7 +574,7 @@ function pagingOf(input: ListInput): Paging {
   return { forward: true, size: input.first ?? DEFAULT_PAGE };
 }
 
-function cursorArg(cursor: string, order: KeyOrder, arg: string): Position {
+function cursorArg(cursor: string, order: KeyOrder, arg: string): Position & { asOf?: number } {
   const position = fromCursor(cursor, order);
   if (position === 'other-order') {
     throw badUserInput(`\`${arg}\` is a cursor of another order; pass the same orderBy as the page it came from.`, { field: arg });

@@ -19,6 +19,13 @@ export type OrderDirection = 'ASC' | 'DESC';
 export interface KeyOrder {
   field: OrderField;
   direction: OrderDirection;
+  /**
+   * LAST_USED_AT only: when the walk through the list began (ms). Every call keygate makes bumps the
+   * last use of the key it calls with; unclamped, that key moves past each cursor and comes back on
+   * every page, for ever. A use after this moment sorts as this moment, so a key used during the
+   * walk shows at most once more. Carried in the cursors, so every page of a walk sorts alike.
+   */
+  asOf?: number;
 }
 
 /** Newest first, as the list has always been. */
@@ -26,14 +33,17 @@ export const DEFAULT_ORDER: KeyOrder = { field: 'CREATED_AT', direction: 'DESC' 
 
 type SortValue = number | string | null;
 
-export function sortValueOf(key: ApiKeyRecord, field: OrderField): SortValue {
-  switch (field) {
+export function sortValueOf(key: ApiKeyRecord, order: KeyOrder): SortValue {
+  switch (order.field) {
     case 'CREATED_AT':
       return key.createdAt?.getTime() ?? null;
     case 'EXPIRES_AT':
       return expiresAtOf(key)?.getTime() ?? null;
-    case 'LAST_USED_AT':
-      return lastUsedAtOf(key)?.getTime() ?? null;
+    case 'LAST_USED_AT': {
+      const used = lastUsedAtOf(key)?.getTime();
+      if (used === undefined) return null;
+      return order.asOf !== undefined && used > order.asOf ? order.asOf : used;
+    }
     case 'NAME':
       return nameOf(key).toLowerCase();
   }
@@ -46,7 +56,7 @@ export interface Position {
 }
 
 export function positionOf(key: ApiKeyRecord, order: KeyOrder): Position {
-  return { value: sortValueOf(key, order.field), id: apiKeyGlobalId(key) };
+  return { value: sortValueOf(key, order), id: apiKeyGlobalId(key) };
 }
 
 /** Keys without a value for the field sort last in either direction; ties by global id. */
@@ -68,12 +78,15 @@ const MAX_CURSOR_LENGTH = 1_200;
  * and go, even when its own key is gone. It names its order, so it cannot be used with another.
  */
 export function toCursor(position: Position, order: KeyOrder): string {
-  return Buffer.from(JSON.stringify([CURSOR_VERSION, `${order.field}:${order.direction}`, position.value, position.id])).toString('base64url');
+  const fields = [CURSOR_VERSION, `${order.field}:${order.direction}`, position.value, position.id];
+  if (order.asOf !== undefined) fields.push(order.asOf);
+  return Buffer.from(JSON.stringify(fields)).toString('base64url');
 }
 
 export type CursorProblem = 'malformed' | 'other-order';
 
-export function fromCursor(cursor: string, order: KeyOrder): Position | CursorProblem {
+/** A cursor's position, and for LAST_USED_AT the moment its walk began (cursors before it had none). */
+export function fromCursor(cursor: string, order: KeyOrder): (Position & { asOf?: number }) | CursorProblem {
   if (cursor.length > MAX_CURSOR_LENGTH) return 'malformed';
   let parsed: unknown;
   try {
@@ -81,12 +94,14 @@ export function fromCursor(cursor: string, order: KeyOrder): Position | CursorPr
   } catch {
     return 'malformed';
   }
-  if (!Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== CURSOR_VERSION) return 'malformed';
-  const [, orderCode, value, id] = parsed as [unknown, unknown, unknown, unknown];
+  if (!Array.isArray(parsed) || parsed.length < 4 || parsed.length > 5 || parsed[0] !== CURSOR_VERSION) return 'malformed';
+  const [, orderCode, value, id, asOf] = parsed as [unknown, unknown, unknown, unknown, unknown];
   if (typeof orderCode !== 'string' || typeof id !== 'string') return 'malformed';
   if (orderCode !== `${order.field}:${order.direction}`) return 'other-order';
   if (value !== null && typeof value !== (order.field === 'NAME' ? 'string' : 'number')) return 'malformed';
-  return { value: value as SortValue, id };
+  if (asOf === undefined) return { value: value as SortValue, id };
+  if (order.field !== 'LAST_USED_AT' || !Number.isSafeInteger(asOf)) return 'malformed';
+  return { value: value as SortValue, id, asOf: asOf as number };
 }
 
 export interface KeyFilter {

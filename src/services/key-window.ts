@@ -32,7 +32,7 @@ export class Edge {
   }
 }
 
-export const entryOf = (node: ApiKeyRecord, order: KeyOrder) => new Entry(node, sortValueOf(node, order.field));
+export const entryOf = (node: ApiKeyRecord, order: KeyOrder) => new Entry(node, sortValueOf(node, order));
 
 export interface Paging {
   forward: boolean;
