@@ -1,7 +1,7 @@
 // Governance: risks, filters, orders and the summary, against simulators seeded with one key per risk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GOVERNANCE_KEY_IDS, governanceOctopusUsers } from '../src/simulators/index.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { startTestGateway, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { hyperstackUsers } from './support/seeds.js';
 
 let t: TestGateway;
@@ -220,6 +220,32 @@ describe('LAST_USED_AT while keygate\'s own calls use a key', () => {
     }
     expect(seen.length).toBe(all.length);
     expect([...seen].sort()).toEqual([...all].sort());
+  });
+});
+
+describe('NAME with a purpose of any length', () => {
+  it('pages one key at a time past keys whose purposes are thousands of characters long', async () => {
+    await using g = await startTestGateway({ octopus: { users: governanceOctopusUsers(now) } });
+    // Octopus sets no limit; keys made elsewhere can have any purpose. Two share a long prefix.
+    g.octopus.addKey('Users-1', { purpose: `Long purpose ${'x'.repeat(3_000)} one` });
+    g.octopus.addKey('Users-1', { purpose: `Long purpose ${'x'.repeat(3_000)} two` });
+    g.octopus.addKey('Users-1', { purpose: `Ünïcödé ${'\u{1F511}'.repeat(400)}` });
+    g.octopus.addKey('Users-1', { purpose: 'Z last' });
+    const orderBy = { field: 'NAME', direction: 'ASC' };
+    const filter = { providers: ['OCTOPUS'] };
+    const all = (await g.query<Page>(KEYS, { first: 100, filter, orderBy })).body.data!.apiKeys.nodes.map((k) => k.id);
+    expect(all).toHaveLength(5);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < all.length + 2; i++) {
+      const response: GraphQLResponse<Page> = await g.query<Page>(KEYS, { first: 1, after, filter, orderBy });
+      expect(response.body.errors).toBeUndefined();
+      const { nodes, pageInfo } = response.body.data!.apiKeys;
+      seen.push(...nodes.map((k) => k.id));
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
+    expect(seen).toEqual(all);
   });
 });
 

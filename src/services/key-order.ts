@@ -45,9 +45,15 @@ export function sortValueOf(key: ApiKeyRecord, order: KeyOrder): SortValue {
       return order.asOf !== undefined && used > order.asOf ? order.asOf : used;
     }
     case 'NAME':
-      return nameOf(key).toLowerCase();
+      return nameOf(key).toLowerCase().slice(0, NAME_SORT_CHARS);
   }
 }
+
+/**
+ * Names sort by their first 256 characters (then by id): the sort value travels in every cursor, and
+ * an Octopus purpose has no length limit, so a whole one could make a cursor too long to take back.
+ */
+const NAME_SORT_CHARS = 256;
 
 /** A position in one order: the sort value of a key and its global id (the tie-breaker). */
 export interface Position {
@@ -71,7 +77,9 @@ export function comparePositions(a: Position, b: Position, direction: OrderDirec
 }
 
 const CURSOR_VERSION = 2;
-const MAX_CURSOR_LENGTH = 1_200;
+// The longest a cursor of ours can be: a name's 256 characters JSON-escaped (6 bytes each at worst),
+// a global id (400), the rest, all in base64url.
+const MAX_CURSOR_LENGTH = 3_000;
 
 /**
  * A cursor is the position of its key in its order, not an offset: it stays valid when keys come
