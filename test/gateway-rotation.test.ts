@@ -432,6 +432,29 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(ids).toEqual(expect.arrayContaining([old.id, rotated.body.data!.rotateApiKey!.apiKey.id]));
   });
 
+  it.skipIf(backend.missing)('a rotation with a forwarded credential whose outcome stays unknown is left to a person, and the key can be rotated again', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock, credentials: { octopus: false } });
+    const own = { 'X-Octopus-ApiKey': t.octopus.credentials['Users-1']! };
+    const listed = await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>(KEYS, undefined, own);
+    const old = listed.body.data!.apiKeys.nodes.find((k) => k.name === 'Deploy pipeline')!;
+    t.octopus.fault('POST /api/users/{userId}/apikeys', { mode: 'drop' }, { times: 1 });
+    const uncertain = await t.query<Rotated>(ROTATE, { id: old.id, after: 0 }, own);
+    expect(uncertain.body.errors?.[0]?.extensions).toMatchObject({ mayHaveCreated: true });
+    // keygate has no credential of its own here to look for the replacement with, on any pass.
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    expect(await rotationStates(t)).toEqual([['FAILED', 'UNSETTLED']]);
+    await t.gateway.store!.trail.settle();
+    const events = (await t.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string; detail: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
+    expect(events.map((e) => e.node)).toEqual([
+      expect.objectContaining({ keyId: old.id, outcome: 'UNSETTLED', detail: expect.stringMatching(/has no configured credential.*"Deploy pipeline".*nobody holds its secret; revoke it/) }),
+    ]);
+    // The key is free to be rotated again, with the same credential.
+    const again = await t.query<Rotated>(ROTATE, { id: old.id, after: 0 }, own);
+    expect(again.body.errors).toBeUndefined();
+  });
+
   it.skipIf(backend.missing)('refuses a later revocation with a forwarded credential, an overlap over the maximum, and the key keygate uses, before any call', async () => {
     const t = await gateway({ store: await store(), clock: new TestClock(), env: { ROTATION_MAX_OVERLAP_S: '86400' } });
     const all = await t.query<{ apiKeys: { nodes: { id: string; name: string; usedByGateway: boolean }[] } }>('{ apiKeys(first: 100) { nodes { id name usedByGateway } } }');

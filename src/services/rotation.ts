@@ -301,6 +301,11 @@ export class RotationRunner {
   }
 
   private async settle(rotation: Rotation): Promise<void> {
+    // Started with a request's own credential (revokeOldAfter: 0), or its account since removed:
+    // recovery has no credential to look with, and never will by itself. Waiting would keep the key
+    // from ever being rotated again; a person is told what to look for instead.
+    const found = this.deps.upstreams.find(rotation.provider, rotation.account);
+    if (!found || !(found.config.apiKey || found.config.accessToken)) return this.leaveToAPerson(rotation, found ? 'has no configured credential' : 'is no longer configured');
     const loaders = this.configuredLoaders();
     const runtime = this.runtimeOf(rotation);
     const { orphans, unsure } = await this.replacementsOf(loaders, runtime, rotation);
@@ -326,6 +331,24 @@ export class RotationRunner {
     }
     if (rotation.provider === 'HYPERSTACK') await this.restoreName(loaders, runtime, rotation);
     await this.rotations.failCreate(rotation.id, orphan ? 'ORPHAN_REVOKED' : 'NOT_CREATED');
+  }
+
+  private async leaveToAPerson(rotation: Rotation, why: string): Promise<void> {
+    const renamed = rotation.provider === 'HYPERSTACK' ? `; the old key may still carry its rotated name instead of "${rotation.oldKeyName}"` : '';
+    const detail = `account "${rotation.account}" ${why}, so keygate cannot look for the replacement "${rotation.newKeyName}" it may have made at ${rotation.createdAt.toISOString()}: if a key of that name made then exists, nobody holds its secret; revoke it${renamed}`;
+    void this.deps.trail.record({
+      client: 'keygate:recovery',
+      operation: 'rotationRecovery',
+      provider: rotation.provider,
+      account: rotation.account,
+      keyId: rotation.oldKeyId,
+      keyName: rotation.oldKeyName,
+      keyHint: rotation.oldKeyHint,
+      outcome: 'UNSETTLED',
+      detail: `rotation ${rotation.id}: ${detail}`,
+    });
+    this.deps.logger.error({ rotation: rotation.id, provider: rotation.provider, account: rotation.account }, `a rotation cannot be settled by keygate: ${why}; left for a person (see the audit trail)`);
+    await this.rotations.failCreate(rotation.id, 'UNSETTLED');
   }
 
   private recordRecovery(rotation: Rotation, key: ApiKeyRecord, outcome: string, detail: string): void {
