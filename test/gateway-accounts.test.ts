@@ -238,6 +238,26 @@ describe('the whole Octopus instance', () => {
   });
 });
 
+describe('the upstream-call budget and many accounts', () => {
+  it('refuses a list of more accounts than the budget before calling any of them', async () => {
+    const staging = await startOctopusSimulator({ users: octopusUsers() });
+    onTestFinished(() => staging.close());
+    const small = await startTestGateway({
+      env: { MAX_UPSTREAM_CALLS: '2' },
+      accounts: [{ name: 'staging', provider: 'OCTOPUS', baseUrl: `${staging.url}/api`, apiKey: staging.credentials['Users-1'] }],
+    });
+    onTestFinished(() => small.close());
+    small.resetCounts();
+    const response = await small.query('{ apiKeys(first: 5) { totalCount } }');
+    expect(response.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/more than 2 upstream calls \(the key lists of 3 accounts\)/),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    expect(small.counts()).toEqual({});
+    expect(staging.requests()).toBe(0);
+  });
+});
+
 describe('a provider turned off', () => {
   it('is not called, not listed as unavailable, and its mutations say it is not configured', async () => {
     const octopusOnly = await startTestGateway({ noHyperstack: true });

@@ -132,6 +132,8 @@ export class ApiKeyService {
     const order: KeyOrder = asked.field === 'LAST_USED_AT' ? { ...asked, asOf: after?.asOf ?? before?.asOf ?? this.now } : asked;
     const filter = filterOf(input.filter);
     const sources = this.sources(input.filter ?? {});
+    // Each account costs at least one call: past the budget, refuse before the first is made.
+    this.loaders.budget.reserve(sources.length, `the key lists of ${sources.length} accounts`);
     const wholeKey = JSON.stringify(input.filter ?? {});
 
     const lazy =
