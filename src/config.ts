@@ -387,7 +387,8 @@ function parseTokens(entries: string[]): GatewayToken[] {
     const colon = entry.indexOf(':');
     const [name, token] = colon > 0 ? [entry.slice(0, colon), entry.slice(colon + 1)] : [`token-${i + 1}`, entry];
     if (token.length < 16) {
-      throw new ConfigError(`GATEWAY_TOKENS: token ${i + 1} (${name}) is shorter than 16 characters; use long random tokens.`);
+      // By its place only: what reads as its name may be the first part of a token with a colon in it.
+      throw new ConfigError(`GATEWAY_TOKENS: token ${i + 1} is shorter than 16 characters (after the name, up to the first colon); use long random tokens.`);
     }
     if (!/^[\w.-]{1,64}$/.test(name)) throw new ConfigError(`GATEWAY_TOKENS: token ${i + 1} has an invalid name.`);
     return { name, token };

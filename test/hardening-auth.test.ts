@@ -170,6 +170,9 @@ describe('exposure without client authentication', () => {
 
   it('refuses short tokens and a JWKS without issuer and audience', () => {
     expect(() => loadConfig({ GATEWAY_TOKENS: 'short' })).toThrow(/16 characters/);
+    // One token with a colon in it reads as name:token; the message must not show either part.
+    expect(() => loadConfig({ GATEWAY_TOKENS: 'ok:0123456789abcdef,Zq9xW2pL:k4Vb' })).toThrow(/^GATEWAY_TOKENS: token 2 is shorter than 16 characters/);
+    expect(() => loadConfig({ GATEWAY_TOKENS: 'Zq9xW2pL:k4Vb' })).not.toThrow(/Zq9xW2pL|k4Vb/);
     expect(() => loadConfig({ JWT_JWKS_URL: 'https://idp.example/jwks.json' })).toThrow(/JWT_ISSUER and JWT_AUDIENCE/);
   });
 });
