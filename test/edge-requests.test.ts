@@ -66,7 +66,7 @@ describe('input refused before any upstream call', () => {
   it('takes the text people write: emoji, accents, Arabic or Hebrew with isolated Latin, a search with a tab', async () => {
     await using t = await startTestGateway(); // its own keys: four more at Hyperstack
     for (const name of ['🔑 déploiement', 'مفتاح \u2068ci-prod\u2069', 'מפתח\u200F ci', '👩\u200D💻 pair']) {
-      const { body } = await t.query('mutation ($n: String!, $d: String) { generateHyperstackApiKey(input: { name: $n, description: $d }) { apiKey { name } } }', {
+      const { body } = await t.query('mutation ($n: String!, $d: String) { generateHyperstackApiKey(input: { name: $n, description: $d }) { secret apiKey { name } } }', {
         n: name,
         d: 'line one\r\n\tline two',
       });

@@ -116,7 +116,7 @@ describe.each(backends())('the audit trail on $name', (backend) => {
 
   it.skipIf(backend.missing)('auditEvents filters by provider, key, client, operation and time, and pages with cursors', async () => {
     const { t } = await gateway();
-    const one = await t.query<{ createOctopusApiKey: { apiKey: { id: string } } }>('mutation { createOctopusApiKey(input: { purpose: "one" }) { apiKey { id } } }');
+    const one = await t.query<{ createOctopusApiKey: { apiKey: { id: string } } }>('mutation { createOctopusApiKey(input: { purpose: "one" }) { secret apiKey { id } } }');
     const keyId = one.body.data!.createOctopusApiKey.apiKey.id;
     await t.query('mutation { generateHyperstackApiKey(input: { name: "two" }) { secret } }');
     await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id: keyId });

@@ -167,7 +167,7 @@ describe('generateHyperstackApiKey and updateHyperstackApiKey', () => {
       await t.query<{ read: Created; generated: Created; described: Created }>(
         `mutation($existing: ID!, $next: ID!) {
           read: updateHyperstackApiKey(input: { id: $existing }) { apiKey { id } }
-          generated: generateHyperstackApiKey(input: { name: "fresh" }) { apiKey { id } }
+          generated: generateHyperstackApiKey(input: { name: "fresh" }) { secret apiKey { id } }
           described: updateHyperstackApiKey(input: { id: $next, description: "described in the same request" }) { apiKey { id name description } }
         }`,
         { existing, next },

@@ -151,7 +151,7 @@ describe('apiKeys', () => {
 
   it('keeps a cursor valid after its own key is deleted', async () => {
     const created = await t.query<{ generateHyperstackApiKey: { apiKey: { id: string } } }>(
-      'mutation { generateHyperstackApiKey(input: { name: "short-lived" }) { apiKey { id } } }',
+      'mutation { generateHyperstackApiKey(input: { name: "short-lived" }) { secret apiKey { id } } }',
     );
     const id = created.body.data!.generateHyperstackApiKey.apiKey.id;
     const first = await list({ first: 1 });

@@ -327,7 +327,7 @@ describe.each(backends())('rotation on $name', (backend) => {
   it.skipIf(backend.missing)('a key named like a secret is refused as bad input before any write, not as a store outage to retry', async () => {
     const t = await gateway({ store: await store(), clock: new TestClock(new Date().toISOString()) });
     const name = `ci ${'3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f'}`; // a UUID: what a Hyperstack secret looks like
-    const made = await t.query('mutation ($n: String!) { generateHyperstackApiKey(input: { name: $n }) { apiKey { id } } }', { n: name });
+    const made = await t.query('mutation ($n: String!) { generateHyperstackApiKey(input: { name: $n }) { secret apiKey { id } } }', { n: name });
     expect(made.body.errors).toBeUndefined();
     const old = await keyNamed(t, name);
     t.resetCounts();

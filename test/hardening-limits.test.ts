@@ -86,6 +86,34 @@ describe('operation limits: refused before any upstream call', () => {
   });
 });
 
+describe('a mutation that makes a key must select its secret', () => {
+  const PAYLOAD = 'fragment F on CreateApiKeyPayload';
+  it.each([
+    ['only the new key\'s id', 'mutation { createOctopusApiKey(input: { purpose: "x" }) { apiKey { id } } }', {}],
+    ['only __typename', 'mutation { generateHyperstackApiKey(input: { name: "x" }) { __typename } }', {}],
+    ['the secret under @include(if: false)', 'mutation ($s: Boolean!) { generateHyperstackApiKey(input: { name: "x" }) { secret @include(if: $s) apiKey { id } } }', { s: false }],
+    ['the secret under @skip, even if false', 'mutation { generateHyperstackApiKey(input: { name: "x" }) { secret @skip(if: false) } }', {}],
+    ['the secret in an inline fragment under @include', 'mutation { createOctopusApiKey(input: { purpose: "x" }) { ... @include(if: true) { secret } } }', {}],
+    ['a fragment without it', `mutation { createOctopusApiKey(input: { purpose: "x" }) { ...F } } ${PAYLOAD} { apiKey { id } }`, {}],
+    ['a rotation without it', 'mutation { rotateApiKey(input: { id: "x", revokeOldAfter: 0 }) { rotation { state } } }', {}],
+    ['one alias of two without it', 'mutation { a: generateHyperstackApiKey(input: { name: "a" }) { secret } b: generateHyperstackApiKey(input: { name: "b" }) { apiKey { id } } }', {}],
+  ])('%s: refused at validation, before any upstream call', async (_, query, variables) => {
+    t.resetCounts();
+    const { body } = await t.query(query, variables);
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/makes a key whose secret is shown only in its answer: select `secret`/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    ]);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('takes the secret under an alias or through a fragment', async () => {
+    const { body } = await t.query(`mutation { made: createOctopusApiKey(input: { purpose: "x" }) { ...F apiKey { id } } } ${PAYLOAD} { s: secret }`);
+    expect(body.errors).toBeUndefined();
+    expect((body.data as { made: { s: string } }).made.s).toMatch(/^API-/);
+  });
+});
+
 describe('HTTP-level protections', () => {
   it('refuses a body over the limit with 413, by Content-Length and when chunked', async () => {
     const big = JSON.stringify({ query: `query { apiKeys { totalCount } } # ${'x'.repeat(200_000)}` });

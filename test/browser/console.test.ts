@@ -487,7 +487,7 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     const name = '<img src=x onerror=alert(1)>';
     const csrf = { 'x-graphql-yoga-csrf': 'test' };
     const made = await t.query<{ generateHyperstackApiKey: { apiKey: { id: string } } }>(
-      'mutation($input: GenerateHyperstackApiKeyInput!) { generateHyperstackApiKey(input: $input) { apiKey { id } } }',
+      'mutation($input: GenerateHyperstackApiKeyInput!) { generateHyperstackApiKey(input: $input) { secret apiKey { id } } }',
       { input: { name, description: '<b>bold</b>' } },
       csrf,
     );
