@@ -198,6 +198,11 @@ describe('Hyperstack bodies of another shape', () => {
       secret: 'abcdefgh-1234',
       apiKey: { id: '58', name: '', description: null, createdAt: null, keyHint: '1234' },
     });
+    // An id in a string, as an old docs page shows it: read, the secret kept; anything else is not.
+    answer = { api_key: hyperstackKey({ key: 'abcdefgh-1234', id: '7' }) };
+    expect(await hyperstack.generateKey({ name: 'x', description: null })).toMatchObject({ secret: 'abcdefgh-1234', apiKey: { id: '7' } });
+    answer = { api_key: hyperstackKey({ key: 'abcdefgh-1234', id: '7a' }) };
+    expect(await failure(hyperstack.generateKey({ name: 'x', description: null }))).toMatchObject({ message: notDocumented('Hyperstack', 'the new API key', 'api_key.id') });
     answer = { message: 'ok' };
     expect(await failure(hyperstack.updateKey('58', { name: 'x', description: null }))).toMatchObject({
       message: notDocumented('Hyperstack', 'the updated API key', 'api_key'),

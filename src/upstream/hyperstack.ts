@@ -30,7 +30,9 @@ export function hyperstackHint(key: string): string {
 /** An ApiKeyFields object; `secret` for generate, the one answer that must carry the whole key. */
 function readApiKey(account: string, value: unknown, secret = false): HyperstackApiKey {
   const o = object(value);
-  const id = safeInteger(o, 'id');
+  // A generated key's id may come as digits in a string, as an old docs page shows it: read so
+  // rather than lose the secret beside it.
+  const id = secret && typeof o.id === 'string' && /^\d{1,15}$/.test(o.id) ? Number(o.id) : safeInteger(o, 'id');
   const name = optionalString(o, 'name');
   const description = optionalString(o, 'description');
   const key = secret ? nonEmptyString(o, 'key') : optionalString(o, 'key');
