@@ -133,9 +133,9 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const url = z
   .url({ protocol: /^https?$/ })
   .refine((u) => !hasUserinfo(u), 'must not carry a user name or password (use the API key variables for credentials)')
-  // keygate appends its API paths: after a query or fragment they would silently go nowhere.
-  .refine((u) => !/[?#]/.test(u), 'must not carry a query string or fragment')
   .transform(canonicalUrl);
+// keygate appends its API paths: after a query or fragment they would silently go nowhere.
+const providerUrl = url.refine((u) => !/[?#]/.test(u), 'must not carry a query string or fragment');
 // Its keys decide which client tokens are accepted: fetched in cleartext, anyone on the path could
 // swap them and sign tokens of their own.
 const jwksUrl = url.refine((u) => new URL(u).protocol === 'https:' || isLoopback(new URL(u).hostname), 'must use https (except on a loopback address)');
@@ -154,9 +154,9 @@ const Env = z.object({
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEMO: flag.optional(),
-  OCTOPUS_URL: url.optional(),
+  OCTOPUS_URL: providerUrl.optional(),
   OCTOPUS_API_KEY: secret.optional(),
-  HYPERSTACK_URL: url.optional(),
+  HYPERSTACK_URL: providerUrl.optional(),
   HYPERSTACK_API_KEY: secret.optional(),
   HYPERSTACK_ACCESS_TOKEN: secret.optional(),
   KEYGATE_CONFIG: z.string().min(1).optional(),

@@ -77,7 +77,8 @@ describe('URLs that would silently never work', () => {
   it('refuses a JWKS URL in cleartext except on loopback: its keys decide which tokens are good', () => {
     const jwt = { JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'keygate' };
     expect(refusal({ ...jwt, JWT_JWKS_URL: 'http://idp.example/jwks.json' })).toMatch(/JWT_JWKS_URL: must use https/);
-    for (const ok of ['https://idp.example/jwks.json', 'http://127.0.0.1:9000/jwks', 'http://localhost:9000/jwks', 'http://[::1]:9000/jwks']) {
+    // A query is fine here (Azure AD B2C names its policy in one).
+    for (const ok of ['https://idp.example/jwks.json', 'https://t.b2clogin.com/t/discovery/v2.0/keys?p=b2c_1_signin', 'http://127.0.0.1:9000/jwks', 'http://localhost:9000/jwks', 'http://[::1]:9000/jwks']) {
       expect(loadConfig({ ...jwt, JWT_JWKS_URL: ok }).auth.jwt?.jwksUrl, ok).toBeDefined();
     }
   });
