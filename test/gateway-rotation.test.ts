@@ -134,6 +134,32 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(rotation).toMatchObject({ state: 'OVERLAP', oldKeyId: old.id });
   });
 
+  it.skipIf(backend.missing)('a replacement delivered while the store failed is recorded by another instance\'s recovery, not revoked', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const url = await backend.freshUrl();
+    const s = await store(url);
+    const a = await gateway({ store: s, clock });
+    const old = await keyNamed(a, 'Deploy pipeline');
+    const create = a.octopus.hold('POST /api/users/{userId}/apikeys');
+    const pending = a.query<Rotated>(ROTATE, { id: old.id, after: 600 });
+    await create.arrived;
+    const table = await rotationsTableAway(s);
+    create.release();
+    const payload = (await pending).body.data!.rotateApiKey!;
+    expect(payload.rotation.state).toBe('PENDING_CREATE');
+    await table.back();
+    await a.gateway.store!.trail.settle();
+    // Another keygate on the same database and providers, which never saw the answer go out.
+    const { createGateway } = await import('../src/gateway.js');
+    const b = createGateway(a.config, { store: await store(url), storeLoops: false, storeClock: clock.now });
+    onTestFinished(() => b.close());
+    clock.advance(3_600_000);
+    await b.store!.rotations.recover();
+    expect((await keys(a)).map((k) => k.id)).toEqual(expect.arrayContaining([old.id, payload.apiKey.id]));
+    const [rotation] = (await a.query<{ rotations: { nodes: { state: string; oldKeyId: string }[] } }>(ROTATION)).body.data!.rotations.nodes;
+    expect(rotation).toMatchObject({ state: 'OVERLAP', oldKeyId: old.id });
+  });
+
   it.skipIf(backend.missing)('recovery takes a key of the same name made after the unknown outcome for someone\'s own, not the orphan', async () => {
     const clock = new TestClock(new Date().toISOString());
     const t = await gateway({ store: await store(), clock });

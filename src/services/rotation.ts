@@ -142,7 +142,7 @@ export class RotationRunner {
     for (const [id, key] of this.unrecorded) {
       this.deps.logger.error(
         { rotation: id, newKeyId: key.newKeyId },
-        'stopping with a rotation whose replacement was delivered but never recorded: once the store is back, recovery may take that key for an orphan and revoke it (the old key stays)',
+        'stopping with a rotation whose replacement was delivered but never recorded: unless its audit event reached the store, recovery may take that key for an orphan and revoke it (the old key stays)',
       );
     }
   }
@@ -308,7 +308,14 @@ export class RotationRunner {
     if (!found || !(found.config.apiKey || found.config.accessToken)) return this.leaveToAPerson(rotation, found ? 'has no configured credential' : 'is no longer configured');
     const loaders = this.configuredLoaders();
     const runtime = this.runtimeOf(rotation);
-    const { orphans, unsure } = await this.replacementsOf(loaders, runtime, rotation);
+    const { orphans, unsure, delivered } = await this.replacementsOf(loaders, runtime, rotation);
+    if (delivered) {
+      // Handed out by an instance whose store failed to record it (or that stopped before it could):
+      // record it as that instance would have, and the rotation goes on.
+      await this.rotations.recordNewKey(rotation.id, { newKeyId: keyRef(delivered), newKeyHint: delivered.keyHint });
+      this.deps.logger.info({ rotation: rotation.id }, 'recorded a replacement whose delivery the audit trail shows');
+      return;
+    }
     // A key keygate cannot tell from someone's own stays, and so does the old key: a person decides.
     if (unsure.length > 0 || orphans.length > 1) {
       for (const key of [...orphans, ...unsure]) this.recordRecovery(rotation, key, 'REPLACEMENT_UNCERTAIN', UNSURE_DETAIL);
@@ -376,7 +383,11 @@ export class RotationRunner {
    * made at the provider: `unsure`, never revoked. In practice that is every key after such an
    * answer: the create ran within a timeout of it.
    */
-  private async replacementsOf(loaders: RequestLoaders, runtime: AccountRuntime, rotation: Rotation): Promise<{ orphans: ApiKeyRecord[]; unsure: ApiKeyRecord[] }> {
+  private async replacementsOf(
+    loaders: RequestLoaders,
+    runtime: AccountRuntime,
+    rotation: Rotation,
+  ): Promise<{ orphans: ApiKeyRecord[]; unsure: ApiKeyRecord[]; delivered?: ApiKeyRecord }> {
     const from = rotation.createdAt.getTime() - CLOCK_SKEW_MS;
     const until = rotation.updatedAt.getTime() + IN_FLIGHT_TIMEOUTS * this.deps.config.upstream.timeoutMs + CLOCK_SKEW_MS;
     const made = (k: ApiKeyRecord) => k.createdAt === null || (k.createdAt.getTime() >= from && k.createdAt.getTime() <= until);
@@ -392,6 +403,9 @@ export class RotationRunner {
     const orphans: ApiKeyRecord[] = [];
     const unsure: ApiKeyRecord[] = [];
     const answered = rotation.lastError === null ? undefined : rotation.updatedAt.getTime() - CLOCK_SKEW_MS;
+    const deliveredIds = await this.deliveredReplacements(rotation);
+    const delivered = named.find((key) => deliveredIds.has(keyRef(key)));
+    if (delivered) return { orphans, unsure, delivered };
     for (const key of named) {
       if (key.provider === 'OCTOPUS' && key.lastUsedAt !== null) continue; // used: someone holds its secret
       if (await this.handedOut(rotation, key)) continue;
@@ -399,6 +413,27 @@ export class RotationRunner {
       else orphans.push(key);
     }
     return { orphans, unsure };
+  }
+
+  /**
+   * The replacements this rotation's own answer handed out, by its audit event (`rotation N;
+   * replacement <key>`, outcome OK), less any whose answer then reached no one (UNDELIVERED). The
+   * event is written by whichever instance answered, so every instance's recovery sees it once that
+   * instance's trail is in the store.
+   */
+  private async deliveredReplacements(rotation: Rotation): Promise<Set<string>> {
+    const { provider, account } = rotation;
+    const events = await this.deps.events.list({ first: 20, filter: { provider, account, keyId: rotation.oldKeyId, operation: 'rotateApiKey' } });
+    const prefix = `rotation ${rotation.id}; replacement `;
+    const ids = new Set<string>();
+    for (const { node } of events.edges) {
+      if (node.outcome === 'OK' && node.detail?.startsWith(prefix)) ids.add(node.detail.slice(prefix.length).split(/[ ;]/, 1)[0]!);
+    }
+    for (const id of ids) {
+      const after = await this.deps.events.list({ first: 20, filter: { provider, account, keyId: id, operation: 'rotateApiKey' } });
+      if (after.edges.some(({ node }) => node.outcome === 'UNDELIVERED')) ids.delete(id);
+    }
+    return ids;
   }
 
   /**
