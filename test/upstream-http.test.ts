@@ -323,6 +323,17 @@ describe('the circuit breaker counts provider failures, not refusals', () => {
     expect((await get('/short')).status).toBe(200);
     expect(provider.requests).toHaveLength(5);
   });
+
+  it('a 5xx with an error page past the size cap still counts as the provider failing', async () => {
+    const provider = await startRawProvider(({ res }) => answer(res, 503, { ErrorMessage: 'x'.repeat(500) }));
+    onTestFinished(() => provider.close());
+    const pool = http({ baseUrl: `${provider.url}/api`, breakerThreshold: 2, retries: 0, maxResponseBytes: 200 });
+    const get = () => failure(pool.request({ method: 'GET', route: '/x', path: '/x', headers: {}, retry: false }));
+    await get();
+    await get(); // two failures in a row open the circuit
+    expect(await get()).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', message: expect.stringMatching(/has been failing/) });
+    expect(provider.requests).toHaveLength(2);
+  });
 });
 
 describe('mayHaveReachedProvider: whether a failed write may have taken effect', () => {

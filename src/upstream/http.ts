@@ -295,7 +295,7 @@ export class UpstreamHttp {
       this.report(req, { status, durationMs: performance.now() - started, attempt });
       return response;
     } catch (error) {
-      const failure = this.toUpstreamError(error, req);
+      const failure = this.toUpstreamError(error, req, status);
       this.report(req, { status, code: failure.code, durationMs: performance.now() - started, attempt });
       throw failure;
     } finally {
@@ -401,18 +401,21 @@ export class UpstreamHttp {
     return described.length > MAX_PROVIDER_MESSAGE ? `${described.slice(0, MAX_PROVIDER_MESSAGE - 1)}…` : described;
   }
 
-  private toUpstreamError(error: unknown, req: UpstreamRequest): UpstreamError {
+  private toUpstreamError(error: unknown, req: UpstreamRequest, status: number | undefined): UpstreamError {
     if (error instanceof UpstreamError) return error;
     const name = providerNames[this.provider];
     if (error instanceof BodyTooLarge) {
-      return remember(oversized, new UpstreamError(
+      const tooLarge = new UpstreamError(
         this.provider,
         'UPSTREAM_ERROR',
         `${name} answered with more than ${this.options.maxResponseBytes} bytes; keygate refused to read it.`,
         undefined,
         undefined,
         isWrite(req),
-      ));
+      );
+      // A 5xx with a large error page is still the provider failing (see isHealthFailure).
+      if (status === undefined || status < 500) oversized.add(tooLarge);
+      return tooLarge;
     }
     const code = networkErrorCode(error);
     return new UpstreamError(
@@ -484,13 +487,8 @@ function isRetryable(error: unknown, maxRetryAfterMs: number): boolean {
 
 class BodyTooLarge extends Error {}
 
-/** Errors of answers past the size cap (see isHealthFailure). */
+/** Errors of answers below 500 past the size cap (see isHealthFailure). */
 const oversized = new WeakSet<UpstreamError>();
-
-function remember<T extends object>(set: WeakSet<T>, value: T): T {
-  set.add(value);
-  return value;
-}
 
 async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
