@@ -194,9 +194,13 @@ describe('orders', () => {
 });
 
 describe('LAST_USED_AT while keygate\'s own calls use a key', () => {
-  it.each(['ASC', 'DESC'])('%s: paging the credential\'s own list one key at a time ends, with each key once', async (direction) => {
+  it.each([
+    ['a clock behind keygate\'s', -3_600_000],
+    ['a clock ahead of keygate\'s', 3_600_000],
+  ])('ASC, the provider on %s: paging the credential\'s own list one key at a time ends, with each key once', async (_, skew) => {
+    const direction = 'ASC';
     // Every request bumps the last use of the key keygate calls with, a second later each time.
-    let tick = now.getTime();
+    let tick = Date.now() + skew;
     await using g = await startTestGateway({ octopus: { users: governanceOctopusUsers(now), now: () => new Date((tick += 1_000)) } });
     // Beside the credential's own key: keys used before, and keys never used (last in either direction).
     g.octopus.addKey('Users-1', { purpose: 'used last week', lastUsed: new Date(now.getTime() - 7 * 86_400_000) });

@@ -75,7 +75,7 @@ const ApiKeyOrderField = builder.enumType('ApiKeyOrderField', {
     EXPIRES_AT: { description: 'Expiry; keys that never expire sort last. Needs the whole list.' },
     LAST_USED_AT: {
       description:
-        'Last use (Octopus 2026+); keys without it sort last. Needs the whole list. A use after the first page was read (keygate\'s own calls use its key on every page) sorts as the moment of that first page, so a walk ends and a key used meanwhile shows at most once more (ascending) or may be passed over (descending).',
+        'Last use (Octopus 2026+); keys without it sort last. Needs the whole list. A use after the first page was read (keygate\'s own calls use its key on every page) sorts as the latest use that read saw, so a walk ends and a key used meanwhile shows at most once more (ascending) or may be passed over (descending).',
     },
     NAME: { description: 'Name, case-insensitive, by its first 256 characters (then by id). Needs the whole list.' },
   } as const,

@@ -3,6 +3,7 @@
 // stay a few lines; it calls the sessions in upstream/loaders.ts and never builds a URL.
 import {
   PROVIDERS,
+  lastUsedAtOf,
   nameOf,
   providerNames,
   type Account,
@@ -125,11 +126,10 @@ export class ApiKeyService {
 
   async list(input: ListInput, report: FailureReport): Promise<KeyPage> {
     // The arguments first: a bad cursor, page size or account must cost no upstream call.
-    const asked = input.orderBy ?? DEFAULT_ORDER;
+    const order = input.orderBy ?? DEFAULT_ORDER;
     const paging = pagingOf(input);
-    const after = input.after ? cursorArg(input.after, asked, 'after') : undefined;
-    const before = input.before ? cursorArg(input.before, asked, 'before') : undefined;
-    const order: KeyOrder = asked.field === 'LAST_USED_AT' ? { ...asked, asOf: after?.asOf ?? before?.asOf ?? this.now } : asked;
+    const after = input.after ? cursorArg(input.after, order, 'after') : undefined;
+    const before = input.before ? cursorArg(input.before, order, 'before') : undefined;
     const filter = filterOf(input.filter);
     const sources = this.sources(input.filter ?? {});
     // Each account costs at least one call: past the budget, refuse before the first is made.
@@ -148,9 +148,11 @@ export class ApiKeyService {
     const failures: SourceFailure[] = [];
     const page = lazy
       ? await this.topPage(sources, paging.size, filter, failures)
-      : await this.holding(sources, filter, async () =>
-          this.window(await this.wholeList(wholeKey, sources, filter, failures), `${wholeKey}|${order.field}:${order.direction}@${order.asOf ?? ''}`, filter, order, paging, after, before),
-        );
+      : await this.holding(sources, filter, async () => {
+          const whole = await this.wholeList(wholeKey, sources, filter, failures);
+          const walk: KeyOrder = order.field === 'LAST_USED_AT' ? { ...order, asOf: after?.asOf ?? before?.asOf ?? latestUse(whole) } : order;
+          return this.window(whole, `${wholeKey}|${walk.field}:${walk.direction}@${walk.asOf ?? ''}`, filter, walk, paging, after, before);
+        });
     for (const failure of failures) report(failure);
 
     const failedAccounts = uniqueAccounts(failures);
@@ -479,6 +481,22 @@ export class ApiKeyService {
 interface WholeList {
   lists: ApiKeyRecord[][];
   keys: ApiKeyRecord[];
+}
+
+/**
+ * The latest last use in a list: the provider's own clock at the read (keygate's call bumped its
+ * key's), where a LAST_USED_AT walk starts (KeyOrder.asOf). keygate's clock would do only if it
+ * agreed with the provider's: one behind it would leave keygate's key moving from page to page.
+ */
+function latestUse(whole: WholeList): number | undefined {
+  let latest: number | undefined;
+  for (const list of whole.lists) {
+    for (const key of list) {
+      const used = lastUsedAtOf(key)?.getTime();
+      if (used !== undefined && (latest === undefined || used > latest)) latest = used;
+    }
+  }
+  return latest;
 }
 
 // ---------------------------------------------------------------------------------------------

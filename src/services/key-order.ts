@@ -20,10 +20,11 @@ export interface KeyOrder {
   field: OrderField;
   direction: OrderDirection;
   /**
-   * LAST_USED_AT only: when the walk through the list began (ms). Every call keygate makes bumps the
-   * last use of the key it calls with; unclamped, that key moves past each cursor and comes back on
-   * every page, for ever. A use after this moment sorts as this moment, so a key used during the
-   * walk shows at most once more. Carried in the cursors, so every page of a walk sorts alike.
+   * LAST_USED_AT only: when the walk through the list began (ms), by the provider's clock (the latest
+   * use its first read saw). Every call keygate makes bumps the last use of the key it calls with;
+   * unclamped, that key moves past each cursor and comes back on every page, for ever. A use after
+   * this moment sorts as this moment, so a key used during the walk shows at most once more.
+   * Carried in the cursors, so every page of a walk sorts alike.
    */
   asOf?: number;
 }
