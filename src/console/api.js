@@ -268,19 +268,18 @@ export function describeError(error) {
 
 /**
  * A create whose outcome is unknown: the provider may have made the key, and its secret reached no one.
- * `name`: what the reader called it, so they can find it in the list; `since`: when it was sent. Other
- * keys may have the same name (Octopus purposes need not be unique), so the words point at a new one only.
+ * `name`: what the reader called it. Other keys may have the same name (Octopus purposes need not be
+ * unique): the list marks only a key of that name that was not on screen before (see app.js).
  */
-export function describeMaybeCreated(error, name, since) {
-  const which = `a key “${name}” created at ${new Date(since).toLocaleTimeString()} or later is in the list below (highlighted)`;
-  const others = `Older keys named “${name}” are not it: leave them.`;
+export function describeMaybeCreated(error, name) {
+  const which = `If a key “${name}” is highlighted in the list below, it is the one this create made`;
   if (!error.extensions?.mayHaveCreated) {
     // The answer was lost between keygate and this page: whether the key was made is unknown here.
     const said = error.extensions?.code === 'NETWORK' ? 'keygate’s answer did not reach this page.' : describeError(error);
-    return `${said} Whether “${name}” was created is unknown. If ${which}, revoke it (its secret never reached you), then create the key again. ${others}`;
+    return `${said} Whether “${name}” was created is unknown. ${which}: revoke it (its secret never reached you), then create the key again.`;
   }
   const { where } = placeOf(error);
-  return `${where} did not confirm “${name}” but may have created it: its secret did not reach keygate. If ${which}, revoke it (nobody has its secret), then create the key again. ${others}`;
+  return `${where} did not confirm “${name}” but may have created it: its secret did not reach keygate. ${which}: revoke it (nobody has its secret), then create the key again.`;
 }
 
 /** keygate refused to revoke (or rotate) the key it uses itself: a FORBIDDEN marked with its reason. */

@@ -25,8 +25,6 @@ import { whenViewShown } from './views.js';
 
 const PAGE_SIZE = 100;
 const SEARCH_DELAY_MS = 250;
-/** How far a provider's clock may be behind this browser's when a key's creation time is read. */
-const CLOCK_SLACK_MS = 120_000;
 
 const $ = (id) => document.getElementById(id);
 const tbody = $('keys').tBodies[0];
@@ -233,17 +231,15 @@ async function create(form, name, input, send) {
   if (account && missing(form, account, 'an account')) return;
   if (account) input.account = account.value;
   const before = shownIds();
-  const since = Date.now();
   const result = await submitting(form, () => whileMaking(() => send(input)), maybeCreated);
   if (!result) return;
   const payload = Object.values(result.data ?? {})[0];
   if (!payload) {
     const error = result.errors.find(unknownOutcome);
-    showError(form, describeMaybeCreated({ ...error, extensions: { ...error.extensions, account: input.account } }, name, since));
-    // Octopus purposes need not be unique: only a key of that name that is new since the create
-    // was sent can be the one. Allow for a provider's clock a little behind this browser's.
-    const candidate = (key) => key.name === name && !before.has(key.id) && Date.parse(key.createdAt) >= since - CLOCK_SLACK_MS;
-    return loadKeys({ highlight: candidate });
+    showError(form, describeMaybeCreated({ ...error, extensions: { ...error.extensions, account: input.account } }, name));
+    // Octopus purposes need not be unique: only a key of that name that was not on screen before
+    // the create can be the one (no clock: this browser's and the provider's need not agree).
+    return loadKeys({ highlight: (key) => key.name === name && !before.has(key.id) });
   }
   // A new key's form starts empty, in the same account.
   form.reset();
