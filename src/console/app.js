@@ -25,6 +25,8 @@ import { whenViewShown } from './views.js';
 
 const PAGE_SIZE = 100;
 const SEARCH_DELAY_MS = 250;
+/** How far this browser's clock and a provider's may disagree when a lost create's key is looked for. */
+const CLOCK_MARGIN_MS = 15 * 60_000;
 
 const $ = (id) => document.getElementById(id);
 const tbody = $('keys').tBodies[0];
@@ -226,20 +228,28 @@ const maybeCreated = (errors) => errors.some(unknownOutcome);
  * Sends a create with the form's account (where its provider has several), then shows the secret, or
  * says where to look when the provider may have made the key without its secret reaching anyone.
  */
-async function create(form, name, input, send) {
+async function create(form, provider, name, input, send) {
   const account = formAccount(form);
   if (account && missing(form, account, 'an account')) return;
   if (account) input.account = account.value;
   const before = shownIds();
+  const sent = Date.now();
   const result = await submitting(form, () => whileMaking(() => send(input)), maybeCreated);
   if (!result) return;
   const payload = Object.values(result.data ?? {})[0];
   if (!payload) {
     const error = result.errors.find(unknownOutcome);
     showError(form, describeMaybeCreated({ ...error, extensions: { ...error.extensions, account: input.account } }, name));
-    // Octopus purposes need not be unique: only a key of that name that was not on screen before
-    // the create can be the one (no clock: this browser's and the provider's need not agree).
-    return loadKeys({ highlight: (key) => key.name === name && !before.has(key.id) });
+    // Octopus purposes need not be unique: the one is a key of that name, provider and account that
+    // was not on screen before the create, made around when it was sent (by this browser's clock,
+    // which need not agree with the provider's: hence the wide margin).
+    const made = (key) =>
+      key.name === name &&
+      key.provider === provider &&
+      key.account.name === (input.account ?? 'default') &&
+      !before.has(key.id) &&
+      Math.abs(Date.parse(key.createdAt) - sent) <= CLOCK_MARGIN_MS;
+    return loadKeys({ highlight: made });
   }
   // A new key's form starts empty, in the same account.
   form.reset();
@@ -256,7 +266,7 @@ $('create-octopus').addEventListener('submit', async (event) => {
   const input = { purpose: purpose.value.trim() };
   const expires = form.elements.namedItem('expires').value;
   if (expires) input.expiresAt = endOfDay(expires);
-  await create(form, input.purpose, input, createOctopusKey);
+  await create(form, 'OCTOPUS', input.purpose, input, createOctopusKey);
 });
 
 $('create-hyperstack').addEventListener('submit', async (event) => {
@@ -266,7 +276,7 @@ $('create-hyperstack').addEventListener('submit', async (event) => {
   if (missing(form, name, 'a name')) return;
   const description = form.elements.namedItem('description').value.trim();
   const input = { name: name.value.trim(), ...(description ? { description } : {}) };
-  await create(form, input.name, input, generateHyperstackKey);
+  await create(form, 'HYPERSTACK', input.name, input, generateHyperstackKey);
 });
 
 // The date picker starts at tomorrow (in the reader's time zone): Octopus refuses an expiry in the past.

@@ -399,6 +399,29 @@ describe.skipIf(noChromium).each(DEVICES)('key console in Chromium on a $name', 
     errors.splice(0, errors.length, ...errors.filter((e) => !e.includes('ERR_CONNECTION_RESET')));
   });
 
+  it('marks no older key of the name that was off screen only because its account could not be listed', async () => {
+    t.octopus.fault('GET /api/users/{userId}/apikeys', { mode: 'error' });
+    onTestFinished(() => t.octopus.clearFaults());
+    await page.goto(`${server.url}/`);
+    await expect.poll(() => notices()).not.toEqual([]);
+    const purpose = SEEDED[0]!;
+    expect(await row(purpose).count()).toBe(0);
+    t.octopus.clearFaults();
+    const form = page.locator('#create-octopus');
+    await form.getByLabel('Purpose').fill(purpose);
+    await loseAnswersTo(page, server.url, 'ConsoleCreateOctopusKey');
+    await press(form.getByRole('button', { name: 'Create Octopus key' }));
+    await expect.poll(() => row(purpose).count()).toBe(2);
+    const marked = page.locator('#keys tbody tr.new');
+    expect(await marked.count()).toBe(1);
+    const made = await marked.getAttribute('data-id');
+    expect(await row(purpose).first().getAttribute('data-id')).toBe(made); // newest first: the seeded key is below
+    const csrf = { 'x-graphql-yoga-csrf': 'test' };
+    expect((await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id: made }, csrf)).body.errors).toBeUndefined();
+    await form.getByLabel('Purpose').fill('');
+    errors.splice(0, errors.length, ...errors.filter((e) => !e.includes('ERR_CONNECTION_RESET')));
+  });
+
   it('asks before the page is left while a create is waiting for its answer', async () => {
     await open();
     const form = page.locator('#create-hyperstack');
