@@ -15,7 +15,7 @@ const RotationState = builder.enumType('RotationState', {
     },
     COMPLETED: { description: 'The old key is revoked.' },
     CANCELLED: { description: 'Both keys were kept.' },
-    FAILED: { description: 'No replacement was handed out (`lastError` says why: ORPHAN_REVOKED when one made with no one holding its secret was revoked; REPLACEMENT_UNCERTAIN when a key of its name, possibly someone\'s own, was left in place; UNSETTLED when keygate had no credential of its own to look for one with: see the audit trail); the old key is untouched.' },
+    FAILED: { description: 'No replacement was handed out (`lastError` says why: ORPHAN_REVOKED when one made with no one holding its secret was revoked; REPLACEMENT_UNCERTAIN when a key of its name, possibly someone\'s own, was left in place; UNSETTLED when keygate had no credential of its own to look for one with; DELIVERED_UNRECORDED when one was handed out but never recorded, and is kept: see the audit trail); the old key is untouched.' },
   } as const,
 });
 

@@ -10,10 +10,13 @@ import { nameOf, providerNames, type ApiKeyRecord, type CreatedKey, type Provide
 import { badUserInput, fromStore, gatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
+  MAX_PAGE_SIZE,
   RevocationScheduler,
   Rotations,
   StoreError,
   classifyRevokeError,
+  type AuditEvent,
+  type AuditEventFilter,
   type AuditEvents,
   type AuditTrail,
   type RevocationResult,
@@ -41,6 +44,9 @@ const CLOCK_SKEW_MS = 60_000;
 
 /** The mutation that hands a new key's secret to a client, per provider (see RotationRunner.handedOut). */
 const CREATE_OPERATION: Record<Provider, string> = { OCTOPUS: 'createOctopusApiKey', HYPERSTACK: 'generateHyperstackApiKey' };
+
+const DELIVERED_DETAIL =
+  'the replacement was handed out by an instance that could not record it, which stopped before it could: both keys kept. Revoke the old key once the new one is in use, or the new one if nobody received it';
 
 const UNSURE_DETAIL =
   "a key of the replacement's name, made after keygate answered that the outcome was unknown: the replacement, or someone's own key made at the provider. Left in place, and the old key too: revoke this one if nobody holds its secret";
@@ -310,10 +316,13 @@ export class RotationRunner {
     const runtime = this.runtimeOf(rotation);
     const { orphans, unsure, delivered } = await this.replacementsOf(loaders, runtime, rotation);
     if (delivered) {
-      // Handed out by an instance whose store failed to record it (or that stopped before it could):
-      // record it as that instance would have, and the rotation goes on.
-      await this.rotations.recordNewKey(rotation.id, { newKeyId: keyRef(delivered), newKeyHint: delivered.keyHint });
-      this.deps.logger.info({ rotation: rotation.id }, 'recorded a replacement whose delivery the audit trail shows');
+      // Handed out by an instance whose store failed to record it, which stopped before it could (or
+      // its events reached the store first). Its answer was built, but whether it reached the client
+      // only that instance could know: revoking the new key may cut off the client, and going on to
+      // revoke the old one may leave no key anyone holds. Both stay; a person finishes it.
+      this.recordRecovery(rotation, delivered, 'REPLACEMENT_KEPT', DELIVERED_DETAIL);
+      this.deps.logger.error({ rotation: rotation.id }, 'a rotation\'s replacement was handed out but never recorded: both keys kept, left for a person');
+      await this.rotations.failCreate(rotation.id, 'DELIVERED_UNRECORDED');
       return;
     }
     // A key keygate cannot tell from someone's own stays, and so does the old key: a person decides.
@@ -423,17 +432,28 @@ export class RotationRunner {
    */
   private async deliveredReplacements(rotation: Rotation): Promise<Set<string>> {
     const { provider, account } = rotation;
-    const events = await this.deps.events.list({ first: 20, filter: { provider, account, keyId: rotation.oldKeyId, operation: 'rotateApiKey' } });
+    const since = new Date(rotation.createdAt.getTime() - CLOCK_SKEW_MS);
     const prefix = `rotation ${rotation.id}; replacement `;
     const ids = new Set<string>();
-    for (const { node } of events.edges) {
-      if (node.outcome === 'OK' && node.detail?.startsWith(prefix)) ids.add(node.detail.slice(prefix.length).split(/[ ;]/, 1)[0]!);
+    for await (const event of this.eventsOf({ provider, account, keyId: rotation.oldKeyId, operation: 'rotateApiKey', since })) {
+      if (event.outcome === 'OK' && event.detail?.startsWith(prefix)) ids.add(event.detail.slice(prefix.length).split(/[ ;]/, 1)[0]!);
     }
     for (const id of ids) {
-      const after = await this.deps.events.list({ first: 20, filter: { provider, account, keyId: id, operation: 'rotateApiKey' } });
-      if (after.edges.some(({ node }) => node.outcome === 'UNDELIVERED')) ids.delete(id);
+      for await (const event of this.eventsOf({ provider, account, keyId: id, operation: 'rotateApiKey', since })) {
+        if (event.outcome === 'UNDELIVERED') ids.delete(id);
+      }
     }
     return ids;
+  }
+
+  /** Every event of the filter, page by page: a key retried many times has many (each refusal is one). */
+  private async *eventsOf(filter: AuditEventFilter): AsyncGenerator<AuditEvent> {
+    let after: string | null = null;
+    do {
+      const page = await this.deps.events.list({ first: MAX_PAGE_SIZE, after, filter });
+      for (const { node } of page.edges) yield node;
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
   }
 
   /**
