@@ -1,6 +1,6 @@
 // Governance: risks, filters, orders and the summary, against simulators seeded with one key per risk.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOVERNANCE_KEY_IDS, governanceOctopusUsers } from '../src/simulators/index.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { GOVERNANCE_KEY_IDS, governanceOctopusUsers, startOctopusSimulator } from '../src/simulators/index.js';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { hyperstackUsers } from './support/seeds.js';
 
@@ -223,6 +223,36 @@ describe('LAST_USED_AT while keygate\'s own calls use a key', () => {
       after = pageInfo.endCursor;
     }
     expect(seen.length).toBe(all.length);
+    expect([...seen].sort()).toEqual([...all].sort());
+  });
+});
+
+describe('LAST_USED_AT across servers whose clocks differ', () => {
+  it('ASC: paging two accounts one key at a time ends, with each key once', async () => {
+    // Each server bumps the last use of keygate's key a second later on every call; one an hour behind the other.
+    let behind = Date.now() - 3_600_000;
+    let onTime = Date.now();
+    const staging = await startOctopusSimulator({ users: governanceOctopusUsers(now), now: () => new Date((onTime += 1_000)) });
+    onTestFinished(() => staging.close());
+    await using g = await startTestGateway({
+      octopus: { users: governanceOctopusUsers(now), now: () => new Date((behind += 1_000)) },
+      accounts: [{ name: 'staging', provider: 'OCTOPUS', baseUrl: `${staging.url}/api`, apiKey: staging.credentials['Users-1'] }],
+    });
+    for (const sim of [g.octopus, staging]) sim.addKey('Users-1', { purpose: 'never used', lastUsed: null });
+    const orderBy = { field: 'LAST_USED_AT', direction: 'ASC' };
+    const filter = { providers: ['OCTOPUS'] };
+    const all = (await g.query<Page>(KEYS, { first: 100, filter, orderBy })).body.data!.apiKeys.nodes.map((k) => k.id);
+    expect(all).toHaveLength(4);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < all.length + 3; i++) {
+      const response: GraphQLResponse<Page> = await g.query<Page>(KEYS, { first: 1, after, filter, orderBy });
+      expect(response.body.errors).toBeUndefined();
+      const { nodes, pageInfo } = response.body.data!.apiKeys;
+      seen.push(...nodes.map((k) => k.id));
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
     expect([...seen].sort()).toEqual([...all].sort());
   });
 });

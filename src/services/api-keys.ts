@@ -36,6 +36,7 @@ import {
   toCursor,
   type KeyFilter,
   type KeyOrder,
+  type WalkStart,
   type KeySummary,
   type Position,
 } from './key-order.js';
@@ -151,7 +152,7 @@ export class ApiKeyService {
       : await this.holding(sources, filter, async () => {
           const whole = await this.wholeList(wholeKey, sources, filter, failures);
           const walk: KeyOrder = order.field === 'LAST_USED_AT' ? { ...order, asOf: after?.asOf ?? before?.asOf ?? latestUse(whole) } : order;
-          return this.window(whole, `${wholeKey}|${walk.field}:${walk.direction}@${walk.asOf ?? ''}`, filter, walk, paging, after, before);
+          return this.window(whole, `${wholeKey}|${walk.field}:${walk.direction}@${JSON.stringify(walk.asOf ?? null)}`, filter, walk, paging, after, before);
         });
     for (const failure of failures) report(failure);
 
@@ -484,19 +485,23 @@ interface WholeList {
 }
 
 /**
- * The latest last use in a list: the provider's own clock at the read (keygate's call bumped its
- * key's), where a LAST_USED_AT walk starts (KeyOrder.asOf). keygate's clock would do only if it
- * agreed with the provider's: one behind it would leave keygate's key moving from page to page.
+ * The latest last use in each account of a list: that provider's own clock at the read (keygate's
+ * call bumped its key's), where a LAST_USED_AT walk starts (KeyOrder.asOf). keygate's clock, or one
+ * moment for every account, would do only if the servers' clocks agreed: a key on a server behind
+ * would stay below it and move from page to page.
  */
-function latestUse(whole: WholeList): number | undefined {
-  let latest: number | undefined;
+function latestUse(whole: WholeList): WalkStart | undefined {
+  const latest: Record<string, number> = {};
+  let any = false;
   for (const list of whole.lists) {
     for (const key of list) {
       const used = lastUsedAtOf(key)?.getTime();
-      if (used !== undefined && (latest === undefined || used > latest)) latest = used;
+      if (used === undefined || (latest[key.account] ?? -Infinity) >= used) continue;
+      latest[key.account] = used;
+      any = true;
     }
   }
-  return latest;
+  return any ? latest : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -594,7 +599,7 @@ function pagingOf(input: ListInput): Paging {
   return { forward: true, size: input.first ?? DEFAULT_PAGE };
 }
 
-function cursorArg(cursor: string, order: KeyOrder, arg: string): Position & { asOf?: number } {
+function cursorArg(cursor: string, order: KeyOrder, arg: string): Position & { asOf?: WalkStart } {
   const position = fromCursor(cursor, order);
   if (position === 'other-order') {
     throw badUserInput(`\`${arg}\` is a cursor of another order; pass the same orderBy as the page it came from.`, { field: arg });

@@ -20,14 +20,18 @@ export interface KeyOrder {
   field: OrderField;
   direction: OrderDirection;
   /**
-   * LAST_USED_AT only: when the walk through the list began (ms), by the provider's clock (the latest
-   * use its first read saw). Every call keygate makes bumps the last use of the key it calls with;
-   * unclamped, that key moves past each cursor and comes back on every page, for ever. A use after
-   * this moment sorts as this moment, so a key used during the walk shows at most once more.
-   * Carried in the cursors, so every page of a walk sorts alike.
+   * LAST_USED_AT only: when the walk through the list began (ms), per account, by that provider's
+   * clock (the latest use the first read saw in the account). Every call keygate makes bumps the
+   * last use of the key it calls with; unclamped, that key moves past each cursor and comes back on
+   * every page, for ever. A use after this moment sorts as this moment, so a key used during the
+   * walk shows at most once more. Per account, since servers' clocks differ. Carried in the cursors,
+   * so every page of a walk sorts alike.
    */
-  asOf?: number;
+  asOf?: WalkStart;
 }
+
+/** Account name → the moment a LAST_USED_AT walk began there (KeyOrder.asOf). */
+export type WalkStart = Readonly<Record<string, number>>;
 
 /** Newest first, as the list has always been. */
 export const DEFAULT_ORDER: KeyOrder = { field: 'CREATED_AT', direction: 'DESC' };
@@ -43,7 +47,8 @@ export function sortValueOf(key: ApiKeyRecord, order: KeyOrder): SortValue {
     case 'LAST_USED_AT': {
       const used = lastUsedAtOf(key)?.getTime();
       if (used === undefined) return null;
-      return order.asOf !== undefined && used > order.asOf ? order.asOf : used;
+      const start = order.asOf?.[key.account];
+      return start !== undefined && used > start ? start : used;
     }
     case 'NAME':
       return nameOf(key).toLowerCase().slice(0, NAME_SORT_CHARS);
@@ -79,15 +84,16 @@ export function comparePositions(a: Position, b: Position, direction: OrderDirec
 
 const CURSOR_VERSION = 2;
 // The longest a cursor of ours can be: a name's 256 characters JSON-escaped (6 bytes each at worst),
-// a global id (400), the rest, all in base64url.
-const MAX_CURSOR_LENGTH = 3_000;
+// a global id (400), or a LAST_USED_AT walk's start for each of up to 200 Octopus accounts (about 50
+// bytes each), the rest, all in base64url.
+const MAX_CURSOR_LENGTH = 16_000;
 
 /**
  * A cursor is the position of its key in its order, not an offset: it stays valid when keys come
  * and go, even when its own key is gone. It names its order, so it cannot be used with another.
  */
 export function toCursor(position: Position, order: KeyOrder): string {
-  const fields = [CURSOR_VERSION, `${order.field}:${order.direction}`, position.value, position.id];
+  const fields: unknown[] = [CURSOR_VERSION, `${order.field}:${order.direction}`, position.value, position.id];
   if (order.asOf !== undefined) fields.push(order.asOf);
   return Buffer.from(JSON.stringify(fields)).toString('base64url');
 }
@@ -95,7 +101,7 @@ export function toCursor(position: Position, order: KeyOrder): string {
 export type CursorProblem = 'malformed' | 'other-order';
 
 /** A cursor's position, and for LAST_USED_AT the moment its walk began (cursors before it had none). */
-export function fromCursor(cursor: string, order: KeyOrder): (Position & { asOf?: number }) | CursorProblem {
+export function fromCursor(cursor: string, order: KeyOrder): (Position & { asOf?: WalkStart }) | CursorProblem {
   if (cursor.length > MAX_CURSOR_LENGTH) return 'malformed';
   let parsed: unknown;
   try {
@@ -109,8 +115,13 @@ export function fromCursor(cursor: string, order: KeyOrder): (Position & { asOf?
   if (orderCode !== `${order.field}:${order.direction}`) return 'other-order';
   if (value !== null && typeof value !== (order.field === 'NAME' ? 'string' : 'number')) return 'malformed';
   if (asOf === undefined) return { value: value as SortValue, id };
-  if (order.field !== 'LAST_USED_AT' || !Number.isSafeInteger(asOf)) return 'malformed';
-  return { value: value as SortValue, id, asOf: asOf as number };
+  if (order.field !== 'LAST_USED_AT' || !isWalkStart(asOf)) return 'malformed';
+  return { value: value as SortValue, id, asOf };
+}
+
+function isWalkStart(value: unknown): value is WalkStart {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.values(value).every((start) => Number.isSafeInteger(start));
 }
 
 export interface KeyFilter {
