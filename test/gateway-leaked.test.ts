@@ -32,6 +32,23 @@ describe.each(backends())('revokeLeakedSecret on $name', (backend) => {
     return { t, store };
   }
 
+  it.skipIf(backend.missing)('revokes keygate\'s own credential when it leaks, and says beside the answer that keygate is locked out', async () => {
+    const { t } = await gateway();
+    const own = t.hyperstack.credentials[0]!;
+    const revoked = await t.query<Revoked>(REVOKE, { secret: own });
+    expect(revoked.body.data!.revokeLeakedSecret).toMatchObject({ provider: 'HYPERSTACK', account: { name: 'default' }, revokedKey: { keyHint: own.slice(-4) } });
+    expect(revoked.body.errors).toEqual([
+      expect.objectContaining({
+        path: ['revokeLeakedSecret'],
+        message: 'This was keygate\'s own credential for Hyperstack account "default": it is revoked, and keygate cannot reach that account until its configuration gets a new key.',
+        extensions: expect.objectContaining({ code: 'UNAUTHENTICATED', provider: 'HYPERSTACK', account: 'default' }),
+      }),
+    ]);
+    await t.gateway.store!.trail.settle();
+    const events = await t.query<{ auditEvents: { nodes: { outcome: string; detail: string | null }[] } }>('{ auditEvents(filter: { operation: "revokeLeakedSecret" }) { nodes { outcome detail } } }');
+    expect(events.body.data!.auditEvents.nodes).toEqual([{ outcome: 'OK', detail: 'this was keygate\'s own credential for account "default"' }]);
+  });
+
   it.skipIf(backend.missing)('revokes a leaked Octopus key and a leaked Hyperstack key, and keeps only their hints', async () => {
     const { t, store } = await gateway();
     // Keys whose secrets then "leak": one made by another user (dev), one at Hyperstack.
@@ -156,7 +173,8 @@ describe('one Octopus server configured under two names (an address and a DNS na
   it('a leaked secret finds its key once, and revokes it', async () => {
     const t = await twoNames();
     const response = await t.query<{ revokeLeakedSecret: { revokedKey: { name: string } } }>('mutation($s: String!) { revokeLeakedSecret(input: { secret: $s }) { revokedKey { name } } }', { s: OCTOPUS_DEV_SECRET });
-    expect(response.body.errors).toBeUndefined();
+    // It is `ops`'s own credential: the answer says keygate is locked out of that account now.
+    expect(response.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED', account: 'ops' }) })]);
     expect(response.body.data!.revokeLeakedSecret.revokedKey.name).toBe('Dev laptop');
     expect(t.octopus.keysOf('Users-2').map((k) => k.purpose)).not.toContain('Dev laptop');
   });

@@ -1,6 +1,8 @@
+import { providerNames } from '../domain.js';
+import { gatewayError } from '../errors.js';
 import type { RevokedLeak } from '../services/leaked.js';
 import { AccountType, ApiKey, ApiKeyProvider } from './api-key.js';
-import { audited } from './audited.js';
+import { audited, besideData } from './audited.js';
 import { builder } from './builder.js';
 
 const RevokeLeakedSecretInput = builder.inputType('RevokeLeakedSecretInput', {
@@ -26,11 +28,21 @@ builder.mutationField('revokeLeakedSecret', (t) =>
   t.field({
     type: RevokeLeakedSecretPayload,
     nullable: true,
-    // It tests a secret against the providers: limited like a create, so it cannot be an oracle.
+    // It tests a secret against the providers: limited like a create. (A forwarded credential on a
+    // read tells a live key from a dead one too, unlimited: see the README.)
     extensions: { createLimit: true },
     description:
       'Revokes exactly the key a leaked secret belongs to, for a secret scanner. Octopus: the secret itself asks `/users/me` whose it is, then the key is matched by its hint in that user\'s keys. Hyperstack: the secret itself lists the keys it can see, and the key is matched there by its last 4 characters. Only a live secret revokes anything. Refuses, and changes nothing, when no key (NOT_FOUND) or more than one (CONFLICT) matches. The audit trail keeps the hint only. Counts against the create rate limit.',
     args: { input: t.arg({ type: RevokeLeakedSecretInput, required: true }) },
-    resolve: audited(({ input }, { leaked }) => leaked.revoke(input.secret)),
+    resolve: audited(async ({ input }, context, info) => {
+      const revoked = await context.leaked.revoke(input.secret);
+      if (revoked.lockedOut.length > 0) {
+        const accounts = revoked.lockedOut.map((name) => `"${name}"`).join(', ');
+        const message = `This was keygate's own credential for ${providerNames[revoked.provider]} account ${accounts}: it is revoked, and keygate cannot reach that account until its configuration gets a new key.`;
+        // What every later call to that account will say: its credential no longer works.
+        besideData(context, info, [gatewayError('UNAUTHENTICATED', message, revoked.provider, { account: revoked.lockedOut[0] })]);
+      }
+      return revoked;
+    }),
   }),
 );

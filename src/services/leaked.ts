@@ -20,6 +20,8 @@ export interface RevokedLeak {
   provider: Provider;
   account: Account;
   apiKey: ApiKeyRecord;
+  /** The accounts whose configured credential this secret was: keygate cannot reach them any more. */
+  lockedOut: string[];
 }
 
 export class LeakedSecretService {
@@ -76,7 +78,11 @@ export class LeakedSecretService {
         if (!(error instanceof UpstreamError && (error.code === 'NOT_FOUND' || error.code === 'UNAUTHENTICATED'))) throw error;
       }
     }
-    return { provider, account: runtime.account, apiKey: key };
+    // keygate's own credential, leaked, is revoked like any other (it is compromised), but keygate
+    // is locked out of those accounts until its configuration gets a new key: say so.
+    const lockedOut = this.deps.loaders.accounts(provider).filter((r) => r.config.apiKey === trimmed || r.config.accessToken === trimmed);
+    if (lockedOut.length > 0) this.deps.audit.append(`this was keygate's own credential for ${lockedOut.map((r) => `account "${r.account.name}"`).join(', ')}`);
+    return { provider, account: runtime.account, apiKey: key, lockedOut: lockedOut.map((r) => r.account.name) };
   }
 
   private async findOctopus(secret: string, servers: readonly (readonly AccountRuntime[])[]) {
