@@ -7,6 +7,9 @@ import { createLogger } from './logger.js';
 import { createHttpServer, listen } from './server.js';
 import { StoreError, openStore } from './store/index.js';
 
+/** How long the store's last writes may take once what is left has been cut at shutdown. */
+const STORE_CLOSE_MS = 5_000;
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -65,8 +68,26 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
+  let cutting = false;
+  /**
+   * Ends what is left: the grace period is over, or a second signal asked for it. Connections and
+   * upstream pools close now; the store's last writes get a few seconds more, then the process stops
+   * without them (a database that stopped answering would hold them for ever).
+   */
+  const cut = (message: string) => {
+    if (cutting) return;
+    cutting = true;
+    logger.warn({ graceMs: config.shutdownGraceMs }, message);
+    server.closeAllConnections();
+    gateway.destroy().catch(() => {}); // upstream calls still waiting would otherwise hold the pools' close() open
+    setTimeout(() => {
+      logger.error({ waitedMs: STORE_CLOSE_MS }, 'the store did not close in time; stopping without its last writes');
+      logger.flush();
+      process.exit(0);
+    }, STORE_CLOSE_MS).unref();
+  };
   const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) return cut(`${signal} again: closing what is left now`);
     stopping = true;
     gateway.drain();
     logger.info({ signal }, 'no longer accepting connections or key creations; letting in-flight requests finish');
@@ -84,11 +105,7 @@ async function main(): Promise<void> {
     // idle ones now, and each busy one as soon as its response is done.
     server.keepAliveTimeout = 1;
     server.closeIdleConnections();
-    setTimeout(() => {
-      logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still running after the grace period; closing their connections');
-      server.closeAllConnections();
-      gateway.destroy().catch(() => {}); // upstream calls still waiting would otherwise hold the pools' close() open
-    }, config.shutdownGraceMs).unref();
+    setTimeout(() => cut('still running after the grace period (requests, or the store\'s last writes); closing what is left'), config.shutdownGraceMs).unref();
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

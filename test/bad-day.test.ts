@@ -160,6 +160,33 @@ describe('SIGTERM under load', () => {
   });
 });
 
+describe('a second SIGTERM', () => {
+  it('cuts what is left at once instead of waiting out the grace period, and exits 0', async () => {
+    await using octopus = await startOctopusSimulator();
+    await using hyperstack = await startHyperstackSimulator();
+    await using gateway = await startGatewayProcess({
+      ...upstreamEnv(octopus, hyperstack),
+      // Only the second signal can end this before the test's own timeout.
+      SHUTDOWN_GRACE_MS: '600000',
+      UPSTREAM_TIMEOUT_MS: '300000',
+      LOG_LEVEL: 'warn',
+    });
+    await using client = testClient(gateway.url);
+    const held = octopus.hold(OCTOPUS_LIST);
+    const stuck = client.graphql(LIST).then(
+      (r) => r.status,
+      () => 'cut',
+    );
+    await held.arrivals(1);
+    gateway.child.kill('SIGTERM');
+    await until(() => refusesConnections(gateway.url), 'the gateway to stop accepting connections');
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exited).toBe(0);
+    expect(await stuck).toBe('cut');
+    held.release();
+  });
+});
+
 describe('SIGTERM with a read still waiting to retry', () => {
   it('cuts what is left at the end of the grace period and still exits 0', async () => {
     await using octopus = await startOctopusSimulator();
