@@ -3,7 +3,8 @@
 import { request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openStore } from '../src/store/index.js';
-import { startTestGateway, type TestGatewayOptions } from './support/gateway.js';
+import { startOctopusSimulator } from '../src/simulators/index.js';
+import { startTestGateway, type TestGateway, type TestGatewayOptions } from './support/gateway.js';
 import { OCTOPUS_DEV_SECRET, hyperstackUsers, octopusUsers } from './support/seeds.js';
 import { backends, dumpAllTables } from './support/stores.js';
 
@@ -188,5 +189,57 @@ describe('one Octopus server configured under two names (an address and a DNS na
     const id = Buffer.from(`OctopusApiKey:default/Users-2/${key.id}`).toString('base64');
     expect((await t.query('mutation($id: ID!) { deleteApiKey(input: { id: $id }) { deletedId } }', { id })).body.errors).toBeUndefined();
     expect(await opsNames()).not.toContain('dev key 0');
+  });
+});
+
+describe('accounts: only the servers of the named accounts see the leaked secret', () => {
+  /** `partner` is a second Octopus server (another organisation's), with a credential of its own; `bob` is at Hyperstack. */
+  async function twoServers() {
+    const partner = await startOctopusSimulator({ users: octopusUsers() });
+    onTestFinished(() => partner.close());
+    const t = await startTestGateway({
+      octopus: { users: octopusUsers() },
+      hyperstack: { users: hyperstackUsers() },
+      accounts: ({ hyperstack }) => [
+        { name: 'partner', provider: 'OCTOPUS', baseUrl: `${partner.url}/api`, apiKey: Object.values(partner.credentials)[0]! },
+        { name: 'bob', provider: 'HYPERSTACK', baseUrl: hyperstack.url, apiKey: hyperstack.credentials[1] },
+      ],
+    });
+    onTestFinished(() => t.close());
+    return { t, partner };
+  }
+  const revokeIn = (t: TestGateway, secret: string, accounts?: string[]) =>
+    t.query<Revoked>('mutation($s: String!, $a: [String!]) { revokeLeakedSecret(input: { secret: $s, accounts: $a }) { account { name } revokedKey { name } } }', { s: secret, a: accounts });
+
+  it('with accounts, the other server receives nothing; without, every server is asked', async () => {
+    const { t, partner } = await twoServers();
+    const first = t.octopus.addKey('Users-2', { purpose: 'pasted into a gist' });
+    partner.resetCounts();
+    const revoked = await revokeIn(t, first.secret, ['default']);
+    expect(revoked.body.errors).toBeUndefined();
+    expect(revoked.body.data!.revokeLeakedSecret).toMatchObject({ account: { name: 'default' }, revokedKey: { name: 'pasted into a gist' } });
+    expect(partner.counts()).toEqual(Object.fromEntries(Object.keys(partner.counts()).map((route) => [route, 0])));
+
+    // Without accounts, the partner's server is asked whose the secret is (and says: not mine).
+    const second = t.octopus.addKey('Users-2', { purpose: 'pasted into a wiki' });
+    const everywhere = await revokeIn(t, second.secret);
+    expect(everywhere.body.data!.revokeLeakedSecret).toMatchObject({ account: { name: 'default' } });
+    expect(partner.counts()['GET /api/users/me']).toBe(1);
+  });
+
+  it('an unknown account, or an account of the other provider, is BAD_USER_INPUT before any call', async () => {
+    const { t, partner } = await twoServers();
+    const leak = t.octopus.addKey('Users-2', { purpose: 'still live' });
+    t.resetCounts();
+    partner.resetCounts();
+    const unknown = await revokeIn(t, leak.secret, ['default', 'nobody']);
+    expect(unknown.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^No account named "nobody"/), extensions: { code: 'BAD_USER_INPUT', field: 'input.accounts' } });
+    const wrong = await revokeIn(t, leak.secret, ['bob']);
+    expect(wrong.body.errors?.[0]).toMatchObject({ message: `This secret belongs at Octopus Deploy, and these are not Octopus Deploy accounts: "bob". Nothing was revoked.`, extensions: { code: 'BAD_USER_INPUT' } });
+    const empty = await revokeIn(t, leak.secret, []);
+    expect(empty.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(t.counts()).toEqual({});
+    expect(Object.values(partner.counts()).every((n) => n === 0)).toBe(true);
+    expect(t.octopus.keysOf('Users-2').map((k) => k.id)).toContain(leak.id);
   });
 });

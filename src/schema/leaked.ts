@@ -1,9 +1,11 @@
+import { z } from 'zod';
 import { providerNames } from '../domain.js';
 import { gatewayError } from '../errors.js';
 import type { RevokedLeak } from '../services/leaked.js';
 import { AccountType, ApiKey, ApiKeyProvider } from './api-key.js';
 import { audited, besideData } from './audited.js';
 import { builder } from './builder.js';
+import { accountName } from './ids.js';
 
 const RevokeLeakedSecretInput = builder.inputType('RevokeLeakedSecretInput', {
   description: 'A secret found where it should not be.',
@@ -11,6 +13,12 @@ const RevokeLeakedSecretInput = builder.inputType('RevokeLeakedSecretInput', {
     secret: t.string({
       required: true,
       description: 'The leaked secret: an Octopus key (`API-…`) or a Hyperstack key (a UUID). Used only to find the key; never logged or stored.',
+    }),
+    accounts: t.stringList({
+      required: false,
+      description:
+        'The accounts to look in, when you know where the key belongs. Only their servers then receive the secret; without it, every configured server of that provider is asked, since nothing else tells whose a key is. An unknown name, or an account of the other provider, is BAD_USER_INPUT before any call.',
+      validate: z.array(accountName('input.accounts')).min(1, 'accounts names at least one account; leave it out to look everywhere.').max(100, 'accounts takes at most 100 names.'),
     }),
   }),
 });
@@ -35,7 +43,7 @@ builder.mutationField('revokeLeakedSecret', (t) =>
       'Revokes exactly the key a leaked secret belongs to, for a secret scanner. Octopus: the secret itself asks `/users/me` whose it is, then the key is matched by its hint in that user\'s keys. Hyperstack: the secret itself lists the keys it can see, and the key is matched there by its last 4 characters. Only a live secret revokes anything. Refuses, and changes nothing, when no key (NOT_FOUND) or more than one (CONFLICT) matches. The audit trail keeps the hint only. Counts against the create rate limit.',
     args: { input: t.arg({ type: RevokeLeakedSecretInput, required: true }) },
     resolve: audited(async ({ input }, context, info) => {
-      const revoked = await context.leaked.revoke(input.secret);
+      const revoked = await context.leaked.revoke(input.secret, input.accounts ?? undefined);
       if (revoked.lockedOut.length > 0) {
         const accounts = revoked.lockedOut.map((name) => `"${name}"`).join(', ');
         const message = `This was keygate's own credential for ${providerNames[revoked.provider]} account ${accounts}: it is revoked, and keygate cannot reach that account until its configuration gets a new key.`;

@@ -37,8 +37,10 @@ export class LeakedSecretService {
    *   the hint (the secret's first 8 characters).
    * - Hyperstack: the list the secret can see, matched by its last 4 characters.
    * Accounts on one server (one base URL, one pool) are asked once: they see the same keys.
+   * `where`, when the caller knows it, names the accounts to look in: only their servers then see
+   * the secret (by default every server of that provider does, since nothing else says whose it is).
    */
-  async revoke(secret: string): Promise<RevokedLeak> {
+  async revoke(secret: string, where?: readonly string[]): Promise<RevokedLeak> {
     const trimmed = secret.trim();
     const provider: Provider | undefined = OCTOPUS_SECRET.test(trimmed) ? 'OCTOPUS' : HYPERSTACK_SECRET.test(trimmed) ? 'HYPERSTACK' : undefined;
     if (!provider) {
@@ -47,7 +49,7 @@ export class LeakedSecretService {
     this.deps.audit.note({ provider });
     const accounts = this.deps.loaders.accounts(provider);
     if (accounts.length === 0) throw gatewayError('UPSTREAM_UNAVAILABLE', `${providerNames[provider]} is not configured on this gateway.`, provider);
-    const servers = byServer(accounts);
+    const servers = where ? this.serversOf(where, provider) : byServer(accounts);
     // One key may be seen at several servers: one server under two names (an address and a DNS
     // name), or a server restored from another's database (the same key, live at both).
     const copies = byKey(provider === 'OCTOPUS' ? await this.findOctopus(trimmed, servers) : await this.findHyperstack(trimmed, servers));
@@ -83,6 +85,23 @@ export class LeakedSecretService {
     const lockedOut = this.deps.loaders.accounts(provider).filter((r) => r.config.apiKey === trimmed || r.config.accessToken === trimmed);
     if (lockedOut.length > 0) this.deps.audit.append(`this was keygate's own credential for ${lockedOut.map((r) => `account "${r.account.name}"`).join(', ')}`);
     return { provider, account: runtime.account, apiKey: key, lockedOut: lockedOut.map((r) => r.account.name) };
+  }
+
+  /** The servers of the named accounts, with every account on them; refuses a name that is no account of `provider`. */
+  private serversOf(names: readonly string[], provider: Provider): AccountRuntime[][] {
+    const all = this.deps.loaders.accounts();
+    const unknown = names.filter((name) => !all.some((r) => r.account.name === name));
+    if (unknown.length > 0) {
+      const known = all.map((r) => `"${r.account.name}"`).join(', ');
+      throw badUserInput(`No account named ${unknown.map((n) => `"${n}"`).join(', ')}; the accounts are ${known}. Nothing was revoked.`, { field: 'input.accounts' });
+    }
+    const other = names.filter((name) => !all.some((r) => r.account.name === name && r.account.provider === provider));
+    if (other.length > 0) {
+      throw badUserInput(`This secret belongs at ${providerNames[provider]}, and these are not ${providerNames[provider]} accounts: ${other.map((n) => `"${n}"`).join(', ')}. Nothing was revoked.`, {
+        field: 'input.accounts',
+      });
+    }
+    return byServer(this.deps.loaders.accounts(provider)).filter((server) => server.some((r) => names.includes(r.account.name)));
   }
 
   private async findOctopus(secret: string, servers: readonly (readonly AccountRuntime[])[]) {
