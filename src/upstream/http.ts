@@ -131,10 +131,36 @@ function isHealthFailure(error: unknown): boolean {
 }
 
 /**
- * System errors after which a request certainly never reached the provider: no connection was made
- * (refused, unresolvable, unreachable, connect timeout, TLS handshake failed) or the pool was closed.
+ * Set on a request's options: called once undici starts writing it on a connected socket (its
+ * handler's onRequestStart). Before that nothing of it has left keygate, whatever failed (no
+ * connection, a TLS handshake refused or hanging, the pool closed); from then on the provider may
+ * have it. Error codes cannot say which: a TLS failure can come before the handshake or after.
  */
-const NEVER_SENT = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT|UND_ERR_CLOSED)$|CERT|ERR_TLS|ERR_SSL/;
+const ON_WRITE = Symbol('keygate.onWrite');
+type MarkedOptions = Dispatcher.RequestOptions & { [ON_WRITE]?: () => void };
+
+const markWrites: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const onWrite = (opts as MarkedOptions)[ON_WRITE];
+  if (!onWrite) return dispatch(opts, handler);
+  return dispatch(opts, {
+    onRequestStart: (controller, context) => {
+      handler.onRequestStart?.(controller, context);
+      // A request aborted while it waited for the connection (our timeout) is dropped right here.
+      if (!controller.aborted) onWrite();
+    },
+    onRequestUpgrade: (...args) => handler.onRequestUpgrade?.(...args),
+    onResponseStart: (...args) => handler.onResponseStart?.(...args),
+    onResponseData: (...args) => handler.onResponseData?.(...args),
+    onResponseEnd: (...args) => handler.onResponseEnd?.(...args),
+    onResponseError: (...args) => handler.onResponseError?.(...args),
+  });
+};
+
+/** What became of one attempt so far: whether undici began writing it, and the status it got. */
+interface Progress {
+  written: boolean;
+  status?: number;
+}
 
 /**
  * JSON over a keep-alive undici pool to one upstream origin, with a timeout per attempt, bounded
@@ -144,6 +170,8 @@ const NEVER_SENT = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|
 export class UpstreamHttp {
   readonly provider: Provider;
   private readonly pool: Pool;
+  /** The pool, telling each request when it starts to be written (markWrites). */
+  private readonly dispatcher: Dispatcher;
   private readonly origin: string;
   private readonly basePath: string;
   private readonly options: UpstreamHttpOptions & typeof DEFAULTS;
@@ -165,6 +193,7 @@ export class UpstreamHttp {
       bodyTimeout: 2 * options.timeoutMs + 1_000, // a write's body may take longer (see send)
       connectTimeout: Math.min(options.timeoutMs, 10_000),
     });
+    this.dispatcher = this.pool.compose(markWrites);
     this.slots = new ConnectionSlots(this.options.connections);
 
     const { retryBaseDelayMs, maxRetryAfterMs } = this.options;
@@ -289,14 +318,14 @@ export class UpstreamHttp {
     }
     // From here on the time is the provider's.
     const started = performance.now();
-    let status: number | undefined;
+    const progress: Progress = { written: false };
     try {
-      const response = await this.send(req, queued, (s) => (status = s));
-      this.report(req, { status, durationMs: performance.now() - started, attempt });
+      const response = await this.send(req, queued, progress);
+      this.report(req, { status: progress.status, durationMs: performance.now() - started, attempt });
       return response;
     } catch (error) {
-      const failure = this.toUpstreamError(error, req, status);
-      this.report(req, { status, code: failure.code, durationMs: performance.now() - started, attempt });
+      const failure = this.toUpstreamError(error, req, progress);
+      this.report(req, { status: progress.status, code: failure.code, durationMs: performance.now() - started, attempt });
       throw failure;
     } finally {
       this.slots.release();
@@ -309,7 +338,7 @@ export class UpstreamHttp {
     req.observer?.(call);
   }
 
-  private async send(req: UpstreamRequest, queued: number, onStatus: (status: number) => void): Promise<UpstreamResponse> {
+  private async send(req: UpstreamRequest, queued: number, progress: Progress): Promise<UpstreamResponse> {
     // undici accepts an EventEmitter as the signal: an AbortController (an EventTarget) cost 15–20 µs
     // per attempt, most of what the timeout cost on the happy path; the timer itself is cheap.
     const signal = new EventEmitter();
@@ -334,15 +363,17 @@ export class UpstreamHttp {
         body = JSON.stringify(req.body);
         headers['content-type'] = 'application/json';
       }
-      const response = await this.pool.request({
+      const options: MarkedOptions = {
         method: req.method,
         path: this.basePath + req.path,
         headers,
         body,
         signal,
-      });
+        [ON_WRITE]: () => (progress.written = true),
+      };
+      const response = await this.dispatcher.request(options);
       status = response.statusCode;
-      onStatus(status);
+      progress.status = status;
       accepted = writeDeadline !== undefined && status >= 200 && status < 300;
       if (accepted) clearTimeout(timer); // its body has until writeDeadline
       const text = await readText(response.body, this.options.maxResponseBytes);
@@ -350,15 +381,20 @@ export class UpstreamHttp {
     } catch (error) {
       if (timedOut) {
         const name = providerNames[this.provider];
+        const message = !progress.written
+          ? `${name} could not be reached within ${this.options.timeoutMs} ms; the request was not sent.`
+          : status === undefined
+            ? `${name} did not answer within ${this.options.timeoutMs} ms.`
+            : `${name} answered ${status}, but the rest of its answer did not arrive in time.`;
         throw new UpstreamError(
           this.provider,
           'UPSTREAM_TIMEOUT',
-          status === undefined ? `${name} did not answer within ${this.options.timeoutMs} ms.` : `${name} answered ${status}, but the rest of its answer did not arrive in time.`,
+          message,
           // Only an accepted write carries its status: a read's 404 or 503 must not read as "no
           // such key" or be retried once its body timed out.
           accepted ? status : undefined,
           undefined,
-          isWrite(req),
+          isWrite(req) && progress.written,
         );
       }
       throw error;
@@ -401,7 +437,7 @@ export class UpstreamHttp {
     return described.length > MAX_PROVIDER_MESSAGE ? `${described.slice(0, MAX_PROVIDER_MESSAGE - 1)}…` : described;
   }
 
-  private toUpstreamError(error: unknown, req: UpstreamRequest, status: number | undefined): UpstreamError {
+  private toUpstreamError(error: unknown, req: UpstreamRequest, { status, written }: Progress): UpstreamError {
     if (error instanceof UpstreamError) return error;
     const name = providerNames[this.provider];
     if (error instanceof BodyTooLarge) {
@@ -424,7 +460,7 @@ export class UpstreamHttp {
       code ? `Could not reach ${name} (${code}).` : `Could not reach ${name}.`,
       undefined,
       undefined,
-      isWrite(req) && !(code !== undefined && NEVER_SENT.test(code)),
+      isWrite(req) && written,
     );
   }
 }
