@@ -4,16 +4,19 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { HyperstackClient } from '../src/upstream/hyperstack.js';
 import { UpstreamHttp } from '../src/upstream/http.js';
 import { OctopusClient } from '../src/upstream/octopus.js';
 import { failure } from './support/failure.js';
 
 let answer: unknown;
+/** When set, what a GET gets instead (a create's answer, then the list it looks in). */
+let listAnswer: unknown;
 const server = createServer((req, res) => {
   req.resume();
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  const body = req.method === 'GET' && listAnswer !== undefined ? listAnswer : answer;
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 });
 let octopus: OctopusClient;
 let hyperstack: HyperstackClient;
@@ -156,6 +159,28 @@ describe('Octopus bodies of another shape', () => {
       mayHaveReachedProvider: true,
     });
   });
+
+  it('finds a created key whose answer has no readable id among the newest keys, so its secret is not lost', async () => {
+    onTestFinished(() => {
+      listAnswer = undefined;
+    });
+    answer = octopusKey({ ApiKey: 'API-NEWKEYSECRETSECRETSECRET1', Id: 5, Purpose: 'x' });
+    const listed = (id: string, hint: string, purpose = 'x') => octopusKey({ Id: id, Purpose: purpose, ApiKey: { HasValue: true, Hint: hint } });
+    const page = (...items: unknown[]) => ({ Items: items, TotalResults: items.length, Links: { 'Page.Next': null } });
+    listAnswer = page(listed('apikeys-9', 'API-NEWK'), listed('apikeys-8', 'API-OLDK'), listed('apikeys-7', 'API-NEWK', 'other'));
+    expect(await octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined })).toMatchObject({
+      secret: 'API-NEWKEYSECRETSECRETSECRET1',
+      apiKey: { id: 'apikeys-9', purpose: 'x', keyHint: 'API-NEWK' },
+    });
+    // None, or two, of that purpose and hint: the outcome stays unknown.
+    for (const list of [page(listed('apikeys-8', 'API-OLDK')), page(listed('apikeys-9', 'API-NEWK'), listed('apikeys-6', 'API-NEWK'))]) {
+      listAnswer = list;
+      expect(await failure(octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined }))).toMatchObject({
+        message: notDocumented('Octopus Deploy', 'the new API key', 'Id'),
+        mayHaveReachedProvider: true,
+      });
+    }
+  });
 });
 
 describe('Hyperstack bodies of another shape', () => {
@@ -207,5 +232,27 @@ describe('Hyperstack bodies of another shape', () => {
     expect(await failure(hyperstack.updateKey('58', { name: 'x', description: null }))).toMatchObject({
       message: notDocumented('Hyperstack', 'the updated API key', 'api_key'),
     });
+  });
+
+  it('finds a generated key whose answer has no readable id in the list, so its secret is not lost', async () => {
+    onTestFinished(() => {
+      listAnswer = undefined;
+    });
+    const secret = '0a1b2c3d-0000-4000-8000-00000000beef';
+    answer = { api_key: { name: 'x', description: '', key: secret } };
+    const older = hyperstackKey({ id: 57, name: 'x', key: '********-****-****-****-********abcd' });
+    listAnswer = { status: true, api_keys: [older, hyperstackKey({ id: 58, name: 'x', key: '********-****-****-****-********beef' })] };
+    expect(await hyperstack.generateKey({ name: 'x', description: null })).toMatchObject({ secret, apiKey: { id: '58', name: 'x', keyHint: 'beef' } });
+    // No single key of that name and hint in the list (none, or two): the outcome stays unknown.
+    for (const keys of [[older], [hyperstackKey({ id: 58, name: 'x', key: '***beef' }), hyperstackKey({ id: 59, name: 'x', key: '***beef' })]]) {
+      listAnswer = { status: true, api_keys: keys };
+      expect(await failure(hyperstack.generateKey({ name: 'x', description: null }))).toMatchObject({
+        message: notDocumented('Hyperstack', 'the new API key', 'api_key.id'),
+        mayHaveReachedProvider: true,
+      });
+    }
+    // No secret in the answer: nothing to deliver.
+    answer = { api_key: { name: 'x' } };
+    expect(await failure(hyperstack.generateKey({ name: 'x', description: null }))).toMatchObject({ message: notDocumented('Hyperstack', 'the new API key', 'api_key.id') });
   });
 });

@@ -48,6 +48,12 @@ function readApiKey(account: string, value: unknown, secret = false): Hyperstack
   };
 }
 
+/** The secret in a generate answer, if it is there at all (whatever else is wrong with the answer). */
+function secretOf(body: unknown): string | undefined {
+  const key = (body as { api_key?: { key?: unknown } } | null)?.api_key?.key;
+  return typeof key === 'string' && key.length > 0 ? key : undefined;
+}
+
 /** The fields of a generated key's answer it can do without (see withoutUnreadable). */
 const CREATED_OPTIONAL = [
   ['name', optionalString],
@@ -98,10 +104,32 @@ export class HyperstackClient {
       { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false, beforeSend: this.options.beforeCreate },
       'access-token-first',
     );
-    const apiKey = readCreated('HYPERSTACK', status, () =>
-      readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, withoutUnreadable(key, CREATED_OPTIONAL), true)), body, 'the new API key'),
-    );
+    let apiKey: HyperstackApiKey;
+    try {
+      apiKey = readCreated('HYPERSTACK', status, () =>
+        readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, withoutUnreadable(key, CREATED_OPTIONAL), true)), body, 'the new API key'),
+      );
+    } catch (error) {
+      // The answer holds the secret but no id keygate can read: the key exists, and this secret is
+      // its only copy. Find it in the list rather than throw the secret away.
+      const secret = secretOf(body);
+      if (secret === undefined) throw error;
+      const found = await this.findGenerated(fields.name, secret);
+      if (!found) throw error;
+      apiKey = found;
+    }
     return { apiKey, secret: (body as { api_key: { key: string } }).api_key.key };
+  }
+
+  /** The one key of this name whose last characters are the secret's; undefined when the list cannot say. */
+  private async findGenerated(name: string, secret: string): Promise<HyperstackApiKey | undefined> {
+    try {
+      const hint = hyperstackHint(secret);
+      const matches = (await this.listKeys()).filter((key) => key.name === name && key.keyHint === hint);
+      return matches.length === 1 ? matches[0] : undefined;
+    } catch {
+      return undefined; // the create's own error says what matters: the key may exist
+    }
   }
 
   /** Renames a key. Both fields are always sent: whether an absent description clears it is undocumented. */

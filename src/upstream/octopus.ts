@@ -230,13 +230,36 @@ export class OctopusClient {
       retry: false,
       beforeSend: this.options.beforeCreate,
     });
-    const apiKey = readCreated('OCTOPUS', response.status, () =>
-      readWire('OCTOPUS', (b) => readApiKey(this.account, withoutUnreadable(b, CREATED_OPTIONAL), createdHint), response.body, 'the new API key'),
-    );
+    let apiKey: OctopusApiKey;
+    try {
+      apiKey = readCreated('OCTOPUS', response.status, () =>
+        readWire('OCTOPUS', (b) => readApiKey(this.account, withoutUnreadable(b, CREATED_OPTIONAL), createdHint), response.body, 'the new API key'),
+      );
+    } catch (error) {
+      // The answer holds the secret but not a key keygate can read (an id of another shape): the key
+      // exists, and this secret is its only copy. Find it among the user's newest keys instead.
+      const secret = (response.body as WireObject | null)?.ApiKey;
+      if (typeof secret !== 'string' || secret.length === 0) throw error;
+      const found = await this.findCreated(input.userId, input.purpose, secret);
+      if (!found) throw error;
+      apiKey = found;
+    }
     // An expiry it wrote unreadably is not "never": the one keygate asked for, when it asked for one.
     const wrote = (response.body as WireObject).Expires;
     if (apiKey.expiresAt === null && wrote !== undefined && wrote !== null && input.expires) apiKey.expiresAt = input.expires;
     return { apiKey, secret: (response.body as WireObject).ApiKey as string };
+  }
+
+  /** The one key of this purpose among the user's newest whose hint is the secret's; undefined when they cannot say. */
+  private async findCreated(userId: string, purpose: string, secret: string): Promise<OctopusApiKey | undefined> {
+    try {
+      const hint = octopusHint(secret);
+      const page = await this.listKeys(userId, { skip: 0, take: 30, partialPurpose: purpose });
+      const matches = page.items.filter((key) => key.purpose === purpose && key.keyHint === hint);
+      return matches.length === 1 ? matches[0] : undefined;
+    } catch {
+      return undefined; // the create's own error says what matters: the key may exist
+    }
   }
 
   /**
