@@ -105,6 +105,19 @@ describe('risks', () => {
     expect(byId.get(GOVERNANCE_KEY_IDS.unusedFor120Days)!.lastUsedAt).not.toBeNull();
   });
 
+  it('on a server before access levels (2021 shape, no AccessLevel), every Octopus key is FULL_ACCESS: it can do all its user can', async () => {
+    const old = await startTestGateway({ octopus: { users: governanceOctopusUsers(now), readFields: '2021' }, noHyperstack: true });
+    onTestFinished(() => old.close());
+    const response = await old.query<Page>(KEYS, { first: 100, filter: { ...everyone, risks: ['FULL_ACCESS'] } });
+    expect(response.body.errors).toBeUndefined();
+    const listed = response.body.data!.apiKeys.nodes;
+    const all = (await old.query<Page>(KEYS, { first: 100, filter: everyone })).body.data!.apiKeys.nodes;
+    expect(listed.map((k) => k.id).sort()).toEqual(all.map((k) => k.id).sort());
+    expect(new Set(listed.map((k) => k.accessLevel))).toEqual(new Set(['FULL_ACCESS']));
+    // The keys the 2026 server reports as read-only or custom are, on this one, what every key is.
+    expect(listed.find((k) => k.providerKeyId === GOVERNANCE_KEY_IDS.readOnly)!.risks).toContain('FULL_ACCESS');
+  });
+
   it('follows the configured policy', async () => {
     const strict = await startTestGateway({
       octopus: { users: governanceOctopusUsers(now) },

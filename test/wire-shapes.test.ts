@@ -79,6 +79,14 @@ describe('Octopus bodies of another shape', () => {
     ]);
   });
 
+  it('reads a key without AccessLevel (a server before access levels) as full access, and an unknown or null level as unknown', async () => {
+    answer = { Items: [octopusKey(), octopusKey({ AccessLevel: 'ReadOnly' }), octopusKey({ AccessLevel: 'Superuser' }), octopusKey({ AccessLevel: null })], TotalResults: 4, Links: {} };
+    expect((await octopus.listKeys('Users-1', { skip: 0, take: 30 })).items.map((k) => k.accessLevel)).toEqual(['FULL_ACCESS', 'READ_ONLY', null, null]);
+    // A create's answer carries no level even where the server has them: unknown until it is listed.
+    answer = octopusKey({ ApiKey: 'API-SECRETSECRETSECRETSECRET1' });
+    expect((await octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined })).apiKey.accessLevel).toBeNull();
+  });
+
   it('names the first place a list goes wrong, in document order', async () => {
     await octopusListFails([], undefined);
     await octopusListFails(null, undefined);

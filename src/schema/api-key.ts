@@ -24,7 +24,7 @@ export const ApiKeyRisk = builder.enumType('ApiKeyRisk', {
       description:
         'Octopus only, where the server reports last use: not used for `policy.unusedDays` (UNUSED_DAYS), or never used and older than that.',
     },
-    FULL_ACCESS: { description: 'An Octopus key whose access level is full access: it can do everything its user can.' },
+    FULL_ACCESS: { description: 'An Octopus key that can do everything its user can: its access level is full access, or its server predates access levels (before 2026), where every key can.' },
   } satisfies Record<(typeof API_KEY_RISKS)[number], { description: string }>,
 });
 

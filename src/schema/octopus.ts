@@ -18,7 +18,7 @@ export const OctopusUserType = builder.objectRef<OctopusUser>('OctopusUser').imp
 });
 
 const OctopusAccessLevel = builder.enumType('OctopusAccessLevel', {
-  description: 'What an Octopus key may do (Octopus 2026+).',
+  description: 'What an Octopus key may do. Octopus 2026+ states it; before that every key has full access.',
   values: {
     FULL_ACCESS: { description: 'Everything its user can do.' },
     READ_ONLY: { description: 'Only reads.' },
@@ -44,7 +44,8 @@ export const OctopusApiKeyType = builder.objectRef<OctopusApiKey>('OctopusApiKey
     accessLevel: t.field({
       type: OctopusAccessLevel,
       nullable: true,
-      description: 'What the key may do; null where the server does not say (before 2026).',
+      description:
+        'What the key may do. FULL_ACCESS on servers before access levels (before 2026), where every key can do all its user can. Null for a level this version does not know, and in a create\'s answer, which carries none (the next read shows it).',
       resolve: (key) => key.accessLevel,
     }),
     actorType: t.field({

@@ -78,8 +78,24 @@ const CREATED_OPTIONAL = [
   ['ActorType', optionalString],
 ] as const;
 
+/**
+ * A listed key's access level. Servers before access levels (2026) send no `AccessLevel` at all, and
+ * every key there acts with all its user's permissions: full access, as the server has no other.
+ * A value this version does not know, or null, reads as unknown.
+ */
+const listedAccessLevel = (o: WireObject): OctopusAccessLevel | null =>
+  Object.hasOwn(o, 'AccessLevel') ? known(ACCESS_LEVELS, optionalString(o, 'AccessLevel')) : 'FULL_ACCESS';
+
+/** A created key's: its answer carries no level even where the server has them (contracts/octopus.md §3). */
+const createdAccessLevel = (o: WireObject): OctopusAccessLevel | null => known(ACCESS_LEVELS, optionalString(o, 'AccessLevel'));
+
 /** An ApiKeyResource (its properties in document order: the first problem is the one reported). */
-function readApiKey(account: string, value: unknown, hint: (o: WireObject) => string | null = listedHint): OctopusApiKey {
+function readApiKey(
+  account: string,
+  value: unknown,
+  hint: (o: WireObject) => string | null = listedHint,
+  accessLevel: (o: WireObject) => OctopusAccessLevel | null = listedAccessLevel,
+): OctopusApiKey {
   const o = object(value);
   return {
     provider: 'OCTOPUS',
@@ -92,7 +108,7 @@ function readApiKey(account: string, value: unknown, hint: (o: WireObject) => st
     expiresAt: optionalDate(o, 'Expires') ?? null,
     lastUsedAt: optionalDate(o, 'LastUsedTimeStamp') ?? null,
     lastUsedKnown: optionalBoolean(o, 'IsLastUsedTimestampKnown') === true,
-    accessLevel: known(ACCESS_LEVELS, optionalString(o, 'AccessLevel')),
+    accessLevel: accessLevel(o),
     actorType: known(ACTOR_TYPES, optionalString(o, 'ActorType')),
   };
 }
@@ -233,7 +249,7 @@ export class OctopusClient {
     let apiKey: OctopusApiKey;
     try {
       apiKey = readCreated('OCTOPUS', response.status, () =>
-        readWire('OCTOPUS', (b) => readApiKey(this.account, withoutUnreadable(b, CREATED_OPTIONAL), createdHint), response.body, 'the new API key'),
+        readWire('OCTOPUS', (b) => readApiKey(this.account, withoutUnreadable(b, CREATED_OPTIONAL), createdHint, createdAccessLevel), response.body, 'the new API key'),
       );
     } catch (error) {
       // The answer holds the secret but not a key keygate can read (an id of another shape): the key
