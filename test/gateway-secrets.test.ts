@@ -1,7 +1,7 @@
 // Never lose a secret: a key that exists at a provider while its secret reached no one is the worst
 // bug keygate can have. And never let keygate lock itself out by revoking its own key.
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { startTestGateway } from './support/gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { answer, startRawProvider } from './support/raw-provider.js';
 import { hyperstackUsers, octopusUsers } from './support/seeds.js';
 
@@ -180,5 +180,43 @@ describe('a create whose outcome is unknown', () => {
     const unreachable = await t.query(CREATE);
     expect(unreachable.body.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
     expect(unreachable.body.errors?.[0]?.extensions).not.toHaveProperty('mayHaveCreated');
+  });
+});
+
+describe('a create answered with its secret but an id of another shape', () => {
+  // The key is made for real; only the answer's id is unreadable (a number where a string is due).
+  const CREATE = 'mutation { createOctopusApiKey(input: { purpose: "odd id" }) { secret apiKey { id name } } }';
+  const GENERATE = 'mutation { generateHyperstackApiKey(input: { name: "odd-id" }) { secret apiKey { id name } } }';
+  const oddId = (t: TestGateway) => {
+    t.octopus.fault('POST /api/users/{userId}/apikeys', { mode: 'reshape', body: (b) => ({ ...(b as object), Id: 12345 }) }, { times: 1 });
+    t.hyperstack.fault('POST /v1/api-key/generate', { mode: 'reshape', body: (b) => ({ ...(b as object), api_key: { ...(b as { api_key: object }).api_key, id: 'twelve' } }) }, { times: 1 });
+  };
+
+  it('is answered with its secret and the id the list shows: one more call, counted by the budget', async () => {
+    const t = await gateway();
+    oddId(t);
+    t.resetCounts();
+    const octopus = await t.query<{ createOctopusApiKey: Created }>(CREATE);
+    expect(octopus.body.errors).toBeUndefined();
+    const made = t.octopus.keysOf('Users-1').find((k) => k.purpose === 'odd id')!;
+    expect(octopus.body.data!.createOctopusApiKey).toEqual({ secret: expect.stringMatching(/^API-/), apiKey: { id: expect.any(String), name: 'odd id' } });
+    expect(Buffer.from(octopus.body.data!.createOctopusApiKey.apiKey.id, 'base64').toString()).toBe(`OctopusApiKey:default/Users-1/${made.id}`);
+    expect(octopus.body.data!.createOctopusApiKey.secret.slice(0, 8)).toBe(made.hint);
+    expect(t.counts()).toMatchObject({ 'POST /api/users/{userId}/apikeys': 1, 'GET /api/users/{userId}/apikeys': 1 });
+
+    const hyperstack = await t.query<{ generateHyperstackApiKey: Created }>(GENERATE);
+    expect(hyperstack.body.errors).toBeUndefined();
+    expect(hyperstack.body.data!.generateHyperstackApiKey).toMatchObject({ secret: expect.any(String), apiKey: { name: 'odd-id' } });
+  });
+
+  it('a budget with no room for the lookup refuses the create before it is sent', async () => {
+    const t = await startTestGateway({ octopus: { users: octopusUsers() }, env: { MAX_UPSTREAM_CALLS: '2' } });
+    onTestFinished(() => t.close());
+    oddId(t);
+    t.resetCounts();
+    // /users/me is one call; the create and its possible lookup are two more.
+    const response = await t.query(CREATE);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(t.counts()).not.toHaveProperty('POST /api/users/{userId}/apikeys');
   });
 });

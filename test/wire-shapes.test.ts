@@ -173,15 +173,18 @@ describe('Octopus bodies of another shape', () => {
       listAnswer = undefined;
     });
     answer = octopusKey({ ApiKey: 'API-NEWKEYSECRETSECRETSECRET1', Id: 5, Purpose: 'x' });
-    const listed = (id: string, hint: string, purpose = 'x') => octopusKey({ Id: id, Purpose: purpose, ApiKey: { HasValue: true, Hint: hint } });
+    const justNow = new Date().toISOString();
+    const listed = (id: string, hint: string, purpose = 'x', created = justNow) => octopusKey({ Id: id, Purpose: purpose, ApiKey: { HasValue: true, Hint: hint }, Created: created });
     const page = (...items: unknown[]) => ({ Items: items, TotalResults: items.length, Links: { 'Page.Next': null } });
-    listAnswer = page(listed('apikeys-9', 'API-NEWK'), listed('apikeys-8', 'API-OLDK'), listed('apikeys-7', 'API-NEWK', 'other'));
+    // Of the same purpose and hint, but made in January: another key whose secret starts alike.
+    const older = listed('apikeys-5', 'API-NEWK', 'x', '2026-01-02T03:04:05.000+00:00');
+    listAnswer = page(listed('apikeys-9', 'API-NEWK'), listed('apikeys-8', 'API-OLDK'), listed('apikeys-7', 'API-NEWK', 'other'), older);
     expect(await octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined })).toMatchObject({
       secret: 'API-NEWKEYSECRETSECRETSECRET1',
       apiKey: { id: 'apikeys-9', purpose: 'x', keyHint: 'API-NEWK' },
     });
-    // None, or two, of that purpose and hint: the outcome stays unknown.
-    for (const list of [page(listed('apikeys-8', 'API-OLDK')), page(listed('apikeys-9', 'API-NEWK'), listed('apikeys-6', 'API-NEWK'))]) {
+    // Only the old one, or two new ones, of that purpose and hint: the outcome stays unknown.
+    for (const list of [page(listed('apikeys-8', 'API-OLDK'), older), page(listed('apikeys-9', 'API-NEWK'), listed('apikeys-6', 'API-NEWK'))]) {
       listAnswer = list;
       expect(await failure(octopus.createKey({ userId: 'Users-1', purpose: 'x', expires: undefined }))).toMatchObject({
         message: notDocumented('Octopus Deploy', 'the new API key', 'Id'),
@@ -248,11 +251,15 @@ describe('Hyperstack bodies of another shape', () => {
     });
     const secret = '0a1b2c3d-0000-4000-8000-00000000beef';
     answer = { api_key: { name: 'x', description: '', key: secret } };
-    const older = hyperstackKey({ id: 57, name: 'x', key: '********-****-****-****-********abcd' });
-    listAnswer = { status: true, api_keys: [older, hyperstackKey({ id: 58, name: 'x', key: '********-****-****-****-********beef' })] };
+    const justNow = new Date().toISOString();
+    const other = hyperstackKey({ id: 57, name: 'x', key: '***abcd', created_at: justNow });
+    // Same name and hint, but made in January: another key whose secret happens to end alike.
+    const older = hyperstackKey({ id: 56, name: 'x', key: '***beef', created_at: '2026-01-02T03:04:05Z' });
+    listAnswer = { status: true, api_keys: [older, other, hyperstackKey({ id: 58, name: 'x', key: '***beef', created_at: justNow })] };
     expect(await hyperstack.generateKey({ name: 'x', description: null })).toMatchObject({ secret, apiKey: { id: '58', name: 'x', keyHint: 'beef' } });
-    // No single key of that name and hint in the list (none, or two): the outcome stays unknown.
-    for (const keys of [[older], [hyperstackKey({ id: 58, name: 'x', key: '***beef' }), hyperstackKey({ id: 59, name: 'x', key: '***beef' })]]) {
+    // No single new key of that name and hint in the list (only an old one, none, or two): the outcome stays unknown.
+    const twins = [hyperstackKey({ id: 58, name: 'x', key: '***beef', created_at: justNow }), hyperstackKey({ id: 59, name: 'x', key: '***beef', created_at: justNow })];
+    for (const keys of [[older, other], [], twins]) {
       listAnswer = { status: true, api_keys: keys };
       expect(await failure(hyperstack.generateKey({ name: 'x', description: null }))).toMatchObject({
         message: notDocumented('Hyperstack', 'the new API key', 'api_key.id'),

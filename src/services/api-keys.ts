@@ -220,7 +220,7 @@ export class ApiKeyService {
     this.audit?.note({ provider: 'OCTOPUS', account: runtime.account.name, keyName: purpose });
     const userId = input.userId ?? (await session.me()).id;
     const created = await creating(purpose, this.gate, () =>
-      session.write('creating an Octopus key', (client) =>
+      session.create('creating an Octopus key', (client) =>
         // Absent and null differ on the wire (contracts/octopus.md 3.1): undefined means "left out".
         client.createKey({ userId, purpose, expires: input.expiresAt, actorType: input.actorType ?? undefined }),
       ),
@@ -236,7 +236,7 @@ export class ApiKeyService {
     const name = input.name.trim();
     this.audit?.note({ provider: 'HYPERSTACK', account: runtime.account.name, keyName: name });
     const created = await creating(name, this.gate, () =>
-      session.write('generating a Hyperstack key', (client) => client.generateKey({ name, description: input.description ?? null })),
+      session.create('generating a Hyperstack key', (client) => client.generateKey({ name, description: input.description ?? null })),
     );
     session.forget();
     this.noteCreated(created);

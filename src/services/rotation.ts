@@ -29,7 +29,7 @@ import {
 } from '../store/index.js';
 import { secretShape } from '../secret-shapes.js';
 import { UpstreamError } from '../upstream/errors.js';
-import { RequestLoaders } from '../upstream/loaders.js';
+import { CREATE_CALLS, RequestLoaders } from '../upstream/loaders.js';
 import type { AccountRuntime, Upstreams } from '../upstream/upstreams.js';
 import { creating, type ApiKeyService } from './api-keys.js';
 import type { RequestAudit } from './audit.js';
@@ -542,7 +542,8 @@ export class RotationService {
     }
     // Every write this rotation may make, refused now if they do not fit the operation's call budget:
     // never a replacement made and its old key's revocation then refused.
-    const writes = (old.provider === 'OCTOPUS' ? 1 : 3) + (input.revokeOldAfter === 0 ? 1 : 0); // Hyperstack: rename, generate, a rename undone
+    // The replacement's create counts CREATE_CALLS (itself and a lookup its answer may need).
+    const writes = (old.provider === 'OCTOPUS' ? CREATE_CALLS : CREATE_CALLS + 2) + (input.revokeOldAfter === 0 ? 1 : 0); // Hyperstack: rename, generate, a rename undone
     loaders.budget.reserve(writes, 'rotating a key');
 
     const now = runner.rotations.clock();
@@ -684,7 +685,7 @@ export class RotationService {
     const expires =
       lifetime === undefined || lifetime <= 0 ? undefined : new Date(now.getTime() + Math.min(lifetime, OCTOPUS_REPLACEMENT_MAX_LIFETIME_MS));
     return creating(old.purpose, this.deps.apiKeys.gate, async () => {
-      const created = await session.write('minting a replacement Octopus key', (client) =>
+      const created = await session.create('minting a replacement Octopus key', (client) =>
         client.createKey({ userId: old.userId, purpose: old.purpose, expires, actorType: old.actorType ?? undefined }),
       );
       session.forget(old.userId);
@@ -704,7 +705,7 @@ export class RotationService {
     await session.write('renaming the key being rotated', (client) => client.updateKey(old.id, { name: renamed, description: old.description }));
     session.forget();
     try {
-      return await creating(old.name, this.deps.apiKeys.gate, () => session.write('minting a replacement Hyperstack key', (client) => client.generateKey({ name: old.name, description: old.description })));
+      return await creating(old.name, this.deps.apiKeys.gate, () => session.create('minting a replacement Hyperstack key', (client) => client.generateKey({ name: old.name, description: old.description })));
     } catch (error) {
       if ((error as { extensions?: { mayHaveCreated?: boolean } }).extensions?.mayHaveCreated) throw error;
       await session

@@ -9,7 +9,8 @@ export type Fault =
   | { mode: 'garbage' } // 200, Content-Type application/json, body that is not JSON
   | { mode: 'hang' } // read the request, never answer (until close())
   | { mode: 'drop' } // destroy the socket without any response
-  | { mode: 'rate-limit'; retryAfterSeconds?: number }; // 429 (Retry-After when given; provider error body)
+  | { mode: 'rate-limit'; retryAfterSeconds?: number } // 429 (Retry-After when given; provider error body)
+  | { mode: 'reshape'; body: (body: unknown) => unknown }; // do the work, then answer with the body rewritten (a field of another shape)
 
 export interface SimulatorControl {
   readonly url: string;
@@ -240,7 +241,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       timers.add(timer);
     });
 
-  const applyFault = (fault: Fault, req: IncomingMessage, res: ServerResponse): void => {
+  const applyFault = (fault: Exclude<Fault, { mode: 'reshape' }>, req: IncomingMessage, res: ServerResponse): void => {
     switch (fault.mode) {
       case 'error':
         return send(res, options.errors.internalError());
@@ -276,7 +277,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     if (held) await held.enter();
     if (latencyMs > 0) await delay(latencyMs);
     const fault = takeFault(template);
-    if (fault) return applyFault(fault, req, res);
+    if (fault && fault.mode !== 'reshape') return applyFault(fault, req, res);
 
     if (match.kind === 'not-found') return send(res, options.errors.notFound());
     if (match.kind === 'method-not-allowed') {
@@ -294,7 +295,8 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       readJson: () => (body ??= readJson(req)),
     };
     try {
-      send(res, await match.route.handle(ctx));
+      const reply = await match.route.handle(ctx);
+      send(res, fault?.mode === 'reshape' ? { ...reply, body: fault.body(reply.body) } : reply);
     } catch (error) {
       if (!(error instanceof Rejection)) throw error;
       send(res, error.reply);

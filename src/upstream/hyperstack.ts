@@ -1,6 +1,7 @@
 import type { HyperstackApiKey } from '../domain.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
+import { LOOKUP, madeSince } from './created-lookup.js';
 import { field, list, nonEmptyString, object, optionalDateUtcDefault, optionalString, readCreated, readWire, safeInteger, segment, withoutUnreadable } from './wire.js';
 
 /**
@@ -89,8 +90,9 @@ export class HyperstackClient {
     private readonly options: { observer?: UpstreamObserver; redact?: readonly string[]; beforeCreate?: () => void; beforeCall?: () => void } = {},
   ) {}
 
-  async listKeys(): Promise<HyperstackApiKey[]> {
-    const { body } = await this.send({ method: 'GET', route: ROUTES.list, path: ROUTES.list, retry: true });
+  /** Every key of the account. With `lookup` (findGenerated): once, with the credential generate used. */
+  async listKeys(lookup?: typeof LOOKUP): Promise<HyperstackApiKey[]> {
+    const { body } = await this.send({ method: 'GET', route: ROUTES.list, path: ROUTES.list, retry: true, ...lookup }, lookup ? 'access-token-first' : 'api-key-first');
     return readWire('HYPERSTACK', (b) => list(object(b), 'api_keys', (item) => readApiKey(this.account, item)), body, 'the list of API keys');
   }
 
@@ -100,6 +102,7 @@ export class HyperstackClient {
    * result only.
    */
   async generateKey(fields: HyperstackKeyFields): Promise<{ apiKey: HyperstackApiKey; secret: string }> {
+    const sentAt = Date.now();
     const { status, body } = await this.send(
       { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false, beforeSend: this.options.beforeCreate },
       'access-token-first',
@@ -111,22 +114,20 @@ export class HyperstackClient {
       );
     } catch (error) {
       // The answer holds the secret but no id keygate can read: the key exists, and this secret is
-      // its only copy. Find it in the list rather than throw the secret away.
+      // its only copy. Find it in the list rather than throw the secret away (created-lookup.ts).
       const secret = secretOf(body);
       if (secret === undefined) throw error;
-      const found = await this.findGenerated(fields.name, secret);
+      const found = await this.findGenerated(fields.name, secret, sentAt);
       if (!found) throw error;
       apiKey = found;
     }
     return { apiKey, secret: (body as { api_key: { key: string } }).api_key.key };
   }
 
-  /** The one key of this name whose last characters are the secret's; undefined when the list cannot say. */
-  private async findGenerated(name: string, secret: string): Promise<HyperstackApiKey | undefined> {
+  /** The key a generate just made, from the list (see created-lookup.ts); undefined when the list cannot say. */
+  private async findGenerated(name: string, secret: string, sentAt: number): Promise<HyperstackApiKey | undefined> {
     try {
-      const hint = hyperstackHint(secret);
-      const matches = (await this.listKeys()).filter((key) => key.name === name && key.keyHint === hint);
-      return matches.length === 1 ? matches[0] : undefined;
+      return madeSince(await this.listKeys(LOOKUP), { name, hint: hyperstackHint(secret), sentAt });
     } catch {
       return undefined; // the create's own error says what matters: the key may exist
     }

@@ -59,6 +59,9 @@ interface SessionOptions {
 
 const WALK_PARALLELISM = 4;
 
+/** What a create costs the call budget: itself, and the one lookup its answer may need. */
+export const CREATE_CALLS = 2;
+
 /**
  * Whether a request's forwarded credential acts on this account: the `default` account of the
  * environment variables only. KEYGATE_CONFIG's accounts use their own, even one named `default`.
@@ -163,10 +166,10 @@ export class OctopusSession {
     return `OCTOPUS ${scope}`;
   }
 
-  private call<T>(what: string, run: (client: OctopusClient) => Promise<T>): Promise<T> {
+  private call<T>(what: string, run: (client: OctopusClient) => Promise<T>, calls = 1): Promise<T> {
     return attempt(() => {
       const client = this.octopus;
-      this.options.budget.spend(1, what);
+      this.options.budget.spend(calls, what);
       return run(client);
     });
   }
@@ -331,6 +334,11 @@ export class OctopusSession {
     return this.call(what, run);
   }
 
+  /** A create: two calls of the budget, itself and the lookup its answer may need (created-lookup.ts). */
+  create<T>(what: string, run: (client: OctopusClient) => Promise<T>): Promise<T> {
+    return this.call(what, run, CREATE_CALLS);
+  }
+
   private fetchUser(userId: string): Promise<OctopusUser | null> {
     return this.call(`the Octopus user ${userId}`, (client) => client.getUser(userId));
   }
@@ -438,12 +446,17 @@ export class HyperstackSession {
   }
 
   /** The client for a write, with the write counted against the budget. */
-  write<T>(what: string, run: (client: HyperstackClient) => Promise<T>): Promise<T> {
+  write<T>(what: string, run: (client: HyperstackClient) => Promise<T>, calls = 1): Promise<T> {
     return attempt(() => {
       const client = this.hyperstack;
-      this.options.budget.spend(1, what);
+      this.options.budget.spend(calls, what);
       return run(client);
     });
+  }
+
+  /** A generate: two calls of the budget, itself and the lookup its answer may need (created-lookup.ts). */
+  create<T>(what: string, run: (client: HyperstackClient) => Promise<T>): Promise<T> {
+    return this.write(what, run, CREATE_CALLS);
   }
 
   forget(): void {

@@ -1,3 +1,4 @@
+import { LOOKUP, madeSince } from './created-lookup.js';
 import type { OctopusAccessLevel, OctopusActorType, OctopusApiKey, OctopusUser } from '../domain.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
@@ -206,10 +207,10 @@ export class OctopusClient {
    * A page of a user's keys, newest first. `partialPurpose` filters on the server (2026 docs); an
    * older server ignores it, so callers must still check what comes back.
    */
-  async listKeys(userId: string, page: { skip: number; take: number; partialPurpose?: string }): Promise<Page<OctopusApiKey>> {
+  async listKeys(userId: string, page: { skip: number; take: number; partialPurpose?: string }, lookup?: typeof LOOKUP): Promise<Page<OctopusApiKey>> {
     let path = `/users/${segment(userId)}/apikeys?skip=${page.skip}&take=${page.take}`;
     if (page.partialPurpose) path += `&partialPurpose=${encodeURIComponent(page.partialPurpose)}`;
-    const { body } = await this.send({ method: 'GET', route: ROUTES.keys, path, retry: true });
+    const { body } = await this.send({ method: 'GET', route: ROUTES.keys, path, retry: true, ...lookup });
     const collection = readWire('OCTOPUS', (b) => readCollection(b, (item) => readApiKey(this.account, item)), body, 'the list of API keys');
     return {
       items: collection.items,
@@ -238,6 +239,7 @@ export class OctopusClient {
     const body: Record<string, unknown> = { UserId: input.userId, Purpose: input.purpose };
     if (input.expires !== undefined) body.Expires = input.expires === null ? null : octopusDate(input.expires);
     if (input.actorType) body.ActorType = WIRE_ACTOR_TYPES[input.actorType];
+    const sentAt = Date.now();
     const response = await this.send({
       method: 'POST',
       route: ROUTES.keys,
@@ -256,7 +258,7 @@ export class OctopusClient {
       // exists, and this secret is its only copy. Find it among the user's newest keys instead.
       const secret = (response.body as WireObject | null)?.ApiKey;
       if (typeof secret !== 'string' || secret.length === 0) throw error;
-      const found = await this.findCreated(input.userId, input.purpose, secret);
+      const found = await this.findCreated(input.userId, input.purpose, secret, sentAt);
       if (!found) throw error;
       apiKey = found;
     }
@@ -266,13 +268,16 @@ export class OctopusClient {
     return { apiKey, secret: (response.body as WireObject).ApiKey as string };
   }
 
-  /** The one key of this purpose among the user's newest whose hint is the secret's; undefined when they cannot say. */
-  private async findCreated(userId: string, purpose: string, secret: string): Promise<OctopusApiKey | undefined> {
+  /**
+   * The key a create just made, when its answer held the secret but no key keygate could read: the
+   * one key of that purpose among the user's newest whose hint is the secret's and that was created
+   * since the create was sent. Undefined when the list cannot say; the create then stays "may have
+   * created". The caller's budget counted this call with the create (OctopusSession.create).
+   */
+  private async findCreated(userId: string, purpose: string, secret: string, sentAt: number): Promise<OctopusApiKey | undefined> {
     try {
-      const hint = octopusHint(secret);
-      const page = await this.listKeys(userId, { skip: 0, take: 30, partialPurpose: purpose });
-      const matches = page.items.filter((key) => key.purpose === purpose && key.keyHint === hint);
-      return matches.length === 1 ? matches[0] : undefined;
+      const page = await this.listKeys(userId, { skip: 0, take: 30, partialPurpose: purpose }, LOOKUP);
+      return madeSince(page.items, { name: purpose, hint: octopusHint(secret), sentAt });
     } catch {
       return undefined; // the create's own error says what matters: the key may exist
     }

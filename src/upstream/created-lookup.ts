@@ -1,0 +1,29 @@
+// A create answered 2xx with the new key's secret, but without an id keygate can read: the key
+// certainly exists and this answer holds its only secret. Rather than report "may have created" and
+// drop the secret, the clients look the key up once in the list (Octopus: the user's newest keys of
+// that purpose; Hyperstack: the account's list) and answer with it when exactly one key fits.
+import { nameOf, type ApiKeyRecord } from '../domain.js';
+import type { UpstreamRequest } from './http.js';
+
+/** How far a provider's clock may be from keygate's when judging whether a key is the new one. */
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * The lookup's request: one attempt, and not refused like the request's other calls (shutdown's
+ * checkCall, the budget's per-call check): the caller counted it with the create, and the secret is
+ * already in hand.
+ */
+export const LOOKUP = { retry: false, beforeSend: () => {} } as const satisfies Partial<UpstreamRequest>;
+
+/**
+ * Of `keys`, the one that is the new key: its name, the secret's hint, and created between the
+ * moment the create was sent and now, give or take the clock skew. Hints are short (4 random
+ * characters), so the time is what tells a new key from an old one of the same name.
+ */
+export function madeSince<K extends ApiKeyRecord>(keys: readonly K[], made: { name: string; hint: string; sentAt: number }, now = Date.now()): K | undefined {
+  const matches = keys.filter((key) => {
+    const created = key.createdAt?.getTime();
+    return nameOf(key) === made.name && key.keyHint === made.hint && created !== undefined && created >= made.sentAt - CLOCK_SKEW_MS && created <= now + CLOCK_SKEW_MS;
+  });
+  return matches.length === 1 ? matches[0] : undefined;
+}
