@@ -17,7 +17,7 @@ const RevokeLeakedSecretInput = builder.inputType('RevokeLeakedSecretInput', {
     accounts: t.stringList({
       required: false,
       description:
-        'The accounts to look in, when you know where the key belongs. Only their servers then receive the secret; without it, every configured server of that provider is asked, since nothing else tells whose a key is. An unknown name, or an account of the other provider, is BAD_USER_INPUT before any call.',
+        'The accounts to look in, when you know where the key belongs. Only their servers then receive the secret, and only there is it revoked (a copy at another server, such as one restored from a backup, is not looked for); without it, every configured server of that provider is asked, since nothing else tells whose a key is. An unknown name, or an account of the other provider, is BAD_USER_INPUT before any call.',
       validate: z.array(accountName('input.accounts')).min(1, 'accounts names at least one account; leave it out to look everywhere.').max(100, 'accounts takes at most 100 names.'),
     }),
   }),
