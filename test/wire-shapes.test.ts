@@ -253,13 +253,12 @@ describe('Hyperstack bodies of another shape', () => {
     answer = { api_key: { name: 'x', description: '', key: secret } };
     const justNow = new Date().toISOString();
     const other = hyperstackKey({ id: 57, name: 'x', key: '***abcd', created_at: justNow });
-    // Same name and hint, but made in January: another key whose secret happens to end alike.
-    const older = hyperstackKey({ id: 56, name: 'x', key: '***beef', created_at: '2026-01-02T03:04:05Z' });
-    listAnswer = { status: true, api_keys: [older, other, hyperstackKey({ id: 58, name: 'x', key: '***beef', created_at: justNow })] };
+    // Hyperstack names are unique in an account: name and hint find it, whatever its date says.
+    listAnswer = { status: true, api_keys: [other, hyperstackKey({ id: 58, name: 'x', key: '***beef', created_at: '2020-01-02T03:04:05Z' }), hyperstackKey({ id: 56, name: 'y', key: '***beef' })] };
     expect(await hyperstack.generateKey({ name: 'x', description: null })).toMatchObject({ secret, apiKey: { id: '58', name: 'x', keyHint: 'beef' } });
-    // No single new key of that name and hint in the list (only an old one, none, or two): the outcome stays unknown.
+    // No single key of that name and hint in the list (none, or two): the outcome stays unknown.
     const twins = [hyperstackKey({ id: 58, name: 'x', key: '***beef', created_at: justNow }), hyperstackKey({ id: 59, name: 'x', key: '***beef', created_at: justNow })];
-    for (const keys of [[older, other], [], twins]) {
+    for (const keys of [[other], [], twins]) {
       listAnswer = { status: true, api_keys: keys };
       expect(await failure(hyperstack.generateKey({ name: 'x', description: null }))).toMatchObject({
         message: notDocumented('Hyperstack', 'the new API key', 'api_key.id'),

@@ -45,7 +45,7 @@ export const OctopusApiKeyType = builder.objectRef<OctopusApiKey>('OctopusApiKey
       type: OctopusAccessLevel,
       nullable: true,
       description:
-        'What the key may do. FULL_ACCESS on servers before access levels (before 2026), where every key can do all its user can. Null for a level this version does not know, and in a create\'s answer, which carries none (the next read shows it).',
+        'What the key may do. FULL_ACCESS on servers before access levels (before 2026), where every key can do all its user can. Null for a level this version does not know, and in a create\'s answer, which carries none even on an older server (the next read shows it).',
       resolve: (key) => key.accessLevel,
     }),
     actorType: t.field({

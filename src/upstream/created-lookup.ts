@@ -5,8 +5,12 @@
 import { nameOf, type ApiKeyRecord } from '../domain.js';
 import type { UpstreamRequest } from './http.js';
 
-/** How far a provider's clock may be from keygate's when judging whether a key is the new one. */
-const CLOCK_SKEW_MS = 60_000;
+/**
+ * How far a provider's clock may be from keygate's when judging whether a key is the new one: wide,
+ * since a self-hosted server's clock may be off by minutes, and a wrong key also needs its short hint
+ * to collide.
+ */
+const CLOCK_SKEW_MS = 15 * 60_000;
 
 /**
  * The lookup's request: one attempt, and not refused like the request's other calls (shutdown's
@@ -16,14 +20,17 @@ const CLOCK_SKEW_MS = 60_000;
 export const LOOKUP = { retry: false, beforeSend: () => {} } as const satisfies Partial<UpstreamRequest>;
 
 /**
- * Of `keys`, the one that is the new key: its name, the secret's hint, and created between the
- * moment the create was sent and now, give or take the clock skew. Hints are short (4 random
- * characters), so the time is what tells a new key from an old one of the same name.
+ * Of `keys`, the one that is the new key: its name and the secret's hint, and, where names repeat
+ * (Octopus purposes), created between the moment the create was sent and now, give or take the
+ * clock skew: hints are short (4 random characters), so the time tells a new key from an old one
+ * of the same name. Hyperstack names are unique within an account, so there name and hint suffice.
  */
 export function madeSince<K extends ApiKeyRecord>(keys: readonly K[], made: { name: string; hint: string; sentAt: number }, now = Date.now()): K | undefined {
   const matches = keys.filter((key) => {
+    if (nameOf(key) !== made.name || key.keyHint !== made.hint) return false;
+    if (key.provider === 'HYPERSTACK') return true;
     const created = key.createdAt?.getTime();
-    return nameOf(key) === made.name && key.keyHint === made.hint && created !== undefined && created >= made.sentAt - CLOCK_SKEW_MS && created <= now + CLOCK_SKEW_MS;
+    return created !== undefined && created >= made.sentAt - CLOCK_SKEW_MS && created <= now + CLOCK_SKEW_MS;
   });
   return matches.length === 1 ? matches[0] : undefined;
 }
