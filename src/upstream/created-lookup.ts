@@ -20,17 +20,17 @@ const CLOCK_SKEW_MS = 15 * 60_000;
 export const LOOKUP = { retry: false, beforeSend: () => {} } as const satisfies Partial<UpstreamRequest>;
 
 /**
- * Of `keys`, the one that is the new key: its name and the secret's hint, and, where names repeat
- * (Octopus purposes), created between the moment the create was sent and now, give or take the
- * clock skew: hints are short (4 random characters), so the time tells a new key from an old one
- * of the same name. Hyperstack names are unique within an account, so there name and hint suffice.
+ * Of `keys`, the one that is the new key: its name and the secret's hint, and, given `sentAt`,
+ * created between then and now, give or take the clock skew. Hints are short (4 random characters),
+ * so where names repeat (Octopus purposes) the time tells a new key from an old one of the same name.
  */
-export function madeSince<K extends ApiKeyRecord>(keys: readonly K[], made: { name: string; hint: string; sentAt: number }, now = Date.now()): K | undefined {
+export function madeSince<K extends ApiKeyRecord>(keys: readonly K[], made: { name: string; hint: string; sentAt?: number }, now = Date.now()): K | undefined {
+  const { sentAt } = made;
   const matches = keys.filter((key) => {
     if (nameOf(key) !== made.name || key.keyHint !== made.hint) return false;
-    if (key.provider === 'HYPERSTACK') return true;
+    if (sentAt === undefined) return true;
     const created = key.createdAt?.getTime();
-    return created !== undefined && created >= made.sentAt - CLOCK_SKEW_MS && created <= now + CLOCK_SKEW_MS;
+    return created !== undefined && created >= sentAt - CLOCK_SKEW_MS && created <= now + CLOCK_SKEW_MS;
   });
   return matches.length === 1 ? matches[0] : undefined;
 }

@@ -1,7 +1,7 @@
 import type { HyperstackApiKey } from '../domain.js';
 import { UpstreamError } from './errors.js';
-import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
 import { LOOKUP, madeSince } from './created-lookup.js';
+import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
 import { field, list, nonEmptyString, object, optionalDateUtcDefault, optionalString, readCreated, readWire, safeInteger, segment, withoutUnreadable } from './wire.js';
 
 /**
@@ -102,7 +102,6 @@ export class HyperstackClient {
    * result only.
    */
   async generateKey(fields: HyperstackKeyFields): Promise<{ apiKey: HyperstackApiKey; secret: string }> {
-    const sentAt = Date.now();
     const { status, body } = await this.send(
       { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false, beforeSend: this.options.beforeCreate },
       'access-token-first',
@@ -117,17 +116,20 @@ export class HyperstackClient {
       // its only copy. Find it in the list rather than throw the secret away (created-lookup.ts).
       const secret = secretOf(body);
       if (secret === undefined) throw error;
-      const found = await this.findGenerated(fields.name, secret, sentAt);
+      const found = await this.findGenerated(fields.name, secret);
       if (!found) throw error;
       apiKey = found;
     }
     return { apiKey, secret: (body as { api_key: { key: string } }).api_key.key };
   }
 
-  /** The key a generate just made, from the list (see created-lookup.ts); undefined when the list cannot say. */
-  private async findGenerated(name: string, secret: string, sentAt: number): Promise<HyperstackApiKey | undefined> {
+  /**
+   * The key a generate just made, from the list (see created-lookup.ts): names are unique in an
+   * account, so name and hint find it, whatever its date. Undefined when the list cannot say.
+   */
+  private async findGenerated(name: string, secret: string): Promise<HyperstackApiKey | undefined> {
     try {
-      return madeSince(await this.listKeys(LOOKUP), { name, hint: hyperstackHint(secret), sentAt });
+      return madeSince(await this.listKeys(LOOKUP), { name, hint: hyperstackHint(secret) });
     } catch {
       return undefined; // the create's own error says what matters: the key may exist
     }

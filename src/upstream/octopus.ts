@@ -1,5 +1,5 @@
-import { LOOKUP, madeSince } from './created-lookup.js';
 import type { OctopusAccessLevel, OctopusActorType, OctopusApiKey, OctopusUser } from '../domain.js';
+import { LOOKUP, madeSince } from './created-lookup.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
 import {
