@@ -132,6 +132,29 @@ describe('UpstreamHttp', () => {
       vi.advanceTimersByTime(10);
       expect(await pending.promise).toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 201, mayHaveReachedProvider: true, message: 'Octopus Deploy answered 201, but the rest of its answer did not arrive in time.' });
     });
+
+    it('looks up a key whose id it cannot read only within that same time, which the shutdown grace period covers', async () => {
+      fakeClock({ performance: true });
+      const provider = await startRawProvider();
+      onTestFinished(() => provider.close());
+      const pending = watch(failure(create(http({ timeoutMs: 300 }, provider))));
+      const { res } = await provider.request(1);
+      const headers = headersArrive();
+      const unreadable = created.replace('"apikeys-slow"', '5'); // an id of another shape
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.write(unreadable.slice(0, 20));
+      await headers;
+      vi.advanceTimersByTime(450);
+      res.end(unreadable.slice(20));
+      const lookup = await provider.request(2); // the newest keys of that purpose; held
+      expect(lookup.url).toContain('partialPurpose=slow%20body');
+      vi.advanceTimersByTime(149); // its own timeout would end it at 750 ms
+      await sleep(20);
+      expect(pending.settled).toBe(false);
+      vi.advanceTimersByTime(1); // twice the timeout since the create began to wait
+      expect(await pending.promise).toMatchObject({ message: expect.stringContaining('Id'), mayHaveReachedProvider: true });
+      expect(provider.requests).toHaveLength(2); // not retried
+    });
   });
 
   it('bounds the wait for a connection too: a request never sent is SERVICE_UNAVAILABLE, not the provider\'s timeout', async () => {

@@ -3,7 +3,7 @@
 // drop the secret, the clients look the key up once in the list (Octopus: the user's newest keys of
 // that purpose; Hyperstack: the account's list) and answer with it when exactly one key fits.
 import { nameOf, type ApiKeyRecord } from '../domain.js';
-import type { UpstreamRequest } from './http.js';
+import type { UpstreamRequest, UpstreamResponse } from './http.js';
 
 /**
  * How far a provider's clock may be from keygate's when judging whether a key is the new one: wide,
@@ -12,12 +12,19 @@ import type { UpstreamRequest } from './http.js';
  */
 const CLOCK_SKEW_MS = 15 * 60_000;
 
+/** What sets the lookup's request apart from the client's other reads. */
+export type Lookup = Required<Pick<UpstreamRequest, 'retry' | 'beforeSend'>> & Pick<UpstreamRequest, 'endBy'>;
+
 /**
- * The lookup's request: one attempt, and not refused like the request's other calls (shutdown's
- * checkCall, the budget's per-call check): the caller counted it with the create, and the secret is
- * already in hand.
+ * The lookup's request after a create that answered `created`: one attempt, and not refused like
+ * the request's other calls (shutdown's checkCall, the budget's per-call check): the caller counted
+ * it with the create, and the secret is already in hand. It ends by the create's own deadline, which
+ * the shutdown grace period covers: past it, the connection holding the answer may be cut, and the
+ * client would get neither the key nor the create's "may have created".
  */
-export const LOOKUP = { retry: false, beforeSend: () => {} } as const satisfies Partial<UpstreamRequest>;
+export function lookupAfter(created: UpstreamResponse): Lookup {
+  return { retry: false, beforeSend: () => {}, endBy: created.deadline };
+}
 
 /**
  * Of `keys`, the one that is the new key: its name and the secret's hint, and, given `sentAt`,

@@ -94,11 +94,23 @@ export interface UpstreamRequest {
    * (or any value of `headers`) is never shown.
    */
   redact?: readonly string[];
+  /**
+   * A moment (`performance.now()`) by which the request must have ended, sooner than its timeouts
+   * would end it: a create's lookup must end within the time the shutdown grace period covers for
+   * the create (`UpstreamResponse.deadline`).
+   */
+  endBy?: number;
 }
 
 export interface UpstreamResponse {
   status: number;
   body: unknown;
+  /**
+   * A write's: the moment (`performance.now()`) its time ends, twice the timeout from when it began
+   * to wait for a connection, which is what the shutdown grace period covers for a create. A call
+   * that completes the write's outcome (created-lookup.ts) ends by then too.
+   */
+  deadline?: number;
 }
 
 type Tunables = 'retries' | 'retryBaseDelayMs' | 'maxRetryAfterMs' | 'connections' | 'breakerThreshold' | 'breakerHalfOpenAfterMs' | 'maxResponseBytes';
@@ -296,7 +308,7 @@ export class UpstreamHttp {
 
   private async attempt(req: UpstreamRequest, attempt: number): Promise<UpstreamResponse> {
     const queued = performance.now();
-    const queueTimeoutMs = this.options.queueTimeoutMs ?? this.options.timeoutMs;
+    const queueTimeoutMs = this.within(req, this.options.queueTimeoutMs ?? this.options.timeoutMs);
     if (!(await this.slots.acquire(queueTimeoutMs))) {
       const failure = new UpstreamError(
         this.provider,
@@ -338,6 +350,11 @@ export class UpstreamHttp {
     req.observer?.(call);
   }
 
+  /** `ms` from now, or less when the request must end sooner (`endBy`). */
+  private within(req: UpstreamRequest, ms: number): number {
+    return req.endBy === undefined ? ms : Math.max(0, Math.min(ms, req.endBy - performance.now()));
+  }
+
   private async send(req: UpstreamRequest, queued: number, progress: Progress): Promise<UpstreamResponse> {
     // undici accepts an EventEmitter as the signal: an AbortController (an EventTarget) cost 15–20 µs
     // per attempt, most of what the timeout cost on the happy path; the timer itself is cheap.
@@ -350,12 +367,15 @@ export class UpstreamHttp {
       timedOut = true;
       signal.emit('abort');
     };
-    const timer = setTimeout(cut, this.options.timeoutMs);
+    const limitMs = this.within(req, this.options.timeoutMs);
+    const timer = setTimeout(cut, limitMs);
     // A write the provider accepts may take longer over its body (below): at most what the wait for
     // a connection left of twice the timeout, which is what the shutdown grace period covers for a
     // create (SHUTDOWN_GRACE_MS). Reads, and writes still waiting for headers, keep the timeout.
     const { timeoutMs } = this.options;
-    const writeDeadline = isWrite(req) ? setTimeout(cut, Math.max(timeoutMs, 2 * timeoutMs - (performance.now() - queued))) : undefined;
+    const started = performance.now();
+    const deadline = isWrite(req) ? started + Math.max(timeoutMs, 2 * timeoutMs - (started - queued)) : undefined;
+    const writeDeadline = deadline === undefined ? undefined : setTimeout(cut, deadline - started);
     try {
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
       let body: string | undefined;
@@ -377,14 +397,16 @@ export class UpstreamHttp {
       accepted = writeDeadline !== undefined && status >= 200 && status < 300;
       if (accepted) clearTimeout(timer); // its body has until writeDeadline
       const text = await readText(response.body, this.options.maxResponseBytes);
-      return this.interpret(req, response, text);
+      const answer = this.interpret(req, response, text);
+      if (deadline !== undefined) answer.deadline = deadline;
+      return answer;
     } catch (error) {
       if (timedOut) {
         const name = providerNames[this.provider];
         const message = !progress.written
-          ? `${name} could not be reached within ${this.options.timeoutMs} ms; the request was not sent.`
+          ? `${name} could not be reached within ${limitMs} ms; the request was not sent.`
           : status === undefined
-            ? `${name} did not answer within ${this.options.timeoutMs} ms.`
+            ? `${name} did not answer within ${limitMs} ms.`
             : `${name} answered ${status}, but the rest of its answer did not arrive in time.`;
         throw new UpstreamError(
           this.provider,

@@ -1,6 +1,6 @@
 import type { HyperstackApiKey } from '../domain.js';
 import { UpstreamError } from './errors.js';
-import { LOOKUP, madeSince } from './created-lookup.js';
+import { lookupAfter, madeSince, type Lookup } from './created-lookup.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
 import { field, list, nonEmptyString, object, optionalDateUtcDefault, optionalString, readCreated, readWire, safeInteger, segment, withoutUnreadable } from './wire.js';
 
@@ -91,7 +91,7 @@ export class HyperstackClient {
   ) {}
 
   /** Every key of the account. With `lookup` (findGenerated): once, with the credential generate used. */
-  async listKeys(lookup?: typeof LOOKUP): Promise<HyperstackApiKey[]> {
+  async listKeys(lookup?: Lookup): Promise<HyperstackApiKey[]> {
     const { body } = await this.send({ method: 'GET', route: ROUTES.list, path: ROUTES.list, retry: true, ...lookup }, lookup ? 'access-token-first' : 'api-key-first');
     return readWire('HYPERSTACK', (b) => list(object(b), 'api_keys', (item) => readApiKey(this.account, item)), body, 'the list of API keys');
   }
@@ -102,10 +102,11 @@ export class HyperstackClient {
    * result only.
    */
   async generateKey(fields: HyperstackKeyFields): Promise<{ apiKey: HyperstackApiKey; secret: string }> {
-    const { status, body } = await this.send(
+    const response = await this.send(
       { method: 'POST', route: ROUTES.generate, path: ROUTES.generate, body: payload(fields), retry: false, beforeSend: this.options.beforeCreate },
       'access-token-first',
     );
+    const { status, body } = response;
     let apiKey: HyperstackApiKey;
     try {
       apiKey = readCreated('HYPERSTACK', status, () =>
@@ -116,7 +117,7 @@ export class HyperstackClient {
       // its only copy. Find it in the list rather than throw the secret away (created-lookup.ts).
       const secret = secretOf(body);
       if (secret === undefined) throw error;
-      const found = await this.findGenerated(fields.name, secret);
+      const found = await this.findGenerated(fields.name, secret, lookupAfter(response));
       if (!found) throw error;
       apiKey = found;
     }
@@ -127,9 +128,9 @@ export class HyperstackClient {
    * The key a generate just made, from the list (see created-lookup.ts): names are unique in an
    * account, so name and hint find it, whatever its date. Undefined when the list cannot say.
    */
-  private async findGenerated(name: string, secret: string): Promise<HyperstackApiKey | undefined> {
+  private async findGenerated(name: string, secret: string, lookup: Lookup): Promise<HyperstackApiKey | undefined> {
     try {
-      return madeSince(await this.listKeys(LOOKUP), { name, hint: hyperstackHint(secret) });
+      return madeSince(await this.listKeys(lookup), { name, hint: hyperstackHint(secret) });
     } catch {
       return undefined; // the create's own error says what matters: the key may exist
     }

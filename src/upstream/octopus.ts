@@ -1,5 +1,5 @@
 import type { OctopusAccessLevel, OctopusActorType, OctopusApiKey, OctopusUser } from '../domain.js';
-import { LOOKUP, madeSince } from './created-lookup.js';
+import { lookupAfter, madeSince, type Lookup } from './created-lookup.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamHttp, UpstreamObserver, UpstreamRequest } from './http.js';
 import {
@@ -207,7 +207,7 @@ export class OctopusClient {
    * A page of a user's keys, newest first. `partialPurpose` filters on the server (2026 docs); an
    * older server ignores it, so callers must still check what comes back.
    */
-  async listKeys(userId: string, page: { skip: number; take: number; partialPurpose?: string }, lookup?: typeof LOOKUP): Promise<Page<OctopusApiKey>> {
+  async listKeys(userId: string, page: { skip: number; take: number; partialPurpose?: string }, lookup?: Lookup): Promise<Page<OctopusApiKey>> {
     let path = `/users/${segment(userId)}/apikeys?skip=${page.skip}&take=${page.take}`;
     if (page.partialPurpose) path += `&partialPurpose=${encodeURIComponent(page.partialPurpose)}`;
     const { body } = await this.send({ method: 'GET', route: ROUTES.keys, path, retry: true, ...lookup });
@@ -258,7 +258,7 @@ export class OctopusClient {
       // exists, and this secret is its only copy. Find it among the user's newest keys instead.
       const secret = (response.body as WireObject | null)?.ApiKey;
       if (typeof secret !== 'string' || secret.length === 0) throw error;
-      const found = await this.findCreated(input.userId, input.purpose, secret, sentAt);
+      const found = await this.findCreated(input.userId, input.purpose, secret, sentAt, lookupAfter(response));
       if (!found) throw error;
       apiKey = found;
     }
@@ -274,9 +274,9 @@ export class OctopusClient {
    * since the create was sent. Undefined when the list cannot say; the create then stays "may have
    * created". The caller's budget counted this call with the create (OctopusSession.create).
    */
-  private async findCreated(userId: string, purpose: string, secret: string, sentAt: number): Promise<OctopusApiKey | undefined> {
+  private async findCreated(userId: string, purpose: string, secret: string, sentAt: number, lookup: Lookup): Promise<OctopusApiKey | undefined> {
     try {
-      const page = await this.listKeys(userId, { skip: 0, take: 30, partialPurpose: purpose }, LOOKUP);
+      const page = await this.listKeys(userId, { skip: 0, take: 30, partialPurpose: purpose }, lookup);
       return madeSince(page.items, { name: purpose, hint: octopusHint(secret), sentAt });
     } catch {
       return undefined; // the create's own error says what matters: the key may exist
