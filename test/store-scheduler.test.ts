@@ -3,6 +3,7 @@ import { openStore, type Store } from '../src/store/db.js';
 import type { Rotation } from '../src/store/rotations.js';
 import { Rotations, type StartRotationInput } from '../src/store/rotations.js';
 import { RevocationScheduler, type RevocationResult, type RevokeOutcome, type SchedulerOptions } from '../src/store/scheduler.js';
+import { HOLDING_A_SECRET, gatewayError, shuttingDown } from '../src/errors.js';
 import { TestClock, backends, deferred, errorLog, openTestStore } from './support/stores.js';
 
 const OVERLAP_S = 3600;
@@ -162,6 +163,29 @@ describe.each(backends())('revocation scheduler on $name', (backend) => {
       ['flaky', 'UPSTREAM_ERROR'],
       ['forbidden', 'FORBIDDEN'],
     ]);
+  });
+
+  it("keeps the code of keygate's own refusals (a GraphQL error's extensions), with their Retry-After", async () => {
+    const { clock, rotations } = await setup();
+    // What a revocation that shutdown refuses mid-way throws (create-gate.ts), and a permanent refusal.
+    const refusals: Record<string, () => never> = {
+      draining: () => {
+        throw shuttingDown({ message: HOLDING_A_SECRET });
+      },
+      refused: () => {
+        throw gatewayError('FORBIDDEN', 'not allowed', undefined, { retryAfterSeconds: 'soon' });
+      },
+    };
+    const upstream = provider((rotation) => refusals[rotation.oldKeyId]!());
+    const scheduler = new RevocationScheduler(rotations, { revoke: upstream.revoke, backoff: { baseMs: 100, maxMs: 3000, maxAttempts: 2 } });
+    for (const id of Object.keys(refusals)) await overlapping(rotations, id);
+    clock.advance(OVERLAP_MS);
+    const now = clock.now().getTime();
+    const results = await scheduler.tick();
+    expect(Object.fromEntries(results.map((r) => [r.rotation.oldKeyId, [r.outcome, r.code, r.retryAt?.getTime() ?? null]]))).toEqual({
+      draining: ['RETRY', 'SERVICE_UNAVAILABLE', now + 1000], // its Retry-After, 1 s, over the 100 ms backoff
+      refused: ['NEEDS_ATTENTION', 'FORBIDDEN', null],
+    });
   });
 
   it('leaves NEEDS_ATTENTION and CANCELLED rotations alone', async () => {

@@ -68,11 +68,14 @@ const CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
 
 /**
  * The default classification: an error carrying one of keygate's codes (UpstreamError does) keeps it;
+ * as does one of keygate's refusals (a GraphQL error's extensions, e.g. shutdown's);
  * credential and input errors are permanent (a retry would fail the same way); timeouts,
  * unavailability, 5xx and rate limits are retried; anything unknown is retried as INTERNAL_ERROR.
  */
 export function classifyRevokeError(error: unknown): RevokeErrorInfo {
-  const { code, retryAfterSeconds } = (error ?? {}) as { code?: unknown; retryAfterSeconds?: unknown };
+  // keygate's own refusals (shutdown's, create-gate.ts) are GraphQL errors: their code is an extension.
+  const coded = (error ?? {}) as { code?: unknown; retryAfterSeconds?: unknown; extensions?: { code?: unknown; retryAfterSeconds?: unknown } };
+  const { code, retryAfterSeconds } = coded.code === undefined && coded.extensions ? coded.extensions : coded;
   const known = typeof code === 'string' && CODE.test(code) ? code : 'INTERNAL_ERROR';
   return {
     code: known,
