@@ -478,11 +478,42 @@ describe.each(backends())('rotation on $name', (backend) => {
     await t.gateway.store!.trail.settle();
     const events = (await t.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string; detail: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
     expect(events.map((e) => e.node)).toEqual([
-      expect.objectContaining({ keyId: old.id, outcome: 'UNSETTLED', detail: expect.stringMatching(/has no configured credential.*"Deploy pipeline".*nobody holds its secret; revoke it/) }),
+      expect.objectContaining({ keyId: old.id, outcome: 'UNSETTLED', detail: expect.stringMatching(/rotated with a credential the request brought.*"Deploy pipeline".*nobody holds its secret; revoke it/) }),
     ]);
     // The key is free to be rotated again, with the same credential.
     const again = await t.query<Rotated>(ROTATE, { id: old.id, after: 0 }, own);
     expect(again.body.errors).toBeUndefined();
+  });
+
+  it.skipIf(backend.missing)('an immediate revocation with a forwarded credential that fails is left to a person, not to the scheduler and keygate\'s own credential', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    // Bob's own key, through his own credential; keygate's configured credential is alice's, to
+    // whom bob's keys are "not found".
+    const bob = { 'X-Hyperstack-Api-Key': t.hyperstack.credentials[1]! };
+    const listed = await t.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>(KEYS, undefined, bob);
+    const old = listed.body.data!.apiKeys.nodes.find((k) => k.name === 'bob-only')!;
+    t.hyperstack.fault('DELETE /v1/api-key/{api_key_id}', { mode: 'error' }, { times: 1 });
+    const rotated = await t.query<Rotated>(ROTATE, { id: old.id, after: 0 }, bob);
+    expect(rotated.body.data!.rotateApiKey!.secret).toBeTruthy();
+    expect(rotated.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/revoking the old key failed \(UPSTREAM_ERROR\).*completeRotation with the same credential/s),
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
+    expect(await rotationStates(t)).toEqual([['NEEDS_ATTENTION', 'UPSTREAM_ERROR']]);
+    t.resetCounts();
+    clock.advance(3_600_000);
+    expect(await tick(t)).toEqual([]); // a 404 to alice's credential would have read as "already gone"
+    expect(t.counts()).toEqual({});
+    const after = await t.query<{ apiKeys: { nodes: { id: string }[] } }>(KEYS, undefined, bob);
+    expect(after.body.data!.apiKeys.nodes.map((k) => k.id)).toContain(old.id); // still live, and known to be
+    // Completing it takes bob's credential again; without it nothing is called.
+    const complete = (headers?: Record<string, string>) =>
+      t.query<{ completeRotation: { state: string; lastError: string | null } }>('mutation($id: ID!) { completeRotation(id: $id) { state lastError } }', { id: rotated.body.data!.rotateApiKey!.rotation.id }, headers);
+    expect((await complete()).body.data!.completeRotation).toEqual({ state: 'NEEDS_ATTENTION', lastError: 'UNAUTHENTICATED' });
+    expect(t.counts()['DELETE /v1/api-key/{api_key_id}']).toBeUndefined();
+    expect((await complete(bob)).body.data!.completeRotation).toEqual({ state: 'COMPLETED', lastError: null });
+    expect(t.counts()['DELETE /v1/api-key/{api_key_id}']).toBe(1);
   });
 
   it.skipIf(backend.missing)('refuses a later revocation with a forwarded credential, an overlap over the maximum, and the key keygate uses, before any call', async () => {

@@ -8,7 +8,7 @@ import { DEFAULT_SQLITE_PATH, openStore, parseDatabaseUrl, redactDatabaseUrl } f
 import { StoreError } from '../src/store/errors.js';
 import { backends, deferred, errorLog, openTestStore } from './support/stores.js';
 
-const MIGRATIONS = ['0001-audit-events', '0002-rotations'];
+const MIGRATIONS = ['0001-audit-events', '0002-rotations', '0003-rotation-credential'];
 
 async function tempDir(): Promise<string> {
   const dir = await realpath(await mkdtemp(join(tmpdir(), 'keygate-db-')));

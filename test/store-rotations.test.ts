@@ -65,6 +65,7 @@ describe.each(backends())('rotations on $name', (backend) => {
       claimedBy: null,
       claimedUntil: null,
       startedBy: 'ci',
+      credential: 'CONFIGURED',
       createdAt: new Date('2026-11-30T12:00:00.000Z'),
       updatedAt: new Date('2026-11-30T12:00:00.000Z'),
     });

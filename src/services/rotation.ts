@@ -74,6 +74,21 @@ class OldKeyInUse extends Error {
 /** The scheduler met a rotation whose hold (its replacement undelivered) has not reached the store yet. */
 class HoldPending extends Error {}
 
+/** What a client whose rotation acts with its own credential is told when the old key was not revoked. */
+const ONLY_WITH_THAT_CREDENTIAL =
+  'keygate never keeps the credential this request brought, so it cannot revoke the old key later by itself: run completeRotation with the same credential, or revoke the old key yourself and cancel the rotation.';
+
+/**
+ * A revocation only a person can finish: the rotation acts with a credential a request brought,
+ * which keygate never keeps, so no later attempt of its own can make it. `code` is why (stored as
+ * lastError): the request's failure, or UNAUTHENTICATED when no such credential came.
+ */
+class NeedsItsCredential extends Error {
+  constructor(readonly code: string) {
+    super(`revoking needs the credential the rotation was made with (${code})`);
+  }
+}
+
 /**
  * The process-wide side of rotations: the store's records, the scheduler that revokes old keys when
  * their overlap ends (once across a fleet), and recovery of rotations a crash left half done.
@@ -114,7 +129,11 @@ export class RotationRunner {
     this.scheduler = new RevocationScheduler(this.rotations, {
       revoke: (rotation) => this.revoke(rotation),
       classify: (error) =>
-        error instanceof OldKeyInUse ? { code: error.code, retry: false } : error instanceof HoldPending ? { code: 'UNDELIVERED', retry: true } : classifyRevokeError(error),
+        error instanceof OldKeyInUse || error instanceof NeedsItsCredential
+          ? { code: error.code, retry: false }
+          : error instanceof HoldPending
+            ? { code: 'UNDELIVERED', retry: true }
+            : classifyRevokeError(error),
       onResult: (result) => this.audited(result),
       intervalMs: deps.config.rotation.schedulerIntervalMs,
       // Renewed before each revocation: longer than one, with its timeouts, retries and queue waits.
@@ -240,6 +259,11 @@ export class RotationRunner {
     const requested = this.inline.has(rotation.id);
     const loaders = this.inline.get(rotation.id) ?? this.configuredLoaders();
     const runtime = this.runtimeOf(rotation);
+    // Made with a credential a request brought: keygate's own may not see that user's keys at all
+    // (Hyperstack keys are personal: another user's is "not found"), so only a request that brings
+    // one revokes it, and a "not found" proves nothing. Either way a failure is for a person.
+    const forwarded = rotation.credential === 'FORWARDED';
+    if (forwarded && !loaders.usesForwardedCredential(runtime)) throw new NeedsItsCredential('UNAUTHENTICATED');
     try {
       if (rotation.provider === 'OCTOPUS') {
         const [userId, keyId] = rotation.oldKeyId.split('/') as [string, string];
@@ -258,6 +282,7 @@ export class RotationRunner {
       }
       return 'REVOKED';
     } catch (error) {
+      if (forwarded) throw new NeedsItsCredential(classifyRevokeError(error).code);
       if (error instanceof UpstreamError && error.code === 'NOT_FOUND') return 'ALREADY_GONE';
       throw error;
     }
@@ -311,7 +336,9 @@ export class RotationRunner {
     // recovery has no credential to look with, and never will by itself. Waiting would keep the key
     // from ever being rotated again; a person is told what to look for instead.
     const found = this.deps.upstreams.find(rotation.provider, rotation.account);
-    if (!found || !(found.config.apiKey || found.config.accessToken)) return this.leaveToAPerson(rotation, found ? 'has no configured credential' : 'is no longer configured');
+    if (!found) return this.leaveToAPerson(rotation, 'is no longer configured');
+    if (rotation.credential === 'FORWARDED') return this.leaveToAPerson(rotation, 'was rotated with a credential the request brought, which keygate never keeps');
+    if (!(found.config.apiKey || found.config.accessToken)) return this.leaveToAPerson(rotation, 'has no configured credential');
     const loaders = this.configuredLoaders();
     const runtime = this.runtimeOf(rotation);
     const { orphans, unsure, delivered } = await this.replacementsOf(loaders, runtime, rotation);
@@ -548,6 +575,7 @@ export class RotationService {
 
     const now = runner.rotations.clock();
     const newKeyName = nameOf(old);
+    const forwarded = loaders.usesForwardedCredential(runtime);
     // The intent is recorded before the provider is asked: a crash from here on is found and settled.
     const rotation = await fromStore(() =>
       runner.rotations.start({
@@ -559,6 +587,7 @@ export class RotationService {
         newKeyName,
         overlapSeconds: input.revokeOldAfter,
         startedBy: audit.who.client,
+        credential: forwarded ? 'FORWARDED' : 'CONFIGURED',
       }),
     );
     audit.note({ detail: `rotation ${rotation.id}` });
@@ -602,12 +631,27 @@ export class RotationService {
       problems.push(
         gatewayError(
           'SERVICE_UNAVAILABLE',
-          'The new key exists and its secret is in this answer. keygate is shutting down, so it did not revoke the old key itself: the rotation is due now, and a running instance revokes it shortly.',
+          `The new key exists and its secret is in this answer. keygate is shutting down, so it did not revoke the old key itself: ${
+            forwarded ? ONLY_WITH_THAT_CREDENTIAL : 'the rotation is due now, and a running instance revokes it shortly.'
+          }`,
         ),
       );
     } else if (input.revokeOldAfter === 0) {
       try {
         recorded = await runner.revokeNow(rotation.id, loaders);
+        if (recorded.state !== 'COMPLETED') {
+          // The provider refused or failed (the scheduler recorded it), or another instance holds it.
+          const code = recorded.lastError ?? 'CONFLICT';
+          audit.append(`revoking the old key failed (${code})`);
+          problems.push(
+            gatewayError(
+              'SERVICE_UNAVAILABLE',
+              `The new key exists and its secret is in this answer, but revoking the old key failed (${code}). ${
+                forwarded ? ONLY_WITH_THAT_CREDENTIAL : "The rotation is due: keygate's scheduler tries again, or run completeRotation."
+              }`,
+            ),
+          );
+        }
       } catch (error) {
         audit.append(`revoking the old key failed (${codeOf(error)})`);
         problems.push(
@@ -622,9 +666,10 @@ export class RotationService {
     return { ...created, rotation: view, oldKeyRevokesAt: view.revokeOldAt ?? now, problems };
   }
 
+  /** With this request's credentials: a rotation made with a credential a request brought needs one again. */
   async complete(globalId: string): Promise<Rotation> {
     const rotation = await this.find(globalId);
-    return fromStore(() => this.runner.revokeNow(rotation.id));
+    return fromStore(() => this.runner.revokeNow(rotation.id, this.deps.loaders));
   }
 
   async cancel(globalId: string): Promise<Rotation> {

@@ -8,7 +8,7 @@ export type { AuditEvent, AuditEventFilter, AuditEventInput, AuditEventPage } fr
 export { AuditTrail } from './audit-trail.js';
 export type { AuditTrailOptions, TrailLogger } from './audit-trail.js';
 export { LIVE_STATES, ROTATION_STATES, Rotations } from './rotations.js';
-export type { Rotation, RotationFilter, RotationPage, RotationState, StartRotationInput } from './rotations.js';
+export type { Rotation, RotationCredential, RotationFilter, RotationPage, RotationState, StartRotationInput } from './rotations.js';
 export { RevocationScheduler, classifyRevokeError } from './scheduler.js';
 export type { RevocationResult, RevokeErrorInfo, RevokeOutcome, SchedulerLogger, SchedulerOptions } from './scheduler.js';
 export { REDACTED } from './secrets.js';

@@ -43,6 +43,12 @@ export const ROTATION_STATES: readonly RotationState[] = ['PENDING_CREATE', 'OVE
 /** The states in which a rotation is live: one per key at a time. */
 export const LIVE_STATES: readonly RotationState[] = ['PENDING_CREATE', 'OVERLAP', 'NEEDS_ATTENTION'];
 
+/**
+ * Whose credential the rotation acts with: keygate's configured one, or one the request brought
+ * (`FORWARDED`), which keygate never keeps: only a request that brings one may revoke its old key.
+ */
+export type RotationCredential = 'CONFIGURED' | 'FORWARDED';
+
 export interface Rotation {
   id: number;
   provider: Provider;
@@ -69,6 +75,7 @@ export interface Rotation {
   claimedBy: string | null;
   claimedUntil: Date | null;
   startedBy: string;
+  credential: RotationCredential;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -90,6 +97,8 @@ export interface StartRotationInput {
   overlapSeconds: number;
   /** Who started it: the client identity, as in audit events. */
   startedBy: string;
+  /** Default `CONFIGURED`. */
+  credential?: RotationCredential;
 }
 
 export interface RotationFilter {
@@ -154,6 +163,7 @@ export class Rotations {
       oldKeyHint: input.oldKeyHint ?? null,
       newKeyName: input.newKeyName,
       startedBy: input.startedBy,
+      credential: input.credential === 'FORWARDED' ? 'FORWARDED' : 'CONFIGURED',
     };
     assertNoSecrets(row, 'rotation');
     const now = isoTime(this.clock());
@@ -521,6 +531,7 @@ function toRotation(row: Selectable<RotationTable>): Rotation {
     claimedBy: row.claimedBy,
     claimedUntil: date(row.claimedUntil),
     startedBy: row.startedBy,
+    credential: row.credential === 'FORWARDED' ? 'FORWARDED' : 'CONFIGURED',
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),
   };

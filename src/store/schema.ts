@@ -48,6 +48,7 @@ export interface RotationTable {
   claimedBy: string | null;
   claimedUntil: string | null;
   startedBy: string;
+  credential: Generated<string>;
   createdAt: string;
   updatedAt: string;
 }

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { auditEvents } from './0001-audit-events.js';
 import { rotations } from './0002-rotations.js';
+import { rotationCredential } from './0003-rotation-credential.js';
 import { schemaTypes, type Dialect } from './dialect.js';
 
 export type { Dialect } from './dialect.js';
@@ -15,6 +16,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-audit-events': auditEvents(types),
     '0002-rotations': rotations(types),
+    '0003-rotation-credential': rotationCredential(),
   };
   return { getMigrations: async () => migrations };
 }
