@@ -25,6 +25,22 @@ export type ErrorCode =
   /** keygate itself cannot take this now (shutting down, too busy); `retryAfterSeconds` says when to retry. */
   | 'SERVICE_UNAVAILABLE';
 
+const ERROR_CODES: Record<ErrorCode, true> = {
+  BAD_USER_INPUT: true,
+  UNAUTHENTICATED: true,
+  FORBIDDEN: true,
+  NOT_FOUND: true,
+  CONFLICT: true,
+  RATE_LIMITED: true,
+  UPSTREAM_TIMEOUT: true,
+  UPSTREAM_UNAVAILABLE: true,
+  UPSTREAM_ERROR: true,
+  SERVICE_UNAVAILABLE: true,
+};
+
+/** Whether a stored code (a rotation's lastError, say) is one a GraphQL error may carry. */
+export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CODES, code);
+
 /** The code for an HTTP status a provider answered with (anything unexpected is the provider's fault). */
 export function codeForStatus(status: number): ErrorCode {
   switch (status) {

@@ -485,6 +485,25 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(again.body.errors).toBeUndefined();
   });
 
+  it.skipIf(backend.missing)('completeRotation whose revocation fails says so, in its answer and its audit event, and can be run again', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'Deploy pipeline');
+    const rotated = await t.query<Rotated>(ROTATE, { id: old.id, after: 600 });
+    const id = rotated.body.data!.rotateApiKey!.rotation.id;
+    t.octopus.fault('DELETE /api/users/{userId}/apikeys/{id}', { mode: 'error' }, { times: 1 });
+    const complete = () => t.query<{ completeRotation: { state: string } | null }>('mutation($id: ID!) { completeRotation(id: $id) { state } }', { id });
+    const failed = await complete();
+    expect(failed.body.data!.completeRotation).toBeNull();
+    expect(failed.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/Revoking the old key failed \(UPSTREAM_ERROR\); keygate's scheduler tries again/), extensions: { code: 'UPSTREAM_ERROR' } });
+    expect((await keys(t)).map((k) => k.id)).toContain(old.id);
+    expect((await complete()).body.data!.completeRotation).toEqual({ state: 'COMPLETED' });
+    expect((await keys(t)).map((k) => k.id)).not.toContain(old.id);
+    await t.gateway.store!.trail.settle();
+    const events = await t.query<{ auditEvents: { edges: { node: { outcome: string } }[] } }>('{ auditEvents(filter: { operation: "completeRotation" }) { edges { node { outcome } } } }');
+    expect(events.body.data!.auditEvents.edges.map((e) => e.node.outcome)).toEqual(['OK', 'UPSTREAM_ERROR']); // newest first
+  });
+
   it.skipIf(backend.missing)('an immediate revocation with a forwarded credential that fails is left to a person, not to the scheduler and keygate\'s own credential', async () => {
     const clock = new TestClock(new Date().toISOString());
     const t = await gateway({ store: await store(), clock });
@@ -510,7 +529,10 @@ describe.each(backends())('rotation on $name', (backend) => {
     // Completing it takes bob's credential again; without it nothing is called.
     const complete = (headers?: Record<string, string>) =>
       t.query<{ completeRotation: { state: string; lastError: string | null } }>('mutation($id: ID!) { completeRotation(id: $id) { state lastError } }', { id: rotated.body.data!.rotateApiKey!.rotation.id }, headers);
-    expect((await complete()).body.data!.completeRotation).toEqual({ state: 'NEEDS_ATTENTION', lastError: 'UNAUTHENTICATED' });
+    const without = await complete();
+    expect(without.body.data!.completeRotation).toBeNull();
+    expect(without.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/never keeps the credential/), extensions: { code: 'UNAUTHENTICATED' } });
+    expect(await rotationStates(t)).toEqual([['NEEDS_ATTENTION', 'UNAUTHENTICATED']]);
     expect(t.counts()['DELETE /v1/api-key/{api_key_id}']).toBeUndefined();
     expect((await complete(bob)).body.data!.completeRotation).toEqual({ state: 'COMPLETED', lastError: null });
     expect(t.counts()['DELETE /v1/api-key/{api_key_id}']).toBe(1);

@@ -109,7 +109,8 @@ builder.mutationFields((t) => ({
   completeRotation: t.field({
     type: RotationType,
     nullable: true,
-    description: 'Revokes the old key of a rotation now, even one seen in use (a person decided).',
+    description:
+      "Revokes the old key of a rotation now, even one seen in use (a person decided). Fails with the provider's code when the old key was not revoked (the rotation records it: OVERLAP while the scheduler retries, else NEEDS_ATTENTION). A rotation made with a request's own credential needs one again.",
     args: { id: t.arg.id({ required: true, description: 'The rotation\'s `id`.' }) },
     resolve: audited(({ id }, { rotations }) => rotations.complete(id)),
   }),

@@ -6,7 +6,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphQLError } from 'graphql';
 import type { Config } from '../config.js';
-import { nameOf, providerNames, type ApiKeyRecord, type CreatedKey, type Provider } from '../domain.js';
+import { isErrorCode, nameOf, providerNames, type ApiKeyRecord, type CreatedKey, type Provider } from '../domain.js';
 import { badUserInput, fromStore, gatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
@@ -77,6 +77,20 @@ class HoldPending extends Error {}
 /** What a client whose rotation acts with its own credential is told when the old key was not revoked. */
 const ONLY_WITH_THAT_CREDENTIAL =
   'keygate never keeps the credential this request brought, so it cannot revoke the old key later by itself: run completeRotation with the same credential, or revoke the old key yourself and cancel the rotation.';
+
+/** Why completeRotation left the old key: the scheduler recorded the failure (lastError), or another instance holds the claim. */
+function notRevoked(rotation: Rotation): GraphQLError {
+  const { lastError } = rotation;
+  if (lastError === null) {
+    return gatewayError('CONFLICT', "Another keygate instance is revoking this rotation's old key right now; look at the rotation again shortly.");
+  }
+  if (lastError === 'UNAUTHENTICATED' && rotation.credential === 'FORWARDED') {
+    return gatewayError('UNAUTHENTICATED', `The old key was not revoked: ${ONLY_WITH_THAT_CREDENTIAL}`, rotation.provider);
+  }
+  const code = isErrorCode(lastError) ? lastError : 'SERVICE_UNAVAILABLE';
+  const next = rotation.state === 'OVERLAP' ? "keygate's scheduler tries again." : 'the rotation needs attention.';
+  return gatewayError(code, `Revoking the old key failed (${lastError}); ${next}`, rotation.provider);
+}
 
 /**
  * A revocation only a person can finish: the rotation acts with a credential a request brought,
@@ -666,10 +680,16 @@ export class RotationService {
     return { ...created, rotation: view, oldKeyRevokesAt: view.revokeOldAt ?? now, problems };
   }
 
-  /** With this request's credentials: a rotation made with a credential a request brought needs one again. */
+  /**
+   * With this request's credentials: a rotation made with a credential a request brought needs one
+   * again. An old key it did not revoke is an error (and the audit event's outcome), never a
+   * rotation answered as if all were done.
+   */
   async complete(globalId: string): Promise<Rotation> {
     const rotation = await this.find(globalId);
-    return fromStore(() => this.runner.revokeNow(rotation.id, this.deps.loaders));
+    const after = await fromStore(() => this.runner.revokeNow(rotation.id, this.deps.loaders));
+    if (after.state === 'COMPLETED') return after;
+    throw notRevoked(after);
   }
 
   async cancel(globalId: string): Promise<Rotation> {
