@@ -26,6 +26,7 @@ import { useHealth, useMetricsEndpoint, useReadiness } from './plugins/health.js
 import { useKnownRoutes } from './plugins/known-routes.js';
 import { useLookupLimit } from './plugins/lookup-limit.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
+import { useSafeNames } from './plugins/safe-names.js';
 import { useSecretSelected } from './plugins/secret-selected.js';
 import { requestRecord, useRequestLog } from './plugins/request-log.js';
 import { useResponseHeaders } from './plugins/response-headers.js';
@@ -147,6 +148,7 @@ export function createGateway(
     ...useCsrf(),
     ...(trusted ? [useTrustedDocuments(trusted)] : []),
     ...useOperationLimits(config.limits),
+    useSafeNames(),
     useSecretSelected(),
     useLookupLimit(),
     ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),

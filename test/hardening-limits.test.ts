@@ -114,6 +114,28 @@ describe('a mutation that makes a key must select its secret', () => {
   });
 });
 
+describe('names graphql-jit would read as an object\'s prototype', () => {
+  it.each([
+    ['the secret aliased __proto__ (the compiled answer would drop it)', 'mutation { createOctopusApiKey(input: { purpose: "x" }) { __proto__: secret apiKey { id } } }'],
+    ['a rotation\'s secret aliased __proto__', 'mutation { rotateApiKey(input: { id: "x", revokeOldAfter: 0 }) { __proto__: secret } }'],
+    ['a top-level field aliased __schema-like', 'query { __keys: apiKeys { totalCount } }'],
+  ])('%s: refused at validation, before any upstream call', async (_, query) => {
+    t.resetCounts();
+    const { body } = await t.query(query);
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/^The alias "__\w+" begins with "__"/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    ]);
+    expect(t.counts()).toEqual({});
+  });
+
+  it('reads a variable named after an Object.prototype member, left out, as absent', async () => {
+    const { body } = await t.query('query ($constructor: Int, $toString: String) { apiKeys(first: $constructor, after: $toString) { totalCount } }', {});
+    expect(body.errors).toBeUndefined();
+    expect((body.data as { apiKeys: { totalCount: number } }).apiKeys.totalCount).toBeGreaterThan(0);
+  });
+});
+
 describe('HTTP-level protections', () => {
   it('refuses a body over the limit with 413, by Content-Length and when chunked', async () => {
     const big = JSON.stringify({ query: `query { apiKeys { totalCount } } # ${'x'.repeat(200_000)}` });
