@@ -142,9 +142,10 @@ export function createGateway(
       : []),
     useRequestLog({ logger, metrics, endpoint: ENDPOINT }),
     ...(hasClientAuth(config) ? [useClientAuth(config.auth)] : []),
-    useRequestBody(), // before useBodyLimit, which wraps the parser it sets
-    useBodyLimit(config.limits.maxBodyBytes),
+    // Both set parsers: before useBodyLimit, which wraps whichever parser they set.
+    useRequestBody(),
     useUrlParams(),
+    useBodyLimit(config.limits.maxBodyBytes),
     ...useCsrf(),
     ...(trusted ? [useTrustedDocuments(trusted)] : []),
     ...useOperationLimits(config.limits),

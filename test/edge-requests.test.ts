@@ -100,6 +100,60 @@ describe('input refused before any upstream call', () => {
     expect(errorLines().slice(before)).toEqual([]);
   });
 
+  it.each(['variables', 'extensions'])('a form-encoded POST whose %s is not JSON: 400 BAD_USER_INPUT naming it, and nothing logged as an error', async (name) => {
+    const before = errorLines().length;
+    const form = new URLSearchParams({ query: '{ viewer { policy { maxKeyAgeDays } } }', [name]: '{"v":"SECRET-FRAGMENT' });
+    const response = await t.gateway.yoga.fetch('http://keygate.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-graphql-yoga-csrf': '1', accept: 'application/json' },
+      body: form.toString(),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors).toEqual([{ message: `The \`${name}\` parameter of the form body is not valid JSON.`, extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(errorLines().slice(before)).toEqual([]);
+  });
+
+  it('a GET whose URL holds a `#` after its variables: 400 BAD_USER_INPUT, and nothing logged as an error', async () => {
+    const before = errorLines().length;
+    const query = encodeURIComponent('{ viewer { policy { maxKeyAgeDays } } }');
+    const response = await t.gateway.yoga.fetch(`http://keygate.test/graphql?query=${query}&variables=%7B%7D#x`, {
+      headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json' },
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors).toEqual([{ message: 'The `variables` parameter of the URL is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(errorLines().slice(before)).toEqual([]);
+  });
+
+  it('a form-encoded POST sent chunked is held to the body limit too', async () => {
+    const big = `query=${encodeURIComponent('{ viewer { policy { maxKeyAgeDays } } }')}&variables=${'x'.repeat(300_000)}`;
+    const response = await t.gateway.yoga.fetch('http://keygate.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-graphql-yoga-csrf': '1', accept: 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(big));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+  });
+
+  it('a well-formed form-encoded POST still runs, its variables read', async () => {
+    const form = new URLSearchParams({ query: 'query ($n: Int) { apiKeys(first: $n) { edges { node { id } } } }', variables: '{"n":1}' });
+    const response = await t.gateway.yoga.fetch('http://keygate.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-graphql-yoga-csrf': '1', accept: 'application/json' },
+      body: form.toString(),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { data: { apiKeys: { edges: unknown[] } } };
+    expect(body.data.apiKeys.edges).toHaveLength(1);
+  });
+
   it('takes a leap day of any year, year 0 included', async () => {
     for (const day of ['2028-02-29T00:00:00Z', '2000-02-29T00:00:00Z', '0000-02-29T00:00:00+14:00']) {
       const { body } = await t.query(`{ apiKeys(first: 1, filter: { createdBefore: "${day}" }) { totalCount } }`);

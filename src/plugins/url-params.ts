@@ -1,24 +1,49 @@
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
 
 /**
- * A GET's `variables` and `extensions` are JSON in the URL. yoga parses them without a guard, so a
- * malformed one became an unexpected error (500-style, with a stack in the log): here it is the
- * client's mistake, a 400 that says which parameter, as a malformed POST body already is.
+ * A GET's URL and a form-encoded POST body carry `variables` and `extensions` as JSON inside URL
+ * parameters. yoga parses them without a guard, so a malformed one became an unexpected error
+ * (200-style, with a stack and a fragment of the input, which may be a secret, in the log). Here it
+ * is the client's mistake, a 400 that says which parameter, as a malformed JSON body already is.
+ * The parsers below replace yoga's for those two kinds of request only; yoga's body-size limit
+ * still wraps them, since it is installed after every user plugin.
  */
 export function useUrlParams(): Plugin {
   return {
-    onRequestParse({ request, url }) {
-      if (request.method !== 'GET') return;
-      for (const name of ['variables', 'extensions']) {
-        const text = url.searchParams.get(name);
-        if (!text) continue; // absent or empty: yoga reads both as none
-        try {
-          JSON.parse(text);
-        } catch {
-          throw new GraphQLError(`The \`${name}\` parameter of the URL is not valid JSON.`, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
-        }
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (requestParser === undefined) return; // yoga took no parser: its own refusal stands
+      if (request.method === 'GET') {
+        // As yoga does: everything after the first `?` (a `#` that reaches here is read as data).
+        setRequestParser(() => fromParams(new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1)), 'of the URL'));
+      } else if (request.method === 'POST' && isForm(request.headers.get('content-type'))) {
+        setRequestParser(async (form) => fromParams(new URLSearchParams(await form.text()), 'of the form body'));
       }
     },
   };
+}
+
+/** yoga's own test for a form body: the first of a list of types, with or without parameters. */
+const isForm = (header: string | null): boolean => {
+  const type = header?.split(',')[0];
+  return type === 'application/x-www-form-urlencoded' || !!type?.startsWith('application/x-www-form-urlencoded;');
+};
+
+function fromParams(params: URLSearchParams, where: string): GraphQLParams {
+  return {
+    operationName: params.get('operationName') || undefined,
+    query: params.get('query') || undefined,
+    variables: json(params, 'variables', where),
+    extensions: json(params, 'extensions', where),
+  };
+}
+
+function json<T>(params: URLSearchParams, name: string, where: string): T | undefined {
+  const text = params.get(name);
+  if (!text) return undefined; // absent or empty: none, as yoga reads it
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new GraphQLError(`The \`${name}\` parameter ${where} is not valid JSON.`, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  }
 }
