@@ -268,6 +268,22 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(await rotationStates(t)).toEqual([['FAILED', 'NOT_CREATED']]);
   });
 
+  it.skipIf(backend.missing)('a Hyperstack rename applied whose answer is lost leaves the rotation to recovery, which names the old key back', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'training');
+    // The provider renames the key, then answers with a body keygate cannot read.
+    t.hyperstack.fault('PUT /v1/api-key/{api_key_id}', { mode: 'reshape', body: () => ({ status: true }) }, { times: 1 });
+    const rotated = await t.query<Rotated>(ROTATE, { id: old.id, after: 60 });
+    expect(rotated.body.data?.rotateApiKey ?? null).toBeNull();
+    expect((await keys(t)).find((k) => k.id === old.id)!.name).toMatch(/^training \(rotated /);
+    expect(await rotationStates(t)).toEqual([['PENDING_CREATE', rotated.body.errors![0]!.extensions!.code]]);
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    expect((await keys(t)).find((k) => k.id === old.id)!.name).toBe('training');
+    expect(await rotationStates(t)).toEqual([['FAILED', 'NOT_CREATED']]);
+  });
+
   it.skipIf(backend.missing)('the orphan recovery revokes leaves every cached list, as a revocation through the API does', async () => {
     const clock = new TestClock(new Date().toISOString());
     const t = await gateway({ store: await store(), clock, env: { LIST_CACHE_TTL_MS: '600000' } });

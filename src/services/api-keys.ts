@@ -18,7 +18,7 @@ import {
   type Provider,
 } from '../domain.js';
 import { badUserInput, gatewayError, mayHaveCreated } from '../errors.js';
-import { UpstreamError } from '../upstream/errors.js';
+import { mayHaveTakenEffect, UpstreamError } from '../upstream/errors.js';
 import type { CallBudget, HyperstackSession, OctopusSession, RequestLoaders } from '../upstream/loaders.js';
 import { mapBounded } from '../upstream/octopus-walk.js';
 import type { AccountRuntime } from '../upstream/upstreams.js';
@@ -664,10 +664,8 @@ export async function creating(name: string, gate: CreateGate | undefined, creat
     justMade.add(created.apiKey);
     return created;
   } catch (error) {
-    // A 4xx is the provider refusing: nothing was made. A 5xx, an unreadable 2xx, or no answer after
-    // the request left keygate: the key may exist.
-    const refused = error instanceof UpstreamError && error.status !== undefined && error.status >= 400 && error.status < 500;
-    if (error instanceof UpstreamError && error.mayHaveReachedProvider && !refused) throw mayHaveCreated(error, name);
+    // A 4xx is the provider refusing: nothing was made. Otherwise the key may exist.
+    if (error instanceof UpstreamError && mayHaveTakenEffect(error)) throw mayHaveCreated(error, name);
     throw error;
   }
 }

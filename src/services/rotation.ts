@@ -28,7 +28,7 @@ import {
   type Store,
 } from '../store/index.js';
 import { secretShape } from '../secret-shapes.js';
-import { UpstreamError } from '../upstream/errors.js';
+import { mayHaveTakenEffect, UpstreamError } from '../upstream/errors.js';
 import { CREATE_CALLS, RequestLoaders } from '../upstream/loaders.js';
 import type { AccountRuntime, Upstreams } from '../upstream/upstreams.js';
 import { creating, type ApiKeyService } from './api-keys.js';
@@ -767,8 +767,19 @@ export class RotationService {
     const suffix = ` (rotated ${now.toISOString().slice(0, 16).replace('T', ' ')})`;
     // Hyperstack's documentation limits names to 50 characters.
     const renamed = `${old.name.slice(0, Math.max(1, 50 - suffix.length))}${suffix}`;
-    await session.write('renaming the key being rotated', (client) => client.updateKey(old.id, { name: renamed, description: old.description }));
-    session.forget();
+    try {
+      await session.write('renaming the key being rotated', (client) => client.updateKey(old.id, { name: renamed, description: old.description }));
+    } catch (error) {
+      // The rename may have been applied with its answer lost: the rotation stays for recovery,
+      // which names the old key back if it was.
+      if (mayHaveTakenEffect(error)) {
+        this.deps.audit.note({ detail: `the old key may carry the name "${renamed}" until recovery names it back` });
+        renameLeft.add(error as object);
+      }
+      throw error;
+    } finally {
+      session.forget();
+    }
     try {
       return await creating(old.name, this.deps.apiKeys.gate, () => session.create('minting a replacement Hyperstack key', (client) => client.generateKey({ name: old.name, description: old.description })));
     } catch (error) {

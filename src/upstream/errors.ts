@@ -28,3 +28,12 @@ export class UpstreamError extends Error {
     super(message);
   }
 }
+
+/**
+ * A write's outcome is unknown: it may have reached the provider, and no 4xx says the provider
+ * refused it (a 5xx, an unreadable 2xx, or no answer after it left keygate).
+ */
+export function mayHaveTakenEffect(error: unknown): boolean {
+  if (!(error instanceof UpstreamError) || !error.mayHaveReachedProvider) return false;
+  return !(error.status !== undefined && error.status >= 400 && error.status < 500);
+}

@@ -138,14 +138,17 @@ export class HyperstackClient {
 
   /** Renames a key. Both fields are always sent: whether an absent description clears it is undocumented. */
   async updateKey(id: string, fields: HyperstackKeyFields): Promise<HyperstackApiKey> {
-    const { body } = await this.send({
+    const { status, body } = await this.send({
       method: 'PUT',
       route: ROUTES.key,
       path: `/api-key/${segment(id)}`,
       body: payload(fields),
       retry: false,
     });
-    return readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, key)), body, 'the updated API key');
+    // A 2xx keygate cannot read still renamed the key: the error says the write took effect.
+    return readCreated('HYPERSTACK', status, () =>
+      readWire('HYPERSTACK', (b) => field(object(b), 'api_key', (key) => readApiKey(this.account, key)), body, 'the updated API key'),
+    );
   }
 
   async deleteKey(id: string): Promise<void> {
