@@ -15,6 +15,7 @@ beforeEach(async () => {
 
 const logLines = () => t.logs().map((line) => JSON.parse(line) as Record<string, unknown>);
 const get = (path: string) => t.gateway.yoga.fetch(`http://keygate.test${path}`);
+const post = (body: string) => t.gateway.yoga.fetch('http://keygate.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
 describe('structured request logs', () => {
   it('one line per request with request id, operation, duration, outcome and each upstream call', async () => {
@@ -75,6 +76,19 @@ describe('Prometheus metrics', () => {
     expect(names.has('other')).toBe(true);
     expect(names.has('Flood249')).toBe(false);
     expect(names.size).toBeLessThanOrEqual(200 + 3); // + other, anonymous, invalid
+  });
+
+  it('takes operation labels from operations that ran, not from names of refused requests', async () => {
+    // 250 refused requests, each naming an operation its document does not hold (or no document).
+    for (let i = 0; i < 250; i++) {
+      const response = await post(JSON.stringify({ query: i % 2 ? '{ __typename }' : '{ nope', operationName: `Junk${i}` }));
+      expect(((await response.json()) as { data?: unknown }).data ?? null).toBeNull();
+    }
+    await t.query('query AfterJunk { __typename }');
+    const text = await (await get('/metrics')).text();
+    const names = new Set([...text.matchAll(/keygate_graphql_requests_total\{operation="([^"]*)"/g)].map((m) => m[1]));
+    expect([...names].filter((name) => name!.startsWith('Junk'))).toEqual([]);
+    expect(names.has('AfterJunk')).toBe(true);
   });
 });
 

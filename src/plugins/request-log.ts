@@ -9,7 +9,10 @@ import type { UpstreamCall } from '../upstream/http.js';
 export interface RequestRecord {
   id: string;
   started: number;
+  /** For the log: the name the client gave, else the executed operation's. */
   operation?: string;
+  /** For metrics: the name of the operation executed, which was in a document that validated. */
+  executedName?: string;
   type?: string;
   /** Who called (a token name or JWT subject), when client authentication is on. */
   client?: string;
@@ -69,7 +72,8 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
       if (!record) return;
       const operation = getOperationAST(args.document, args.operationName);
       record.type = operation?.operation;
-      record.operation ??= clip(operation?.name?.value);
+      record.executedName = operation?.name?.value;
+      record.operation ??= clip(record.executedName);
       record.executed = true;
     },
     // The final result, after every plugin has shaped it (partial-provider errors included).
@@ -91,7 +95,8 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
           : record.hadData
             ? 'partial'
             : 'error';
-      metrics.request(record.operation, record.type, outcome, seconds);
+      // Not the client's operationName: junk names of refused requests would take the label slots.
+      metrics.request(record.executedName, record.type, outcome, seconds);
       const level = outcome === 'error' || response.status >= 500 ? 'warn' : 'info';
       if (!lines.isLevelEnabled(level)) return; // don't build a line nobody will read
       const line = {
