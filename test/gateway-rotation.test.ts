@@ -454,6 +454,14 @@ describe.each(backends())('rotation on $name', (backend) => {
     await t.gateway.store!.trail.settle();
     const events = await t.query<{ auditEvents: { nodes: { operation: string; outcome: string }[] } }>('{ auditEvents(first: 1) { nodes { operation outcome } } }');
     expect(events.body.data!.auditEvents.nodes[0]).toEqual({ operation: 'scheduledRevoke', outcome: 'OLD_KEY_IN_USE' });
+    // The rotation says when the old key was used: the time Octopus reports for its last use.
+    const used = await t.query<{ apiKeys: { nodes: { id: string; lastUsedAt: string | null }[] } }>(
+      '{ apiKeys(first: 100, filter: { octopusUserId: "Users-2", providers: [OCTOPUS] }) { nodes { id lastUsedAt } } }',
+    );
+    const lastUsedAt = used.body.data!.apiKeys.nodes.find((k) => k.id === old.id)!.lastUsedAt;
+    expect(lastUsedAt).not.toBeNull();
+    const held = await t.query<{ rotations: { nodes: { oldKeyUsedAt: string | null }[] } }>('{ rotations(states: [NEEDS_ATTENTION]) { nodes { oldKeyUsedAt } } }');
+    expect(held.body.data!.rotations.nodes).toEqual([{ oldKeyUsedAt: lastUsedAt }]);
     // A person decides: complete it anyway.
     const rotation = (await t.query<{ rotations: { nodes: { id: string }[] } }>(ROTATION, { states: ['NEEDS_ATTENTION'] })).body.data!.rotations.nodes[0]!;
     const completed = await t.query<{ completeRotation: { state: string } }>('mutation($id: ID!) { completeRotation(id: $id) { state } }', { id: rotation.id });

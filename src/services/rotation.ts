@@ -69,6 +69,9 @@ export function rotationGlobalId(rotation: Rotation): string {
 /** An Octopus old key seen in use after its rotation began: not revoked silently. */
 class OldKeyInUse extends Error {
   readonly code = 'OLD_KEY_IN_USE';
+  constructor(readonly usedAt: Date) {
+    super(`used at ${usedAt.toISOString()}`);
+  }
 }
 
 /** The scheduler met a rotation whose hold (its replacement undelivered) has not reached the store yet. */
@@ -143,11 +146,13 @@ export class RotationRunner {
     this.scheduler = new RevocationScheduler(this.rotations, {
       revoke: (rotation) => this.revoke(rotation),
       classify: (error) =>
-        error instanceof OldKeyInUse || error instanceof NeedsItsCredential
-          ? { code: error.code, retry: false }
-          : error instanceof HoldPending
-            ? { code: 'UNDELIVERED', retry: true }
-            : classifyRevokeError(error),
+        error instanceof OldKeyInUse
+          ? { code: error.code, retry: false, oldKeyUsedAt: error.usedAt }
+          : error instanceof NeedsItsCredential
+            ? { code: error.code, retry: false }
+            : error instanceof HoldPending
+              ? { code: 'UNDELIVERED', retry: true }
+              : classifyRevokeError(error),
       onResult: (result) => this.audited(result),
       intervalMs: deps.config.rotation.schedulerIntervalMs,
       // Renewed before each revocation: longer than one, with its timeouts, retries and queue waits.
@@ -285,7 +290,7 @@ export class RotationRunner {
         if (!requested) {
           const old = await session.key(userId, keyId);
           if (!old) return 'ALREADY_GONE';
-          if (old.lastUsedAt && old.lastUsedAt > rotation.createdAt) throw new OldKeyInUse(`used at ${old.lastUsedAt.toISOString()}`);
+          if (old.lastUsedAt && old.lastUsedAt > rotation.createdAt) throw new OldKeyInUse(old.lastUsedAt);
         }
         await session.write('revoking a rotated Octopus key', (client) => client.deleteKey(userId, keyId));
         session.forget(userId);

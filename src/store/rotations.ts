@@ -116,6 +116,8 @@ export interface RevokeFailure {
   code: string;
   /** When to try again; null gives up (NEEDS_ATTENTION). */
   retryAt: Date | null;
+  /** The old key was seen in use then, after the rotation began (the reason it was not revoked). */
+  oldKeyUsedAt?: Date;
 }
 
 const MAX_OVERLAP_SECONDS = 90 * 24 * 3600;
@@ -464,6 +466,7 @@ export class Rotations {
       .set({
         state: failure.retryAt ? 'OVERLAP' : 'NEEDS_ATTENTION',
         lastError: failure.code,
+        ...(failure.oldKeyUsedAt ? { oldKeyUsedAt: isoTime(failure.oldKeyUsedAt) } : {}),
         nextAttemptAt: failure.retryAt ? isoTime(failure.retryAt) : null,
         claimedBy: null,
         claimedUntil: null,

@@ -13,6 +13,8 @@ export interface RevokeErrorInfo {
   retry: boolean;
   /** The provider asked to wait this long (429 Retry-After). */
   retryAfterSeconds?: number;
+  /** The old key was seen in use at this time after the rotation began (stored as oldKeyUsedAt). */
+  oldKeyUsedAt?: Date;
 }
 
 /** What became of one claimed revocation, for the gateway's audit trail and logs. */
@@ -212,7 +214,7 @@ export class RevocationScheduler {
       const info = this.classify(failure);
       const code = CODE.test(info.code) ? info.code : 'INTERNAL_ERROR';
       const retryAt = info.retry && rotation.attempts < this.maxAttempts ? this.retryTime(rotation.attempts, info.retryAfterSeconds) : null;
-      const recorded = await this.rotations.recordRevokeFailure(rotation.id, this.owner, { code, retryAt });
+      const recorded = await this.rotations.recordRevokeFailure(rotation.id, this.owner, { code, retryAt, oldKeyUsedAt: info.oldKeyUsedAt });
       const outcome = !recorded ? 'LOST_CLAIM' : retryAt ? 'RETRY' : 'NEEDS_ATTENTION';
       result = { rotation: await this.rotations.get(rotation.id), outcome, code, ...(retryAt ? { retryAt } : {}) };
       const log = { ...about, code, outcome, retryAt };
