@@ -171,6 +171,17 @@ describe('HTTP-level protections', () => {
     expect(t.counts()).toEqual({});
   });
 
+  it.each(['PUT', 'DELETE', 'PATCH', 'OPTIONS'])('%s on /graphql, with or without a body: 405 with Allow, not a CSRF refusal', async (method) => {
+    t.resetCounts();
+    for (const init of [{}, { headers: { 'content-type': 'application/json' }, body: '{"query":"{ apiKeys { totalCount } }"}' }]) {
+      const response = await raw('/graphql', { method, ...init });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('GET, POST');
+      expect(await codeOf(response)).toBe('BAD_USER_INPUT');
+    }
+    expect(t.counts()).toEqual({});
+  });
+
   it('never runs a mutation over GET', async () => {
     t.resetCounts();
     const query = encodeURIComponent('mutation { generateHyperstackApiKey(input: { name: "via-get" }) { secret } }');
