@@ -134,6 +134,29 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(rotation).toMatchObject({ state: 'OVERLAP', oldKeyId: old.id });
   });
 
+  it.skipIf(backend.missing)('a create that failed while the store failed too says so in the trail, and recovery settles the rotation', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const s = await store();
+    const t = await gateway({ store: s, clock });
+    const old = await keyNamed(t, 'Deploy pipeline');
+    t.octopus.fault('POST /api/users/{userId}/apikeys', { mode: 'error' }, { times: 1 }); // a 500: the key may exist
+    const create = t.octopus.hold('POST /api/users/{userId}/apikeys');
+    const pending = t.query<Rotated>(ROTATE, { id: old.id, after: 600 });
+    await create.arrived;
+    const table = await rotationsTableAway(s);
+    create.release();
+    const answer = await pending;
+    expect(answer.body.errors?.[0]?.extensions).toMatchObject({ mayHaveCreated: true });
+    await table.back();
+    await t.gateway.store!.trail.settle();
+    const events = await t.query<{ auditEvents: { nodes: { operation: string; detail: string | null }[] } }>('{ auditEvents(first: 1) { nodes { operation detail } } }');
+    expect(events.body.data!.auditEvents.nodes[0]).toMatchObject({ operation: 'rotateApiKey', detail: expect.stringMatching(/its failure \(\w+\) could not be recorded \(STORE_UNAVAILABLE\): recovery settles it/) });
+    expect(await rotationStates(t)).toEqual([['PENDING_CREATE', null]]);
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    expect(await rotationStates(t)).toEqual([['FAILED', 'NOT_CREATED']]);
+  });
+
   it.skipIf(backend.missing)('a replacement handed out while the store failed is kept by another instance\'s recovery, with the old key, for a person', async () => {
     const clock = new TestClock(new Date().toISOString());
     const url = await backend.freshUrl();

@@ -619,7 +619,10 @@ export class RotationService {
       // finds the key (revoking it) or fails the rotation, and names the old key back.
       const uncertain = (error as { extensions?: { mayHaveCreated?: boolean } }).extensions?.mayHaveCreated === true || renameLeft.has(error as object);
       const code = (error as { extensions?: { code?: string } }).extensions?.code ?? (error instanceof UpstreamError ? error.code : 'INTERNAL_SERVER_ERROR');
-      await (uncertain ? runner.rotations.noteCreateUncertain(rotation.id, code) : runner.rotations.failCreate(rotation.id, code)).catch(() => undefined);
+      // The store failing too leaves the rotation PENDING_CREATE, which recovery settles: the trail says why.
+      await (uncertain ? runner.rotations.noteCreateUncertain(rotation.id, code) : runner.rotations.failCreate(rotation.id, code)).catch((stored: unknown) =>
+        audit.append(`its failure (${code}) could not be recorded (${codeOf(stored)}): recovery settles it`),
+      );
       throw error;
     }
 
