@@ -1,5 +1,6 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { Kind, type DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { hasClientAuth, type Config } from './config.js';
 import { CREDENTIAL_HEADERS, createContextFactory, type RequestContext } from './context.js';
@@ -161,8 +162,10 @@ export function createGateway(
       ? [useCreateRateLimit({ limiter: rateLimiter.limiter, settings: config.createRateLimit, trustProxy: config.trustProxy, metrics })]
       : []),
     useResultErrors(),
-    // Executes each operation through code compiled once per document (graphql-jit).
-    useGraphQlJit() as Plugin,
+    // Executes each operation through code compiled once per document (graphql-jit). Its cache
+    // is keyed by the document alone, not the operation name: only a document of one operation,
+    // named as asked, runs compiled; any other runs on graphql-js, which honours operationName.
+    useGraphQlJit({}, { enableIf: (args) => oneOperationAsAsked(args.document, args.operationName) }) as Plugin,
     // What ran is answered, whatever Accept says: a created key's secret is never a bodiless 406.
     useAnswerAlways(),
   ];
@@ -223,4 +226,16 @@ function yogaLogger(logger: Logger) {
     else logger[level]({ detail: rest.length > 0 ? rest : undefined }, String(first));
   };
   return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
+}
+
+/**
+ * A document graphql-jit may run: one operation, and no operation name asked for other than its
+ * own. Compiled for `query C {…} mutation D {…}` with `operationName: D`, the cached code ran D
+ * for every later request of that text, a GET asking for C included; and a name the document
+ * does not hold would cache the compile error for everyone sending that text.
+ */
+function oneOperationAsAsked(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  if (operations.length !== 1) return false;
+  return operationName == null || operations[0]!.name?.value === operationName;
 }

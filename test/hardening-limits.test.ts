@@ -136,6 +136,35 @@ describe('names graphql-jit would read as an object\'s prototype', () => {
   });
 });
 
+describe('a document of several operations runs the one asked for, every time', () => {
+  const DOC = 'query C { viewer { policy { maxKeyAgeDays } } } mutation D { generateHyperstackApiKey(input: { name: "jit-cache" }) { secret } }';
+
+  it('a GET asking for the query of a document whose mutation ran before runs the query, never the mutation', async () => {
+    const made = await post(JSON.stringify({ query: DOC, operationName: 'D' }));
+    expect(((await made.json()) as { data: { generateHyperstackApiKey: { secret: string } } }).data.generateHyperstackApiKey.secret).toBeTruthy();
+    t.resetCounts();
+    const url = new URL('http://keygate.test/graphql');
+    url.searchParams.set('query', DOC);
+    url.searchParams.set('operationName', 'C');
+    const response = await t.gateway.yoga.fetch(url, { headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json' } });
+    const body = (await response.json()) as { data?: Record<string, unknown> };
+    expect(Object.keys(body.data ?? {})).toEqual(['viewer']);
+    expect(t.hyperstack.requests('POST /v1/api-key/generate')).toBe(0);
+  });
+
+  it('a name the document does not hold is refused, and does not spoil that document for the next client', async () => {
+    const query = 'query A { viewer { policy { maxKeyAgeDays } } }';
+    const wrong = (await (await post(JSON.stringify({ query, operationName: 'B' }))).json()) as { data?: unknown; errors?: unknown[] };
+    expect(wrong.data ?? null).toBeNull();
+    expect(wrong.errors).toHaveLength(1);
+    for (const operationName of [undefined, 'A']) {
+      const right = (await (await post(JSON.stringify({ query, operationName }))).json()) as { data?: unknown; errors?: unknown[] };
+      expect(right.errors).toBeUndefined();
+      expect(right.data).toEqual({ viewer: { policy: { maxKeyAgeDays: expect.any(Number) } } });
+    }
+  });
+});
+
 describe('HTTP-level protections', () => {
   it('refuses a body over the limit with 413, by Content-Length and when chunked', async () => {
     const big = JSON.stringify({ query: `query { apiKeys { totalCount } } # ${'x'.repeat(200_000)}` });
