@@ -492,6 +492,21 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(t.octopus.keysOf('Users-2').map((k) => k.id)).not.toContain(Buffer.from(old.id, 'base64').toString().split('/').pop());
   });
 
+  it.skipIf(backend.missing)('completeRotation sent with another user\'s credential revokes with the credential the rotation was made with', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock });
+    const old = await keyNamed(t, 'training');
+    await t.query<Rotated>(ROTATE, { id: old.id, after: 600 });
+    const rotation = (await t.query<{ rotations: { nodes: { id: string }[] } }>(ROTATION)).body.data!.rotations.nodes[0]!;
+    // Bob's credential sees none of alice's keys: his DELETE would be "not found", read as revoked.
+    const completed = await t.query<{ completeRotation: { state: string } }>('mutation($id: ID!) { completeRotation(id: $id) { state } }', { id: rotation.id }, {
+      'X-Hyperstack-Api-Key': t.hyperstack.credentials[1]!,
+    });
+    expect(completed.body.errors).toBeUndefined();
+    expect(completed.body.data!.completeRotation.state).toBe('COMPLETED');
+    expect((await keys(t)).map((k) => k.id)).not.toContain(old.id);
+  });
+
   it.skipIf(backend.missing)('cancelRotation keeps both keys; a second rotation of a key already being rotated is a CONFLICT', async () => {
     const clock = new TestClock(new Date().toISOString());
     const t = await gateway({ store: await store(), clock });

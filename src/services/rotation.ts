@@ -689,13 +689,15 @@ export class RotationService {
   }
 
   /**
-   * With this request's credentials: a rotation made with a credential a request brought needs one
-   * again. An old key it did not revoke is an error (and the audit event's outcome), never a
-   * rotation answered as if all were done.
+   * With the credential the rotation was made with: a request's own for one made with a credential
+   * a request brought, keygate's configured one otherwise (another user's credential sees the key
+   * as "not found", which would read as already revoked). An old key it did not revoke is an error
+   * (and the audit event's outcome), never a rotation answered as if all were done.
    */
   async complete(globalId: string): Promise<Rotation> {
     const rotation = await this.find(globalId);
-    const after = await fromStore(() => this.runner.revokeNow(rotation.id, this.deps.loaders));
+    const loaders = rotation.credential === 'FORWARDED' ? this.deps.loaders : undefined;
+    const after = await fromStore(() => this.runner.revokeNow(rotation.id, loaders));
     if (after.state === 'COMPLETED') return after;
     throw notRevoked(after);
   }
