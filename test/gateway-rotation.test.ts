@@ -301,6 +301,9 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(rotated.body.data?.rotateApiKey ?? null).toBeNull();
     expect((await keys(t)).find((k) => k.id === old.id)!.name).toMatch(/^training \(rotated /);
     expect(await rotationStates(t)).toEqual([['PENDING_CREATE', rotated.body.errors![0]!.extensions!.code]]);
+    await t.gateway.store!.trail.settle();
+    const event = (await t.query<{ auditEvents: { nodes: { detail: string }[] } }>('{ auditEvents(first: 1) { nodes { detail } } }')).body.data!.auditEvents.nodes[0]!;
+    expect(event.detail).toMatch(/^rotation \d+; .*the old key may carry the name "training \(rotated [^"]+\)" until recovery names it back/);
     clock.advance(3_600_000);
     await t.gateway.store!.rotations.recover();
     expect((await keys(t)).find((k) => k.id === old.id)!.name).toBe('training');

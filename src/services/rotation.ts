@@ -783,7 +783,7 @@ export class RotationService {
       // The rename may have been applied with its answer lost: the rotation stays for recovery,
       // which names the old key back if it was.
       if (mayHaveTakenEffect(error)) {
-        this.deps.audit.note({ detail: `the old key may carry the name "${renamed}" until recovery names it back` });
+        this.deps.audit.append(`the old key may carry the name "${renamed}" until recovery names it back`);
         renameLeft.add(error as object);
       }
       throw error;
@@ -798,7 +798,7 @@ export class RotationService {
         .write('undoing the rename of the key being rotated', (client) => client.updateKey(old.id, { name: old.name, description: old.description }))
         .catch(() => {
           // Refused at shutdown, or failed: the rotation stays for recovery, which renames it back.
-          this.deps.audit.note({ detail: `the old key keeps the name "${renamed}" until recovery renames it back` });
+          this.deps.audit.append(`the old key keeps the name "${renamed}" until recovery renames it back`);
           if (error instanceof Object) renameLeft.add(error);
         });
       throw error;
