@@ -129,6 +129,16 @@ describe('names graphql-jit would read as an object\'s prototype', () => {
     expect(t.counts()).toEqual({});
   });
 
+  it('refuses a variable named $__proto__ at validation, before any upstream call', async () => {
+    t.resetCounts();
+    const { body } = await t.query('mutation ($__proto__: String!) { generateHyperstackApiKey(input: { name: $__proto__ }) { secret } }', { ['__proto__']: 'x' });
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/^The variable "\$__proto__" begins with "__"/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    ]);
+    expect(t.counts()).toEqual({});
+  });
+
   it('reads a variable named after an Object.prototype member, left out, as absent', async () => {
     const { body } = await t.query('query ($constructor: Int, $toString: String) { apiKeys(first: $constructor, after: $toString) { totalCount } }', {});
     expect(body.errors).toBeUndefined();
