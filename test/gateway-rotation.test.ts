@@ -187,6 +187,36 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(events.map((e) => e.node)).toEqual([expect.objectContaining({ keyId: payload.apiKey.id, outcome: 'REPLACEMENT_KEPT' })]);
   });
 
+  it.skipIf(backend.missing)('a replacement handed out with a forwarded credential while the store failed is kept by another instance\'s recovery, not called nobody\'s', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const url = await backend.freshUrl();
+    const s = await store(url);
+    const a = await gateway({ store: s, clock, credentials: { octopus: false } });
+    const own = { 'X-Octopus-ApiKey': a.octopus.credentials['Users-1']! };
+    const listed = await a.query<{ apiKeys: { nodes: { id: string; name: string }[] } }>(KEYS, undefined, own);
+    const old = listed.body.data!.apiKeys.nodes.find((k) => k.name === 'Deploy pipeline')!;
+    const create = a.octopus.hold('POST /api/users/{userId}/apikeys');
+    const pending = a.query<Rotated>(ROTATE, { id: old.id, after: 0 }, own);
+    await create.arrived;
+    const table = await rotationsTableAway(s);
+    create.release();
+    const payload = (await pending).body.data!.rotateApiKey!;
+    expect(payload.secret).toMatch(/^API-/);
+    await table.back();
+    await a.gateway.store!.trail.settle();
+    // Another keygate on the same database, which never saw the answer go out and holds no credential.
+    const { createGateway } = await import('../src/gateway.js');
+    const b = createGateway(a.config, { store: await store(url), storeLoops: false, storeClock: clock.now });
+    onTestFinished(() => b.close());
+    clock.advance(3_600_000);
+    await b.store!.rotations.recover();
+    expect(await rotationStates(a)).toEqual([['FAILED', 'DELIVERED_UNRECORDED']]);
+    await b.store!.trail.settle();
+    const events = (await a.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
+    expect(events.map((e) => e.node)).toEqual([expect.objectContaining({ keyId: payload.apiKey.id, outcome: 'REPLACEMENT_KEPT' })]);
+    expect(a.octopus.keysOf('Users-1').map((k) => k.purpose).filter((p) => p === 'Deploy pipeline')).toHaveLength(2);
+  });
+
   it.skipIf(backend.missing)('recovery takes a key of the same name made after the unknown outcome for someone\'s own, not the orphan', async () => {
     const clock = new TestClock(new Date().toISOString());
     const t = await gateway({ store: await store(), clock });

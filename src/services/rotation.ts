@@ -355,22 +355,23 @@ export class RotationRunner {
     // recovery has no credential to look with, and never will by itself. Waiting would keep the key
     // from ever being rotated again; a person is told what to look for instead.
     const found = this.deps.upstreams.find(rotation.provider, rotation.account);
-    if (!found) return this.leaveToAPerson(rotation, 'is no longer configured');
-    if (rotation.credential === 'FORWARDED') return this.leaveToAPerson(rotation, 'was rotated with a credential the request brought, which keygate never keeps');
-    if (!(found.config.apiKey || found.config.accessToken)) return this.leaveToAPerson(rotation, 'has no configured credential');
+    const cannotLook = !found
+      ? 'is no longer configured'
+      : rotation.credential === 'FORWARDED'
+        ? 'was rotated with a credential the request brought, which keygate never keeps'
+        : !(found.config.apiKey || found.config.accessToken)
+          ? 'has no configured credential'
+          : undefined;
+    if (cannotLook) {
+      // The trail alone says whether its answer went out: a replacement handed out is kept.
+      const [delivered] = await this.deliveredReplacements(rotation);
+      if (delivered) return this.keepDelivered(rotation, { keyId: delivered, keyName: rotation.newKeyName, keyHint: null });
+      return this.leaveToAPerson(rotation, cannotLook);
+    }
     const loaders = this.configuredLoaders();
     const runtime = this.runtimeOf(rotation);
     const { orphans, unsure, delivered } = await this.replacementsOf(loaders, runtime, rotation);
-    if (delivered) {
-      // Handed out by an instance whose store failed to record it, which stopped before it could (or
-      // its events reached the store first). Its answer was built, but whether it reached the client
-      // only that instance could know: revoking the new key may cut off the client, and going on to
-      // revoke the old one may leave no key anyone holds. Both stay; a person finishes it.
-      this.recordRecovery(rotation, delivered, 'REPLACEMENT_KEPT', DELIVERED_DETAIL);
-      this.deps.logger.error({ rotation: rotation.id }, 'a rotation\'s replacement was handed out but never recorded: both keys kept, left for a person');
-      await this.rotations.failCreate(rotation.id, 'DELIVERED_UNRECORDED');
-      return;
-    }
+    if (delivered) return this.keepDelivered(rotation, { keyId: keyRef(delivered), keyName: nameOf(delivered), keyHint: delivered.keyHint });
     // A key keygate cannot tell from someone's own stays, and so does the old key: a person decides.
     if (unsure.length > 0 || orphans.length > 1) {
       for (const key of [...orphans, ...unsure]) this.recordRecovery(rotation, key, 'REPLACEMENT_UNCERTAIN', UNSURE_DETAIL);
@@ -393,6 +394,26 @@ export class RotationRunner {
     }
     if (rotation.provider === 'HYPERSTACK') await this.restoreName(loaders, runtime, rotation);
     await this.rotations.failCreate(rotation.id, orphan ? 'ORPHAN_REVOKED' : 'NOT_CREATED');
+  }
+
+  /**
+   * Handed out by an instance whose store failed to record it, which stopped before it could (or
+   * its events reached the store first). Its answer was built, but whether it reached the client
+   * only that instance could know: revoking the new key may cut off the client, and going on to
+   * revoke the old one may leave no key anyone holds. Both stay; a person finishes it.
+   */
+  private async keepDelivered(rotation: Rotation, key: { keyId: string; keyName: string; keyHint: string | null }): Promise<void> {
+    void this.deps.trail.record({
+      client: 'keygate:recovery',
+      operation: 'rotationRecovery',
+      provider: rotation.provider,
+      account: rotation.account,
+      ...key,
+      outcome: 'REPLACEMENT_KEPT',
+      detail: `rotation ${rotation.id}: ${DELIVERED_DETAIL}`,
+    });
+    this.deps.logger.error({ rotation: rotation.id }, 'a rotation\'s replacement was handed out but never recorded: both keys kept, left for a person');
+    await this.rotations.failCreate(rotation.id, 'DELIVERED_UNRECORDED');
   }
 
   private async leaveToAPerson(rotation: Rotation, why: string): Promise<void> {
