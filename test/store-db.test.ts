@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_SQLITE_PATH, openStore, parseDatabaseUrl, redactDatabaseUrl } from '../src/store/db.js';
 import { StoreError } from '../src/store/errors.js';
+import { Rotations } from '../src/store/rotations.js';
 import { backends, deferred, errorLog, openTestStore } from './support/stores.js';
 
 const MIGRATIONS = ['0001-audit-events', '0002-rotations', '0003-rotation-credential'];
@@ -144,6 +145,31 @@ describe.each(backends())('store on $name', (backend) => {
     const url = await backend.freshUrl();
     const stores = await Promise.all([1, 2, 3, 4].map(() => openTestStore(backend, { url })));
     expect(stores.flatMap((s) => s.migrationsApplied).sort()).toEqual(MIGRATIONS);
+  });
+
+  it('marks rotations in flight at the upgrade that may have used a forwarded credential as FORWARDED', async () => {
+    const url = await backend.freshUrl();
+    // Rotations recorded, then the schema taken back to before 0003, rows kept.
+    const ids = await (async () => {
+      await using before = await openStore({ url });
+      const rotations = new Rotations(before);
+      const input = (oldKeyId: string, overlapSeconds: number) => ({
+        provider: 'OCTOPUS' as const, account: 'default', oldKeyId, oldKeyName: 'k', oldKeyHint: null, newKeyName: 'k', overlapSeconds, startedBy: 'test',
+      });
+      const pending = await rotations.start(input('Users-1/apikeys-1', 0));
+      const overlap = await rotations.start(input('Users-1/apikeys-2', 0));
+      await rotations.recordNewKey(overlap.id, { newKeyId: 'Users-1/apikeys-9' });
+      const later = await rotations.start(input('Users-1/apikeys-3', 600));
+      const failed = await rotations.start(input('Users-1/apikeys-4', 0));
+      await rotations.failCreate(failed.id, 'FORBIDDEN');
+      await sql`alter table rotations drop column credential`.execute(before.db);
+      await sql`delete from kysely_migration where name = '0003-rotation-credential'`.execute(before.db);
+      return { pending: pending.id, overlap: overlap.id, later: later.id, failed: failed.id };
+    })();
+    const after = await openTestStore(backend, { url });
+    expect(after.migrationsApplied).toEqual(['0003-rotation-credential']);
+    const credentials = Object.fromEntries((await new Rotations(after).list({ first: 10 })).edges.map(({ node }) => [node.id, node.credential]));
+    expect(credentials).toEqual({ [ids.pending]: 'FORWARDED', [ids.overlap]: 'FORWARDED', [ids.later]: 'CONFIGURED', [ids.failed]: 'CONFIGURED' });
   });
 
   it('refuses a database that a newer keygate has migrated', async () => {
