@@ -6,8 +6,8 @@ import type { GraphQLParams, Plugin } from 'graphql-yoga';
  * parameters. yoga parses them without a guard, so a malformed one became an unexpected error
  * (200-style, with a stack and a fragment of the input, which may be a secret, in the log). Here it
  * is the client's mistake, a 400 that says which parameter, as a malformed JSON body already is.
- * The parsers below replace yoga's for those two kinds of request only; yoga's body-size limit
- * still wraps them, since it is installed after every user plugin.
+ * The parsers below replace yoga's for those two kinds of request only; keygate's body limit
+ * (useBodyLimit) still wraps them, since gateway.ts installs it after this plugin.
  */
 export function useUrlParams(): Plugin {
   return {
