@@ -9,7 +9,7 @@ import { StoreError } from '../src/store/errors.js';
 import { Rotations } from '../src/store/rotations.js';
 import { backends, deferred, errorLog, openTestStore } from './support/stores.js';
 
-const MIGRATIONS = ['0001-audit-events', '0002-rotations', '0003-rotation-credential'];
+const MIGRATIONS = ['0001-audit-events', '0002-rotations', '0003-rotation-credential', '0004-forwarded-in-flight'];
 
 async function tempDir(): Promise<string> {
   const dir = await realpath(await mkdtemp(join(tmpdir(), 'keygate-db-')));
@@ -147,35 +147,41 @@ describe.each(backends())('store on $name', (backend) => {
     expect(stores.flatMap((s) => s.migrationsApplied).sort()).toEqual(MIGRATIONS);
   });
 
-  it('marks rotations in flight at the upgrade that may have used a forwarded credential as FORWARDED', async () => {
+  it('marks live rotations made before 0003 that may have used a forwarded credential as FORWARDED', async () => {
     const url = await backend.freshUrl();
     // Rotations recorded, then the schema taken back to before 0003, rows kept.
     const ids = await (async () => {
       await using before = await openStore({ url });
       const rotations = new Rotations(before);
-      const input = (oldKeyId: string, overlapSeconds: number) => ({
-        provider: 'OCTOPUS' as const, account: 'default', oldKeyId, oldKeyName: 'k', oldKeyHint: null, newKeyName: 'k', overlapSeconds, startedBy: 'test',
+      const input = (oldKeyId: string, overlapSeconds: number, account = 'default') => ({
+        provider: 'OCTOPUS' as const, account, oldKeyId, oldKeyName: 'k', oldKeyHint: null, newKeyName: 'k', overlapSeconds, startedBy: 'test',
       });
       const pending = await rotations.start(input('Users-1/apikeys-1', 0));
       const overlap = await rotations.start(input('Users-1/apikeys-2', 0));
       await rotations.recordNewKey(overlap.id, { newKeyId: 'Users-1/apikeys-9' });
+      const held = await rotations.start(input('Users-1/apikeys-5', 0));
+      await rotations.recordNewKey(held.id, { newKeyId: 'Users-1/apikeys-8' }, { undelivered: true });
       const later = await rotations.start(input('Users-1/apikeys-3', 600));
       const failed = await rotations.start(input('Users-1/apikeys-4', 0));
       await rotations.failCreate(failed.id, 'FORBIDDEN');
+      const other = await rotations.start(input('Users-1/apikeys-6', 0, 'staging'));
       await sql`alter table rotations drop column credential`.execute(before.db);
-      await sql`delete from kysely_migration where name = '0003-rotation-credential'`.execute(before.db);
-      return { pending: pending.id, overlap: overlap.id, later: later.id, failed: failed.id };
+      await sql`delete from kysely_migration where name in ('0003-rotation-credential', '0004-forwarded-in-flight')`.execute(before.db);
+      return { pending: pending.id, overlap: overlap.id, held: held.id, later: later.id, failed: failed.id, other: other.id };
     })();
     const after = await openTestStore(backend, { url });
-    expect(after.migrationsApplied).toEqual(['0003-rotation-credential']);
-    const credentials = Object.fromEntries((await new Rotations(after).list({ first: 10 })).edges.map(({ node }) => [node.id, node.credential]));
-    expect(credentials).toEqual({ [ids.pending]: 'FORWARDED', [ids.overlap]: 'FORWARDED', [ids.later]: 'CONFIGURED', [ids.failed]: 'CONFIGURED' });
+    expect(after.migrationsApplied).toEqual(['0003-rotation-credential', '0004-forwarded-in-flight']);
+    const rows = (await new Rotations(after).list({ first: 10 })).edges.map(({ node }) => node);
+    expect(rows.find((r) => r.id === ids.held)!.state).toBe('NEEDS_ATTENTION');
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.credential]))).toEqual({
+      [ids.pending]: 'FORWARDED', [ids.overlap]: 'FORWARDED', [ids.held]: 'FORWARDED', [ids.later]: 'CONFIGURED', [ids.failed]: 'CONFIGURED', [ids.other]: 'CONFIGURED',
+    });
   });
 
   it('refuses a database that a newer keygate has migrated', async () => {
     const url = await backend.freshUrl();
     const store = await openStore({ url });
-    await sql`insert into kysely_migration (name, timestamp) values ('0003-from-a-newer-keygate', '2026-12-01T00:00:00.000Z')`.execute(store.db);
+    await sql`insert into kysely_migration (name, timestamp) values ('0099-from-a-newer-keygate', '2026-12-01T00:00:00.000Z')`.execute(store.db);
     await store.close();
     const error = await storeError(openStore({ url }));
     expect(error.code).toBe('MIGRATION_FAILED');

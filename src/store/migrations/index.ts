@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { auditEvents } from './0001-audit-events.js';
 import { rotations } from './0002-rotations.js';
 import { rotationCredential } from './0003-rotation-credential.js';
+import { forwardedInFlight } from './0004-forwarded-in-flight.js';
 import { schemaTypes, type Dialect } from './dialect.js';
 
 export type { Dialect } from './dialect.js';
@@ -17,6 +18,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0001-audit-events': auditEvents(types),
     '0002-rotations': rotations(types),
     '0003-rotation-credential': rotationCredential(),
+    '0004-forwarded-in-flight': forwardedInFlight(),
   };
   return { getMigrations: async () => migrations };
 }
