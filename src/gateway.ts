@@ -165,7 +165,14 @@ export function createGateway(
     // Executes each operation through code compiled once per document (graphql-jit). Its cache
     // is keyed by the document alone, not the operation name: only a document of one operation,
     // named as asked, runs compiled; any other runs on graphql-js, which honours operationName.
-    useGraphQlJit({}, { enableIf: (args) => oneOperationAsAsked(args.document, args.operationName) }) as Plugin,
+    useGraphQlJit(
+      {},
+      {
+        enableIf: (args) => oneOperationAsAsked(args.document, args.operationName),
+        // Its default writes the whole result, stacks included, to stderr past the logger.
+        onError: (result) => logger.warn({ errors: result.errors?.length ?? 0 }, 'graphql-jit could not compile an operation; its errors are the answer'),
+      },
+    ) as Plugin,
     // What ran is answered, whatever Accept says: a created key's secret is never a bodiless 406.
     useAnswerAlways(),
   ];
