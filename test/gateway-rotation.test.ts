@@ -98,6 +98,19 @@ describe.each(backends())('rotation on $name', (backend) => {
   });
 
   /** The store failing under a request, as a database does: the rotations table is away until `back()`. */
+  /** Another keygate on the same database and providers, which never saw the answer go out: its recovery, an hour on. */
+  async function recoverElsewhere(a: TestGateway, url: string, clock: TestClock): Promise<void> {
+    const { createGateway } = await import('../src/gateway.js');
+    const b = createGateway(a.config, { store: await store(url), storeLoops: false, storeClock: clock.now });
+    onTestFinished(() => b.close());
+    clock.advance(3_600_000);
+    await b.store!.rotations.recover();
+    await b.store!.trail.settle();
+  }
+
+  const recoveryEvents = async (t: TestGateway) =>
+    (await t.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string; detail: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges.map((e) => e.node);
+
   async function rotationsTableAway(s: Store): Promise<{ back(): Promise<void> }> {
     await sql`ALTER TABLE rotations RENAME TO rotations_away`.execute(s.db);
     return { back: () => sql`ALTER TABLE rotations_away RENAME TO rotations`.execute(s.db).then(() => undefined) };
@@ -174,17 +187,10 @@ describe.each(backends())('rotation on $name', (backend) => {
     // A client retrying meanwhile: each refusal is an event of the same key, a page's worth and more.
     for (let i = 0; i < 25; i++) expect((await a.query<Rotated>(ROTATE, { id: old.id, after: 600 })).body.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     await a.gateway.store!.trail.settle();
-    // Another keygate on the same database and providers, which never saw the answer go out.
-    const { createGateway } = await import('../src/gateway.js');
-    const b = createGateway(a.config, { store: await store(url), storeLoops: false, storeClock: clock.now });
-    onTestFinished(() => b.close());
-    clock.advance(3_600_000);
-    await b.store!.rotations.recover();
+    await recoverElsewhere(a, url, clock);
     expect((await keys(a)).map((k) => k.id)).toEqual(expect.arrayContaining([old.id, payload.apiKey.id]));
     expect(await rotationStates(a)).toEqual([['FAILED', 'DELIVERED_UNRECORDED']]);
-    await b.store!.trail.settle();
-    const events = (await a.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
-    expect(events.map((e) => e.node)).toEqual([expect.objectContaining({ keyId: payload.apiKey.id, outcome: 'REPLACEMENT_KEPT' })]);
+    expect(await recoveryEvents(a)).toEqual([expect.objectContaining({ keyId: payload.apiKey.id, outcome: 'REPLACEMENT_KEPT' })]);
   });
 
   it.skipIf(backend.missing)('a replacement handed out with a forwarded credential while the store failed is kept by another instance\'s recovery, not called nobody\'s', async () => {
@@ -204,16 +210,9 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(payload.secret).toMatch(/^API-/);
     await table.back();
     await a.gateway.store!.trail.settle();
-    // Another keygate on the same database, which never saw the answer go out and holds no credential.
-    const { createGateway } = await import('../src/gateway.js');
-    const b = createGateway(a.config, { store: await store(url), storeLoops: false, storeClock: clock.now });
-    onTestFinished(() => b.close());
-    clock.advance(3_600_000);
-    await b.store!.rotations.recover();
+    await recoverElsewhere(a, url, clock); // it holds no credential of its own either
     expect(await rotationStates(a)).toEqual([['FAILED', 'DELIVERED_UNRECORDED']]);
-    await b.store!.trail.settle();
-    const events = (await a.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges;
-    expect(events.map((e) => e.node)).toEqual([expect.objectContaining({ keyId: payload.apiKey.id, outcome: 'REPLACEMENT_KEPT' })]);
+    expect(await recoveryEvents(a)).toEqual([expect.objectContaining({ keyId: payload.apiKey.id, outcome: 'REPLACEMENT_KEPT' })]);
     expect(a.octopus.keysOf('Users-1').map((k) => k.purpose).filter((p) => p === 'Deploy pipeline')).toHaveLength(2);
   });
 
