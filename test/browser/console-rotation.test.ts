@@ -299,8 +299,9 @@ describe.skipIf(noChromium).each(DEVICES)('rotating keys in the console on a $na
     expect((await runtime().rotations.scheduler.tick()).map((result) => [result.outcome, result.code])).toEqual([['NEEDS_ATTENTION', 'OLD_KEY_IN_USE']]);
 
     await tap(page.getByRole('button', { name: 'Refresh' }));
-    await expect.poll(() => card(name).locator('.state').textContent()).toBe(
-      'Needs you: the old key was used after the rotation began, so keygate did not revoke it. Complete revokes it anyway; Cancel rotation keeps both keys.',
+    // With when it was used (Rotation.oldKeyUsedAt), in the browser's own time.
+    await expect.poll(() => card(name).locator('.state').textContent()).toMatch(
+      /^Needs you: the old key was used after the rotation began \(\d{1,2} \w{3} \d{4}, \d{2}:\d{2}\), so keygate did not revoke it\. Complete revokes it anyway; Cancel rotation keeps both keys\.$/,
     );
     expect(await card(name).getAttribute('data-state')).toBe('NEEDS_ATTENTION');
     expect(await rowById(oldId).locator('li[data-rotation]').textContent()).toBe('Rotation needs you');
