@@ -13,14 +13,14 @@ import type { Plugin } from 'graphql-yoga';
  */
 export function useSafeNames(): Plugin {
   return {
-    onValidate: ({ addValidationRule }) => addValidationRule(ReservedAliases),
+    onValidate: ({ addValidationRule }) => addValidationRule(ReservedNames),
     onExecute({ args }) {
       args.variableValues = Object.assign(Object.create(null) as Record<string, unknown>, args.variableValues);
     },
   };
 }
 
-function ReservedAliases(context: { reportError(error: GraphQLError): void }): ASTVisitor {
+function ReservedNames(context: { reportError(error: GraphQLError): void }): ASTVisitor {
   return {
     Field(node) {
       const alias = node.alias?.value;

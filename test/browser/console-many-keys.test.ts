@@ -44,7 +44,7 @@ function seeds(now: number): { octopus: OctopusSeedUser[]; hyperstack: Hyperstac
 
 // Paging through 700 keys and checking them takes a while on a busy machine: a wide margin.
 // Only a bound for a test that hangs: paging 700 rows in seven steps took over a minute on Node 24
-// on a 2-core machine with two other test runs beside it.
+// on a 2-core machine with another test run and a CPU-bound process beside it.
 describe.skipIf(noChromium).each([DESKTOP, PHONE])('key console with 700 keys on a $name', { timeout: 180_000 }, (device: Device) => {
   let t: TestGateway;
   let server: Listening;
