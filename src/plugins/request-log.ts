@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
@@ -30,6 +30,13 @@ export function requestRecord(request: Request): RequestRecord | undefined {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * 32 hex digits (122 random bits), not a UUID: a UUID has the shape of a Hyperstack key, which the
+ * audit trail's secret guard would blank out. Drawn through randomUUID, which takes its bytes from a
+ * cached pool: randomBytes asks the kernel on every call (7 µs here, 2.4% of a list's CPU).
+ */
+const newRequestId = (): string => randomUUID().replaceAll('-', '');
 /** Operation names and client names are chosen by clients: a 90 KB name must not become a 90 KB log line. */
 const MAX_LOGGED_STRING = 100;
 
@@ -53,9 +60,7 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
       if (url.pathname !== endpoint) return;
       const incoming = request.headers.get('x-request-id');
       records.set(request, {
-        // 32 hex digits, not a UUID: a UUID has the shape of a Hyperstack key, which the audit
-        // trail's secret guard would blank out.
-        id: incoming && REQUEST_ID.test(incoming) ? incoming : randomBytes(16).toString('hex'),
+        id: incoming && REQUEST_ID.test(incoming) ? incoming : newRequestId(),
         started: performance.now(),
         executed: false,
         hadData: false,
