@@ -112,6 +112,8 @@ export interface Config {
     maxOverlapSeconds: number;
     /** How often the scheduler looks for old keys due to be revoked (and crashed rotations). */
     schedulerIntervalMs: number;
+    /** How long after its last recorded step a rotation still making its new key is taken for crashed. */
+    recoveryDelayMs: number;
   };
   /** The background inventory behind the key gauges on /metrics (configured credentials only). */
   inventory: {
@@ -204,6 +206,7 @@ const Env = z.object({
   AUDIT_RETENTION_DAYS: int(1, 36_500).default(365),
   ROTATION_MAX_OVERLAP_S: int(0, 90 * 86_400).default(30 * 86_400),
   ROTATION_SCHEDULER_INTERVAL_MS: int(100, 3_600_000).default(30_000),
+  ROTATION_RECOVERY_DELAY_MS: int(1_000, 86_400_000).optional(),
   INVENTORY_MAX_EXPIRY_SERIES: int(0, 100_000).default(1_000),
 });
 
@@ -282,7 +285,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: shutdownGrace(e.SHUTDOWN_GRACE_MS, e.UPSTREAM_TIMEOUT_MS),
     inventory: { refreshMs: e.INVENTORY_REFRESH_S * 1000, maxExpirySeries: e.INVENTORY_MAX_EXPIRY_SERIES },
     store: { databaseUrl: checkDatabaseUrl(e.DATABASE_URL), auditRetentionDays: e.AUDIT_RETENTION_DAYS },
-    rotation: { maxOverlapSeconds: e.ROTATION_MAX_OVERLAP_S, schedulerIntervalMs: e.ROTATION_SCHEDULER_INTERVAL_MS },
+    rotation: {
+      maxOverlapSeconds: e.ROTATION_MAX_OVERLAP_S,
+      schedulerIntervalMs: e.ROTATION_SCHEDULER_INTERVAL_MS,
+      recoveryDelayMs: recoveryDelay(e.ROTATION_RECOVERY_DELAY_MS, e.UPSTREAM_TIMEOUT_MS),
+    },
   };
   assertSafeExposure(config, e.ALLOW_UNAUTHENTICATED);
   return config;
@@ -379,6 +386,27 @@ function shutdownGrace(graceMs: number | undefined, upstreamTimeoutMs: number): 
     );
   }
   return graceMs;
+}
+
+/**
+ * A rotation making its new key may still be running on some instance for four upstream timeouts
+ * after its last recorded step (a Hyperstack one renames the old key, then creates: each may wait
+ * the timeout for a connection and as long for the provider), and then it records the new key in
+ * the store. Recovery must not take it for crashed before that: it would revoke a key whose secret
+ * is on its way to a client. The default adds a minute for the store's write (retried, each try
+ * bounded by the store's own timeouts) and for the instances' clocks, which may differ.
+ */
+function recoveryDelay(delayMs: number | undefined, upstreamTimeoutMs: number): number {
+  const needed = 4 * upstreamTimeoutMs + 1_000;
+  if (delayMs === undefined) return 4 * upstreamTimeoutMs + 60_000;
+  if (delayMs < needed) {
+    throw new ConfigError(
+      `ROTATION_RECOVERY_DELAY_MS=${delayMs} is shorter than four times UPSTREAM_TIMEOUT_MS and a second (${needed} ms): ` +
+        'recovery could revoke a replacement another instance is still making, whose secret is on its way to a client. ' +
+        'Raise ROTATION_RECOVERY_DELAY_MS or lower UPSTREAM_TIMEOUT_MS.',
+    );
+  }
+  return delayMs;
 }
 
 /** `name:token` pairs, or bare tokens (named token-1, token-2, …). Short tokens are refused. */

@@ -67,6 +67,18 @@ describe('SHUTDOWN_GRACE_MS', () => {
   });
 });
 
+describe('ROTATION_RECOVERY_DELAY_MS', () => {
+  it('must leave a rotation in flight its four timeouts and a second, so recovery never revokes its replacement', () => {
+    expect(refusal({ UPSTREAM_TIMEOUT_MS: '10000', ROTATION_RECOVERY_DELAY_MS: '40000' })).toMatch(/ROTATION_RECOVERY_DELAY_MS=40000.*41000 ms/s);
+    expect(loadConfig({ UPSTREAM_TIMEOUT_MS: '10000', ROTATION_RECOVERY_DELAY_MS: '41000' }).rotation.recoveryDelayMs).toBe(41_000);
+  });
+
+  it('defaults to the four timeouts and a minute, for the store\'s write and clocks that differ', () => {
+    expect(loadConfig({}).rotation.recoveryDelayMs).toBe(100_000);
+    expect(loadConfig({ UPSTREAM_TIMEOUT_MS: '2000' }).rotation.recoveryDelayMs).toBe(68_000);
+  });
+});
+
 describe('URLs that would silently never work', () => {
   it('refuses a provider URL with a query string or fragment: the API paths would follow it', () => {
     expect(refusal({ OCTOPUS_URL: 'https://octopus.example/?a=b', OCTOPUS_API_KEY: 'API-XXXXXXXXXXXXXXXXXXXXXXXXXX' })).toMatch(/OCTOPUS_URL: must not carry a query string or fragment/);

@@ -97,7 +97,6 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect((await keys(t)).map((k) => k.id)).not.toContain(old.id);
   });
 
-  /** The store failing under a request, as a database does: the rotations table is away until `back()`. */
   /** Another keygate on the same database and providers, which never saw the answer go out: its recovery, an hour on. */
   async function recoverElsewhere(a: TestGateway, url: string, clock: TestClock): Promise<void> {
     const { createGateway } = await import('../src/gateway.js');
@@ -111,6 +110,7 @@ describe.each(backends())('rotation on $name', (backend) => {
   const recoveryEvents = async (t: TestGateway) =>
     (await t.query<{ auditEvents: { edges: { node: { keyId: string; outcome: string; detail: string } }[] } }>(RECOVERY)).body.data!.auditEvents.edges.map((e) => e.node);
 
+  /** The store failing under a request, as a database does: the rotations table is away until `back()`. */
   async function rotationsTableAway(s: Store): Promise<{ back(): Promise<void> }> {
     await sql`ALTER TABLE rotations RENAME TO rotations_away`.execute(s.db);
     return { back: () => sql`ALTER TABLE rotations_away RENAME TO rotations`.execute(s.db).then(() => undefined) };
@@ -293,6 +293,68 @@ describe.each(backends())('rotation on $name', (backend) => {
     expect(ids).toEqual(expect.arrayContaining([rawId(old.id), used.id]));
     expect(ids).not.toContain(orphan.id);
     expect(await rotationStates(t)).toEqual([['FAILED', 'ORPHAN_REVOKED']]);
+  });
+
+  it.skipIf(backend.missing)('after a crash, recovery reads the lists afresh: an orphan made since a list was shared is still found', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const t = await gateway({ store: await store(), clock, env: { LIST_CACHE_TTL_MS: '600000' } });
+    const old = await keyNamed(t, 'Deploy pipeline');
+    // Every user's whole list, shared across requests for ten minutes (the console, the inventory).
+    expect((await t.query('{ apiKeys(first: 100, filter: { octopusUsers: ALL }) { nodes { id } } }')).body.errors).toBeUndefined();
+    await t.gateway.store!.rotations.rotations.start({
+      provider: 'OCTOPUS',
+      account: 'default',
+      oldKeyId: Buffer.from(old.id, 'base64').toString().split('/').slice(1).join('/'),
+      oldKeyName: 'Deploy pipeline',
+      oldKeyHint: null,
+      newKeyName: 'Deploy pipeline',
+      overlapSeconds: 600,
+      startedBy: 'test',
+    });
+    const orphan = t.octopus.addKey('Users-1', { purpose: 'Deploy pipeline', created: new Date(clock.now().getTime() + 1_000) });
+    clock.advance(3_600_000);
+    await t.gateway.store!.rotations.recover();
+    expect(t.octopus.keysOf('Users-1').map((k) => k.id)).not.toContain(orphan.id);
+    expect(await rotationStates(t)).toEqual([['FAILED', 'ORPHAN_REVOKED']]);
+  });
+
+  it.skipIf(backend.missing)('a replacement whose record in the store is slow is not taken for an orphan by another instance meanwhile', async () => {
+    const clock = new TestClock(new Date().toISOString());
+    const url = await backend.freshUrl();
+    const a = await gateway({ store: await store(url), clock });
+    const timeout = a.config.upstream.timeoutMs;
+    const old = await keyNamed(a, 'training');
+    // The rename and the generate take the four timeouts a rotation's writes may take…
+    const generate = a.hyperstack.hold('POST /v1/api-key/generate');
+    const rotations = a.gateway.store!.rotations.rotations;
+    const record = rotations.recordNewKey.bind(rotations);
+    let recording!: () => void;
+    const started = new Promise<void>((resolve) => (recording = resolve));
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    // …and then the store's write of the new key takes a few seconds more (a busy SQLite, a full pool).
+    rotations.recordNewKey = async (...args) => {
+      recording();
+      await finished;
+      return record(...args);
+    };
+    const pending = a.query<Rotated>(ROTATE, { id: old.id, after: 600 });
+    await generate.arrived;
+    clock.advance(4 * timeout);
+    generate.release();
+    await started;
+    clock.advance(5_000);
+    // Another instance on the same database and provider runs its recovery pass now.
+    const { createGateway } = await import('../src/gateway.js');
+    const b = createGateway(a.config, { store: await store(url), storeLoops: false, storeClock: clock.now });
+    onTestFinished(() => b.close());
+    await b.store!.rotations.recover();
+    finish();
+    const answer = (await pending).body.data!.rotateApiKey!;
+    expect(answer.secret).toBeTruthy();
+    expect(a.hyperstack.requests('DELETE /v1/api-key/{api_key_id}')).toBe(0);
+    expect((await keys(a)).map((k) => k.id)).toContain(answer.apiKey.id);
+    expect(await rotationStates(a)).toEqual([['OVERLAP', null]]);
   });
 
   it.skipIf(backend.missing)('a Hyperstack rotation refused at shutdown after its rename leaves the old key to recovery, which names it back', async () => {

@@ -24,9 +24,10 @@ describe.each(backends())('rotation across a crash on $name', (backend) => {
     const env = {
       ...upstreamEnv(octopus, hyperstack),
       DATABASE_URL: await backend.freshUrl(),
-      // A crashed create is looked for only after four times this plus a second (a rotation may still
-      // be running on another instance until then); the scheduler looks often.
+      // A crashed create is looked for only once a rotation could no longer be running on another
+      // instance: here the least that allows, four times the timeout and a second. The scheduler looks often.
       UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs),
+      ROTATION_RECOVERY_DELAY_MS: String(4 * upstreamTimeoutMs + 1_000),
       ROTATION_SCHEDULER_INTERVAL_MS: '100',
       LOG_LEVEL: 'warn',
     };

@@ -37,7 +37,7 @@ import { keyRef } from './key-ids.js';
 
 export const ROTATION_TYPENAME = 'Rotation';
 
-/** How many upstream timeouts a rotation may still be running after its last recorded step (see recover()). */
+/** How many upstream timeouts a rotation's writes at the provider may take after its last recorded step. */
 const IN_FLIGHT_TIMEOUTS = 4;
 /** How far a provider's clock and keygate's may differ when recovery compares a key's creation time. */
 const CLOCK_SKEW_MS = 60_000;
@@ -329,9 +329,9 @@ export class RotationRunner {
    * never recorded), or whose create's outcome was unknown. The new key's secret never reached anyone
    * (the response is sent after the record), so a replacement found at the provider is an orphan: it
    * is revoked, and the rotation fails with the old key untouched (a renamed Hyperstack key gets its
-   * name back). Only rotations older than any rotation still in flight are looked at: a Hyperstack
-   * one makes two writes (the rename, then the create), and each may wait the upstream timeout for a
-   * connection and as long for the provider, so four times the timeout, and a second. Each rotation
+   * name back). Only rotations older than any rotation still in flight are looked at
+   * (ROTATION_RECOVERY_DELAY_MS, see recoveryDelay in config.ts: the provider's writes, the store's
+   * record of the new key and the instances' clocks). Each rotation
    * is settled on its own: one that cannot be (its account gone, the provider down) waits for the
    * next pass without holding up the others.
    */
@@ -339,7 +339,7 @@ export class RotationRunner {
     await this.deps.trail.settle(); // this instance's creates are in the trail before it is searched (handedOut)
     await this.recordDelivered();
     await this.holdAll();
-    const olderThan = new Date(this.rotations.clock().getTime() - IN_FLIGHT_TIMEOUTS * this.deps.config.upstream.timeoutMs - 1_000);
+    const olderThan = new Date(this.rotations.clock().getTime() - this.deps.config.rotation.recoveryDelayMs);
     for (const rotation of await this.rotations.pendingCreates(olderThan)) {
       if (this.unrecorded.has(rotation.id)) continue; // its secret went out: not an orphan
       try {
@@ -467,13 +467,19 @@ export class RotationRunner {
     const from = rotation.createdAt.getTime() - CLOCK_SKEW_MS;
     const until = rotation.updatedAt.getTime() + IN_FLIGHT_TIMEOUTS * this.deps.config.upstream.timeoutMs + CLOCK_SKEW_MS;
     const made = (k: ApiKeyRecord) => k.createdAt === null || (k.createdAt.getTime() >= from && k.createdAt.getTime() <= until);
+    // Read afresh: a list this instance shared across requests (LIST_CACHE_TTL_MS, up to ten
+    // minutes) may be older than the crash, and would have no orphan in it.
     let named: ApiKeyRecord[];
     if (rotation.provider === 'OCTOPUS') {
       const [userId, oldId] = rotation.oldKeyId.split('/') as [string, string];
-      const keys = await loaders.octopus(runtime).allKeys(userId);
+      const session = loaders.octopus(runtime);
+      session.forget(userId);
+      const keys = await session.allKeys(userId);
       named = keys.filter((k) => k.id !== oldId && k.purpose === rotation.newKeyName && made(k));
     } else {
-      const keys = await loaders.hyperstack(runtime).keys();
+      const session = loaders.hyperstack(runtime);
+      session.forget();
+      const keys = await session.keys();
       named = keys.filter((k) => k.id !== rotation.oldKeyId && k.name === rotation.newKeyName && made(k));
     }
     const orphans: ApiKeyRecord[] = [];
