@@ -178,6 +178,29 @@ describe.each(backends())('store on $name', (backend) => {
     });
   });
 
+  it('leaves rotations made after 0003 ran with the credential they recorded, when 0004 runs later', async () => {
+    const url = await backend.freshUrl();
+    const ids = await (async () => {
+      await using before = await openStore({ url });
+      // A database where 0003 ran in an earlier release (the migrations' times in their order), and 0004 not yet.
+      for (const [i, name] of MIGRATIONS.slice(0, 3).entries()) {
+        await sql`update kysely_migration set timestamp = ${`2026-01-01T00:00:00.00${i}Z`} where name = ${name}`.execute(before.db);
+      }
+      await sql`delete from kysely_migration where name = '0004-forwarded-in-flight'`.execute(before.db);
+      const rotations = new Rotations(before);
+      const input = (oldKeyId: string, credential: 'CONFIGURED' | 'FORWARDED') => ({
+        provider: 'OCTOPUS' as const, account: 'default', oldKeyId, oldKeyName: 'k', oldKeyHint: null, newKeyName: 'k', overlapSeconds: 0, startedBy: 'test', credential,
+      });
+      const configured = await rotations.start(input('Users-1/apikeys-1', 'CONFIGURED'));
+      const forwarded = await rotations.start(input('Users-1/apikeys-2', 'FORWARDED'));
+      return { configured: configured.id, forwarded: forwarded.id };
+    })();
+    const after = await openTestStore(backend, { url });
+    expect(after.migrationsApplied).toEqual(['0004-forwarded-in-flight']);
+    const rows = (await new Rotations(after).list({ first: 10 })).edges.map(({ node }) => node);
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.credential]))).toEqual({ [ids.configured]: 'CONFIGURED', [ids.forwarded]: 'FORWARDED' });
+  });
+
   it('refuses a database that a newer keygate has migrated', async () => {
     const url = await backend.freshUrl();
     const store = await openStore({ url });

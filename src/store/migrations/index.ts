@@ -10,7 +10,8 @@ export type { Dialect } from './dialect.js';
 /**
  * Every migration, by name, in the order they run (Kysely sorts by name). Listed here rather than
  * found by scanning a folder, so the same list runs from dist/ and from the TypeScript sources.
- * A shipped migration never changes: a new schema change is a new file with the next number.
+ * A shipped migration never changes (one exception, explained in 0004): a new schema change is a new
+ * file with the next number.
  */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const types = schemaTypes(dialect);
