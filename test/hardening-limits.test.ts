@@ -61,6 +61,16 @@ describe('operation limits: refused before any upstream call', () => {
     expect(error.message).toMatch(/Token limit/);
   });
 
+  it('nested deeper than the parser\'s stack, within the token limit: a parse failure, no stack in the log', async () => {
+    await using deep = await startTestGateway({ env: { MAX_TOKENS: '100000' }, captureLogs: true });
+    deep.resetCounts();
+    const depth = 40_000; // 80,000 tokens: more than any stack holds
+    const response = await deep.query(`{ nodes(ids: ${'['.repeat(depth)}${']'.repeat(depth)}) { id } }`);
+    expect(response.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/nested too deeply/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    expect(deep.counts()).toEqual({});
+    expect(deep.logs().filter((line) => /stack|RangeError|node_modules/.test(line))).toEqual([]);
+  });
+
   it('too costly', async () => {
     const fields = 'id provider providerKeyId name description createdAt expiresAt keyHint';
     const error = await refused(

@@ -19,7 +19,28 @@ export function useOperationLimits(limits: Config['limits']): Plugin[] {
     costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },
     blockFieldSuggestion: { enabled: true },
   });
-  return [...(armor.protect().plugins as Plugin[]), { onValidate: ({ addValidationRule }) => addValidationRule(KnownOperationTypes) }];
+  return [
+    ...(armor.protect().plugins as Plugin[]),
+    { onParse: ({ parseFn, setParseFn }) => setParseFn(withinTheStack(parseFn)) },
+    { onValidate: ({ addValidationRule }) => addValidationRule(KnownOperationTypes) },
+  ];
+}
+
+/**
+ * graphql-js parses nested values (`[[[…]]]`) and selections by recursion, so a document nested
+ * deep enough exhausts the stack before the token limit ends it (about 2,000 levels in a process
+ * that has not warmed up, fewer tokens than MAX_TOKENS allows). The RangeError became an
+ * INTERNAL_SERVER_ERROR with a stack in the log; it is a parse failure like any other.
+ */
+function withinTheStack<Parse extends (...args: never[]) => unknown>(parse: Parse): Parse {
+  return ((...args: Parameters<Parse>) => {
+    try {
+      return parse(...args);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new GraphQLError('Syntax Error: the document is nested too deeply to read: send a flatter one.');
+    }
+  }) as Parse;
 }
 
 /**
