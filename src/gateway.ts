@@ -225,12 +225,19 @@ export function createGateway(
   };
 }
 
-/** Yoga's own log calls go to the same structured logger. */
+/**
+ * Yoga's own log calls go to the same structured logger. An error goes as its name and message:
+ * no stack, which would put install paths and code locations in the log. A client that left before
+ * its request arrived whole (Node's "aborted") is its own doing: debug, not error, or anyone could
+ * fill the error log by dropping connections.
+ */
 function yogaLogger(logger: Logger) {
   const forward = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
     const [first, ...rest] = args;
-    if (first instanceof Error) logger[level]({ err: { name: first.name, message: first.message, stack: first.stack } }, 'yoga');
-    else logger[level]({ detail: rest.length > 0 ? rest : undefined }, String(first));
+    if (first instanceof Error) {
+      const clientLeft = (first as NodeJS.ErrnoException).code === 'ECONNRESET';
+      logger[clientLeft ? 'debug' : level]({ err: { name: first.name, message: first.message } }, clientLeft ? 'the client left during its request' : 'yoga');
+    } else logger[level]({ detail: rest.length > 0 ? rest : undefined }, String(first));
   };
   return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
 }

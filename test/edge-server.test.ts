@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { GraphiQLAssets } from '../src/graphiql-assets.js';
 import { SERVER_TIMEOUTS, createHttpServer, listen, type ServerTimeouts } from '../src/server.js';
+import { until } from './support/clock.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 let t: TestGateway;
@@ -83,5 +84,32 @@ describe('clients that hold a socket', () => {
     socket.write(`GET /graphiql/${manifest.assets.js.file} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
     await once(socket, 'close');
     expect(received).toBeGreaterThan(manifest.assets.js.bytes.identity);
+  });
+});
+
+describe('clients that leave mid-request', () => {
+  it('a body cut off by the client is logged at debug, with no stack, and the server goes on', async () => {
+    await using logged = await startTestGateway({ captureLogs: true });
+    const server = createHttpServer(logged.gateway);
+    const { port } = await listen(server, logged.gateway, 0, '127.0.0.1');
+    onTestFinished(async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    });
+    const seen = (pattern: RegExp) => until(() => logged.logs().some((line) => pattern.test(line)), String(pattern));
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"que\r\n`,
+    );
+    await seen(/Parsing request/); // yoga is reading the body
+    socket.destroy();
+    await seen(/"msg":"graphql request"/);
+    const lines = logged.logs().map((line) => JSON.parse(line) as { level: number; msg: string; err?: { stack?: string } });
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+    expect(lines.filter((line) => line.err?.stack)).toEqual([]);
+    expect(lines.some((line) => line.msg === 'the client left during its request')).toBe(true);
+    expect((await logged.query('{ __typename }')).body.data).toEqual({ __typename: 'Query' });
   });
 });
