@@ -299,6 +299,15 @@ describe('switches', () => {
     expect(byId.data?.apiKeys.totalCount).toBeGreaterThan(0);
     const byHash = (await (await send({ extensions: { persistedQuery: { version: 1, sha256Hash: 'abc123' } } })).json()) as { data?: unknown };
     expect(byHash.data).toBeDefined();
+    // Over GET (a query: no CSRF preflight needed for the header) and a form body, as GraphQL over HTTP sends it.
+    const byGet = await trusted.gateway.yoga.fetch('http://keygate.test/graphql?documentId=countKeys', { headers: { 'x-graphql-yoga-csrf': '1' } });
+    expect(((await byGet.json()) as { data?: { apiKeys: { totalCount: number } } }).data?.apiKeys.totalCount).toBeGreaterThan(0);
+    const byForm = await trusted.gateway.yoga.fetch('http://keygate.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-graphql-yoga-csrf': '1' },
+      body: 'documentId=countKeys',
+    });
+    expect(((await byForm.json()) as { data?: unknown }).data).toBeDefined();
     trusted.resetCounts();
     expect(await codeOf(await send({ query: '{ apiKeys { totalCount } }' }))).toBe('PERSISTED_QUERY_ONLY');
     expect(await codeOf(await send({ documentId: 'nope' }))).toBe('PERSISTED_QUERY_NOT_FOUND');

@@ -29,12 +29,14 @@ const isForm = (header: string | null): boolean => {
   return type === 'application/x-www-form-urlencoded' || !!type?.startsWith('application/x-www-form-urlencoded;');
 };
 
-function fromParams(params: URLSearchParams, where: string): GraphQLParams {
+/** The parameters yoga reads, and `documentId`, which trusted-documents mode takes from a GET too. */
+function fromParams(params: URLSearchParams, where: string): GraphQLParams & { documentId?: string } {
   return {
     operationName: params.get('operationName') || undefined,
     query: params.get('query') || undefined,
     variables: json(params, 'variables', where),
     extensions: json(params, 'extensions', where),
+    documentId: params.get('documentId') || undefined,
   };
 }
 
