@@ -32,6 +32,11 @@ describe('ALLOWED_HOSTS', () => {
       { name: '10.0.0.5', port: 4000, subdomains: false },
       { name: '[2001:db8::1]', port: undefined, subdomains: false },
     ]);
+    // Fully qualified (the root's dot at the end): the same name.
+    expect(loadConfig({ ...providers, HOST: '0.0.0.0', ALLOWED_HOSTS: 'keygate.example.com.,.corp.example.:8443' }).allowedHosts).toEqual([
+      { name: 'keygate.example.com', port: undefined, subdomains: false },
+      { name: 'corp.example', port: 8443, subdomains: true },
+    ]);
   });
 
   it('refuses wildcards, URLs and junk, with a hint for *.domain', () => {

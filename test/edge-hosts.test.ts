@@ -53,7 +53,7 @@ describe('DNS rebinding: a page on another site whose name resolves to 127.0.0.1
   });
 
   it('the same request for a loopback name on the listening port is answered', async () => {
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `localhost.:${port}`]) {
       const response = await raw(server.url, post(host, JSON.stringify({ query: '{ apiKeys { totalCount } }' })));
       expect({ host, status: statusOf(response) }).toEqual({ host, status: 200 });
     }
@@ -149,8 +149,22 @@ describe('checkHost, the one implementation of the rule', () => {
     expect(checkHost('localhost', policy('keygate.test', 80)).allowed).toBe(true);
   });
 
+  it('a fully qualified name (ending in the root dot) is the same name, in Host and in ALLOWED_HOSTS', () => {
+    expect(verdicts(policy('keygate.example.com,.corp.example.:8443', 4000), ['keygate.example.com.', 'keygate.example.com.:443', 'a.corp.example.:8443', 'localhost.:4000', '127.0.0.1.:4000', 'evil.example.com.', 'keygate.example.com..', '.'])).toEqual({
+      'keygate.example.com.': true,
+      'keygate.example.com.:443': true,
+      'a.corp.example.:8443': true,
+      'localhost.:4000': true,
+      '127.0.0.1.:4000': true,
+      'evil.example.com.': false,
+      'keygate.example.com..': false,
+      '.': false,
+    });
+    expect(checkHost('keygate.example.com..', policy('keygate.example.com'))).toMatchObject({ status: 400 });
+  });
+
   it('no Host, or one that is not host[:port], is a 400 that echoes nothing', () => {
-    for (const host of [null, '', 'a b', '[zz', 'a/b', 'user@host', 'host:port', 'localhost:99999', '[1]', '999.999.999.999']) {
+    for (const host of [null, '', 'a b', '[zz', 'a/b', 'user@host', 'host:port', 'localhost:99999', '[1]', '999.999.999.999', '[::1].:4000', '.']) {
       const verdict = checkHost(host, policy('keygate.test'));
       expect(verdict).toMatchObject({ allowed: false, status: 400 });
     }
