@@ -385,7 +385,10 @@ async function throughput(nodes: NodeRuntime[], sims: Simulators): Promise<{ run
         const check = JSON.parse((await client.post(listBody(candidate))).text) as { data?: unknown; errors?: unknown };
         if (check.errors || !check.data || listKeys(candidate, check.data) !== 50) throw new Error(`${candidate.label}: the list failed: ${JSON.stringify(check).slice(0, 300)}`);
         const flags = gatewayEnv(node, candidate, ENGINE_ONLY).NODE_OPTIONS ?? '';
-        gws.push({ candidate, gw, client, memory: { node: node.version, gateway: candidate.label, flags, atRest, afterGraphiql: readMemory(gw.pid).rss, peak: NaN } });
+        const afterGraphiql = readMemory(gw.pid).rss;
+        await sleep(1_000); // what the first upstream connection sets off in the background (V8 compiling undici's llhttp) settles
+        const beforeLoad = readMemory(gw.pid).peak;
+        gws.push({ candidate, gw, client, memory: { node: node.version, gateway: candidate.label, flags, atRest, afterGraphiql, beforeLoad, peak: NaN } });
       }
       const list = (candidate: Candidate, client: GraphqlClient) => {
         const body = listBody(candidate);
