@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { printSchemaSDL } from '../src/schema/index.js';
+import { buildSchema, printSchemaSDL } from '../src/schema/index.js';
 
 describe('schema.graphql', () => {
   it('is the schema the code builds (run `npm run schema` after changing the schema)', () => {
@@ -43,5 +43,19 @@ describe('schema.graphql', () => {
     ]) {
       expect(sdl).toContain(name);
     }
+  });
+});
+
+describe('the list\'s plain fields', () => {
+  it('have no resolver, so graphql-jit reads the property inline instead of calling a function with a fresh info object per key and field', () => {
+    const schema = buildSchema();
+    const withResolver = (type: string, fields: string[]) => {
+      const named = schema.getType(type);
+      if (!named || !('getFields' in named)) throw new Error(`no type ${type}`);
+      const all = named.getFields() as Record<string, { resolve?: unknown }>;
+      return fields.filter((field) => all[field]!.resolve !== undefined);
+    };
+    for (const type of ['OctopusApiKey', 'HyperstackApiKey']) expect({ type, fields: withResolver(type, ['provider', 'createdAt', 'keyHint']) }).toEqual({ type, fields: [] });
+    expect(withResolver('ApiKeyConnection', ['edges', 'pageInfo', 'totalCount'])).toEqual([]);
   });
 });

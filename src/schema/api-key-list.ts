@@ -179,20 +179,18 @@ function reporter(context: GatewayContext, info: GraphQLResolveInfo): FailureRep
 const ApiKeyConnection = builder.objectRef<KeyPage>('ApiKeyConnection').implement({
   description: 'A page of API keys from every account read.',
   fields: (t) => ({
-    edges: t.field({ type: [ApiKeyEdge], description: 'The keys of this page, each with its cursor.', resolve: (c) => c.edges }),
+    edges: t.expose('edges', { type: [ApiKeyEdge], description: 'The keys of this page, each with its cursor.' }),
     nodes: t.field({
       type: [ApiKey],
       description: 'The keys of this page, without cursors: a shortcut for `edges { node }`.',
       resolve: (c): ApiKeyRecord[] => c.edges.map((e) => e.node),
     }),
-    pageInfo: t.field({
+    pageInfo: t.expose('pageInfo', {
       type: builder.pageInfoRef(),
       description: 'Where this page sits: whether more pages exist and the cursors to reach them.',
-      resolve: (c) => c.pageInfo,
     }),
-    totalCount: t.int({
+    totalCount: t.exposeInt('totalCount', {
       description: 'How many keys match the filter in all (across pages). In the default order without whole-list filters it comes from the providers\' own counts.',
-      resolve: (c) => c.totalCount,
     }),
     unavailableProviders: t.field({
       type: [ApiKeyProvider],

@@ -47,7 +47,7 @@ export const ApiKey = builder.interfaceRef<ApiKeyRecord>('ApiKey').implement({
       description: 'Opaque global id (provider, account and the provider\'s own reference). Pass it to `node`, `apiKey` or a mutation.',
       resolve: apiKeyGlobalId,
     }),
-    provider: t.field({ type: ApiKeyProvider, description: 'The provider that holds this key.', resolve: (key) => key.provider }),
+    provider: t.expose('provider', { type: ApiKeyProvider, description: 'The provider that holds this key.' }),
     account: t.field({
       type: AccountType,
       description: 'The account it was read through.',
@@ -58,7 +58,7 @@ export const ApiKey = builder.interfaceRef<ApiKeyRecord>('ApiKey').implement({
     }),
     name: t.string({ description: 'What the key is for: the Octopus purpose or the Hyperstack name.', resolve: nameOf }),
     description: t.string({ nullable: true, description: 'The Hyperstack description; always null for Octopus, which has none.', resolve: descriptionOf }),
-    createdAt: t.field({ type: 'DateTime', nullable: true, description: 'When the key was created (UTC).', resolve: (key) => key.createdAt }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true, description: 'When the key was created (UTC).' }),
     expiresAt: t.field({
       type: 'DateTime',
       nullable: true,
@@ -72,10 +72,9 @@ export const ApiKey = builder.interfaceRef<ApiKeyRecord>('ApiKey').implement({
         'When the key was last used, where the provider says (Octopus 2026+); null when never used or unknown, and always for Hyperstack, which does not tell.',
       resolve: lastUsedAtOf,
     }),
-    keyHint: t.string({
+    keyHint: t.exposeString('keyHint', {
       nullable: true,
       description: 'The part of the secret the provider still shows, to recognise a key: Octopus the first 8 characters (`API-ABCD`), Hyperstack the last 4.',
-      resolve: (key) => key.keyHint,
     }),
     ageDays: t.int({
       nullable: true,
