@@ -358,8 +358,9 @@ function parseAllowedHosts(host: string, entries: string[] | undefined): Allowed
     );
   }
   return entries.map((entry) => {
-    // A name may end in the root's dot (fully qualified); the host check compares names without it.
-    const match = /^(\.)?((?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*|\[[0-9a-f:.]+\])\.?(?::(\d{1,5}))?$/i.exec(entry);
+    // A name (not an IPv6 literal) may end in the root's dot, fully qualified; the host check
+    // compares names without it.
+    const match = /^(\.)?((?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*|\[[0-9a-f:.]+\])(?:(?<!\])\.)?(?::(\d{1,5}))?$/i.exec(entry);
     const port = match?.[3] === undefined ? undefined : Number(match[3]);
     if (!match || (port !== undefined && (port < 1 || port > 65535)) || (match[1] && match[2]!.startsWith('['))) {
       const hint = entry.startsWith('*') ? ` Write ${entry === '*' ? 'each name' : `"${entry.slice(1)}"`} instead: a leading dot allows a name and its subdomains.` : '';

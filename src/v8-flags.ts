@@ -16,6 +16,8 @@ setFlagsFromString('--heap-growing-percent=50');
 // background; on Node 20 that happens soon after the first upstream connection, and the compiler's
 // working memory lifts RSS by 30–35 MB for a moment (126 → 162 MB, sampled every 10 ms after start):
 // the process' peak until load takes it there. Liftoff's code is all llhttp gets instead (both
-// flags: the first alone still tiers up on Node 20); llhttp is 0.3% of the gateway's CPU.
+// flags: either alone still tiers up, on Node 20 and 24); llhttp is 0.3% of the gateway's CPU. The
+// flags hold for every WebAssembly module in the process, and undici (this one and the one inside
+// Node that serves global fetch) is the only one keygate runs.
 setFlagsFromString('--no-wasm-dynamic-tiering');
 setFlagsFromString('--no-wasm-tier-up');

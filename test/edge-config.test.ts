@@ -42,7 +42,7 @@ describe('ALLOWED_HOSTS', () => {
   it('refuses wildcards, URLs and junk, with a hint for *.domain', () => {
     expect(refusal({ ...providers, HOST: '0.0.0.0', ALLOWED_HOSTS: '*' })).toMatch(/ALLOWED_HOSTS: "\*"/);
     expect(refusal({ ...providers, HOST: '0.0.0.0', ALLOWED_HOSTS: '*.example.com' })).toMatch(/Write "\.example\.com" instead/);
-    for (const entry of ['https://keygate.example.com', 'keygate.example.com/graphql', 'a b', 'host:99999', '.[::1]']) {
+    for (const entry of ['https://keygate.example.com', 'keygate.example.com/graphql', 'a b', 'host:99999', '.[::1]', '[2001:db8::1].', 'keygate.example.com..']) {
       expect(refusal({ ...providers, HOST: '0.0.0.0', ALLOWED_HOSTS: entry })).toMatch(/^ALLOWED_HOSTS: /);
     }
   });

@@ -14,10 +14,11 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 /**
  * A Host header as keygate accepts it: a name (underscores allowed, as container names have them),
  * an IPv4 address or a bracketed IPv6 address, and an optional port. Nothing that could carry a
- * path, a user name or a space into the URL built from it. A name may end in the root's dot
- * (`keygate.example.com.`, fully qualified): the same name, which no one else can own either.
+ * path, a user name or a space into the URL built from it. A name (not an IPv6 literal) may end in
+ * the root's dot (`keygate.example.com.`, fully qualified): the same name, which no one else can own
+ * either.
  */
-const HOST = /^([a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\])\.?(?::(\d{1,5}))?$/i;
+const HOST = /^([a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\])(?:(?<!\])\.)?(?::(\d{1,5}))?$/i;
 
 /**
  * The name (lower case) and port of a Host header, or undefined when it is not a plain host[:port]
