@@ -239,6 +239,18 @@ describe.each(backends())('rotation on $name', (backend) => {
   const RECOVERY = 'query { auditEvents(filter: { operation: "rotationRecovery" }) { edges { node { keyId outcome detail } } } }';
   const rotationStates = async (t: TestGateway) =>
     (await t.query<{ rotations: { nodes: { state: string; lastError: string }[] } }>(ROTATION)).body.data!.rotations.nodes.map((r) => [r.state, r.lastError]);
+  /** A rotation of an Octopus key (`Users-1/apikeys-…`) whose intent was recorded before the process died during the create: no answer, no lastError. */
+  const crashedDuringCreate = (t: TestGateway, oldKeyId: string) =>
+    t.gateway.store!.rotations.rotations.start({
+      provider: 'OCTOPUS',
+      account: 'default',
+      oldKeyId,
+      oldKeyName: 'Deploy pipeline',
+      oldKeyHint: null,
+      newKeyName: 'Deploy pipeline',
+      overlapSeconds: 600,
+      startedBy: 'test',
+    });
 
   it.skipIf(backend.missing)('after an "unknown" answer recovery revokes nothing: the key a client made through keygate is kept, a possible orphan named for a person', async () => {
     const clock = new TestClock(new Date().toISOString());
@@ -268,18 +280,7 @@ describe.each(backends())('rotation on $name', (backend) => {
     const clock = new TestClock(new Date().toISOString());
     const t = await gateway({ store: await store(), clock });
     const old = await keyNamed(t, 'Deploy pipeline');
-    const ref = Buffer.from(old.id, 'base64').toString().split('/').slice(1).join('/');
-    // The intent recorded, then the process died during the create: no answer, no lastError.
-    await t.gateway.store!.rotations.rotations.start({
-      provider: 'OCTOPUS',
-      account: 'default',
-      oldKeyId: ref,
-      oldKeyName: 'Deploy pipeline',
-      oldKeyHint: null,
-      newKeyName: 'Deploy pipeline',
-      overlapSeconds: 600,
-      startedBy: 'test',
-    });
+    await crashedDuringCreate(t, Buffer.from(old.id, 'base64').toString().split('/').slice(1).join('/'));
     const orphan = t.octopus.addKey('Users-1', { purpose: 'Deploy pipeline', created: new Date(clock.now().getTime() + 1_000) });
     const used = t.octopus.addKey('Users-1', {
       purpose: 'Deploy pipeline',
@@ -301,16 +302,7 @@ describe.each(backends())('rotation on $name', (backend) => {
     const old = await keyNamed(t, 'Deploy pipeline');
     // Every user's whole list, shared across requests for ten minutes (the console, the inventory).
     expect((await t.query('{ apiKeys(first: 100, filter: { octopusUsers: ALL }) { nodes { id } } }')).body.errors).toBeUndefined();
-    await t.gateway.store!.rotations.rotations.start({
-      provider: 'OCTOPUS',
-      account: 'default',
-      oldKeyId: Buffer.from(old.id, 'base64').toString().split('/').slice(1).join('/'),
-      oldKeyName: 'Deploy pipeline',
-      oldKeyHint: null,
-      newKeyName: 'Deploy pipeline',
-      overlapSeconds: 600,
-      startedBy: 'test',
-    });
+    await crashedDuringCreate(t, Buffer.from(old.id, 'base64').toString().split('/').slice(1).join('/'));
     const orphan = t.octopus.addKey('Users-1', { purpose: 'Deploy pipeline', created: new Date(clock.now().getTime() + 1_000) });
     clock.advance(3_600_000);
     await t.gateway.store!.rotations.recover();
@@ -405,9 +397,7 @@ describe.each(backends())('rotation on $name', (backend) => {
     const clock = new TestClock(new Date().toISOString());
     const t = await gateway({ store: await store(), clock, env: { LIST_CACHE_TTL_MS: '600000' } });
     const ref = `Users-1/${t.octopus.keysOf('Users-1').find((k) => k.purpose === 'Deploy pipeline')!.id}`; // no list read yet
-    await t.gateway.store!.rotations.rotations.start({
-      provider: 'OCTOPUS', account: 'default', oldKeyId: ref, oldKeyName: 'Deploy pipeline', oldKeyHint: null, newKeyName: 'Deploy pipeline', overlapSeconds: 600, startedBy: 'test',
-    });
+    await crashedDuringCreate(t, ref);
     t.octopus.addKey('Users-1', { purpose: 'Deploy pipeline', created: new Date(clock.now().getTime() + 1_000) });
     const named = async () => (await keys(t)).filter((k) => k.name === 'Deploy pipeline').length;
     expect(await named()).toBe(2); // now in the shared list cache
