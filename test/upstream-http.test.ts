@@ -155,6 +155,28 @@ describe('UpstreamHttp', () => {
       expect(await pending.promise).toMatchObject({ message: expect.stringContaining('Id'), mayHaveReachedProvider: true });
       expect(provider.requests).toHaveLength(2); // not retried
     });
+
+    it('looks up a key whose id it cannot read even after other calls opened the circuit: their failures do not throw its secret away', async () => {
+      const provider = await startRawProvider();
+      onTestFinished(() => provider.close());
+      const pool = http({ breakerThreshold: 1, retries: 0 }, provider);
+      const pending = watch(create(pool));
+      const post = await provider.request(1); // held while a read fails
+      const read = failure(me(pool, 'API-TESTCREDENTIAL'));
+      answer((await provider.request(2)).res, 503, {});
+      expect(await read).toMatchObject({ code: 'UPSTREAM_ERROR', status: 503 });
+      // The circuit is open: the next read is refused without reaching the provider.
+      expect((await failure(me(pool, 'API-TESTCREDENTIAL'))).message).toContain('has been failing');
+      expect(provider.requests).toHaveLength(2);
+      answer(post.res, 201, created.replace('"apikeys-slow"', '5')); // an id of another shape
+      await until(() => provider.requests.length > 2 || pending.settled, "the lookup, or the create's end");
+      expect(provider.requests).toHaveLength(3); // the lookup was sent, not refused by the open circuit
+      const lookup = await provider.request(3);
+      expect(lookup.url).toContain('partialPurpose=slow%20body');
+      const listed = { Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: { HasValue: true, Hint: 'API-SECR' }, Created: new Date().toISOString(), Expires: null };
+      answer(lookup.res, 200, { Items: [listed], TotalResults: 1 });
+      expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
+    });
   });
 
   it('bounds the wait for a connection too: a request never sent is SERVICE_UNAVAILABLE, not the provider\'s timeout', async () => {

@@ -100,6 +100,12 @@ export interface UpstreamRequest {
    * the create (`UpstreamResponse.deadline`).
    */
   endBy?: number;
+  /**
+   * Sent whatever the circuit breaker says, and not counted by it: a create's lookup, whose secret
+   * is already in hand (created-lookup.ts). Other calls failing meanwhile may open the circuit;
+   * refusing this one would throw away the only copy of a key that exists.
+   */
+  pastBreaker?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -255,7 +261,7 @@ export class UpstreamHttp {
       req.retry
         ? this.retryPolicy.execute(() => this.attempt(req, ++attempt))
         : this.attempt(req, ++attempt);
-    if (!this.breaker) return run();
+    if (!this.breaker || req.pastBreaker) return run();
     try {
       return await this.breaker.execute(run);
     } catch (error) {
