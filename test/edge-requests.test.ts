@@ -88,7 +88,7 @@ describe('input refused before any upstream call', () => {
     expect(t.counts()).toEqual({});
   });
 
-  it.each(['variables', 'extensions'])('a GET whose %s is not JSON: 400 BAD_USER_INPUT, and nothing logged as an error', async (name) => {
+  it.each(['variables', 'extensions'])('a GET whose %s is not JSON: 400 BAD_REQUEST, as for a body that is not JSON, and nothing logged as an error', async (name) => {
     const before = errorLines().length;
     const url = new URL('http://keygate.test/graphql');
     url.searchParams.set('query', '{ viewer { policy { maxKeyAgeDays } } }');
@@ -96,11 +96,11 @@ describe('input refused before any upstream call', () => {
     const response = await t.gateway.yoga.fetch(url, { headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json' } });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
-    expect(body.errors).toEqual([{ message: `The \`${name}\` parameter of the URL is not valid JSON.`, extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(body.errors).toEqual([{ message: `The \`${name}\` parameter of the URL is not valid JSON.`, extensions: { code: 'BAD_REQUEST' } }]);
     expect(errorLines().slice(before)).toEqual([]);
   });
 
-  it.each(['variables', 'extensions'])('a form-encoded POST whose %s is not JSON: 400 BAD_USER_INPUT naming it, and nothing logged as an error', async (name) => {
+  it.each(['variables', 'extensions'])('a form-encoded POST whose %s is not JSON: 400 BAD_REQUEST naming it, and nothing logged as an error', async (name) => {
     const before = errorLines().length;
     const form = new URLSearchParams({ query: '{ viewer { policy { maxKeyAgeDays } } }', [name]: '{"v":"SECRET-FRAGMENT' });
     const response = await t.gateway.yoga.fetch('http://keygate.test/graphql', {
@@ -110,11 +110,11 @@ describe('input refused before any upstream call', () => {
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
-    expect(body.errors).toEqual([{ message: `The \`${name}\` parameter of the form body is not valid JSON.`, extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(body.errors).toEqual([{ message: `The \`${name}\` parameter of the form body is not valid JSON.`, extensions: { code: 'BAD_REQUEST' } }]);
     expect(errorLines().slice(before)).toEqual([]);
   });
 
-  it('a GET whose URL holds a `#` after its variables: 400 BAD_USER_INPUT, and nothing logged as an error', async () => {
+  it('a GET whose URL holds a `#` after its variables: 400 BAD_REQUEST, and nothing logged as an error', async () => {
     const before = errorLines().length;
     const query = encodeURIComponent('{ viewer { policy { maxKeyAgeDays } } }');
     const response = await t.gateway.yoga.fetch(`http://keygate.test/graphql?query=${query}&variables=%7B%7D#x`, {
@@ -122,7 +122,7 @@ describe('input refused before any upstream call', () => {
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
-    expect(body.errors).toEqual([{ message: 'The `variables` parameter of the URL is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(body.errors).toEqual([{ message: 'The `variables` parameter of the URL is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }]);
     expect(errorLines().slice(before)).toEqual([]);
   });
 

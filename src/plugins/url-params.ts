@@ -46,6 +46,7 @@ function json<T>(params: URLSearchParams, name: string, where: string): T | unde
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new GraphQLError(`The \`${name}\` parameter ${where} is not valid JSON.`, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    // BAD_REQUEST, as for a JSON body that does not parse (request-body.ts): the request itself cannot be read.
+    throw new GraphQLError(`The \`${name}\` parameter ${where} is not valid JSON.`, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
   }
 }
