@@ -159,7 +159,7 @@ describe('UpstreamHttp', () => {
     it('looks up a key whose id it cannot read even after other calls opened the circuit: their failures do not throw its secret away', async () => {
       const provider = await startRawProvider();
       onTestFinished(() => provider.close());
-      const pool = http({ breakerThreshold: 1, retries: 0 }, provider);
+      const pool = http({ breakerThreshold: 1, breakerHalfOpenAfterMs: 600_000, retries: 0 }, provider);
       const pending = watch(create(pool));
       const post = await provider.request(1); // held while a read fails
       const read = failure(me(pool, 'API-TESTCREDENTIAL'));
@@ -176,6 +176,28 @@ describe('UpstreamHttp', () => {
       const listed = { Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: { HasValue: true, Hint: 'API-SECR' }, Created: new Date().toISOString(), Expires: null };
       answer(lookup.res, 200, { Items: [listed], TotalResults: 1 });
       expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
+    });
+
+    it('gives the lookup the next free connection, ahead of reads queued before it', async () => {
+      const provider = await startRawProvider();
+      onTestFinished(() => provider.close());
+      const pool = http({ connections: 1, retries: 0 }, provider);
+      const pending = watch(create(pool));
+      const post = await provider.request(1); // holds the only connection
+      const reads = [watch(me(pool, 'API-TESTCREDENTIAL')), watch(me(pool, 'API-TESTCREDENTIAL'))];
+      await until(() => pool.queued === 2, 'both reads to queue');
+      answer(post.res, 201, created.replace('"apikeys-slow"', '5')); // an id of another shape: a lookup follows
+      const first = await provider.request(2); // the first read took the connection the create gave back
+      expect(first.url).toBe('/api/users/me');
+      await until(() => pool.queued === 2, 'the lookup to queue behind the second read');
+      answer(first.res, 200, { Id: 'Users-1', Username: 'one', DisplayName: 'One' });
+      const next = await provider.request(3);
+      expect(next.url).toContain('partialPurpose=slow%20body'); // not the second read
+      const listed = { Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: { HasValue: true, Hint: 'API-SECR' }, Created: new Date().toISOString(), Expires: null };
+      answer(next.res, 200, { Items: [listed], TotalResults: 1 });
+      expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
+      answer((await provider.request(4)).res, 200, { Id: 'Users-1', Username: 'one', DisplayName: 'One' });
+      await Promise.all(reads.map((read) => read.promise));
     });
   });
 

@@ -13,18 +13,18 @@ import type { UpstreamRequest, UpstreamResponse } from './http.js';
 const CLOCK_SKEW_MS = 15 * 60_000;
 
 /** What sets the lookup's request apart from the client's other reads. */
-export type Lookup = Required<Pick<UpstreamRequest, 'retry' | 'beforeSend' | 'pastBreaker'>> & Pick<UpstreamRequest, 'endBy'>;
+export type Lookup = Required<Pick<UpstreamRequest, 'retry' | 'beforeSend' | 'completesCreate'>> & Pick<UpstreamRequest, 'endBy'>;
 
 /**
  * The lookup's request after a create that answered `created`: one attempt, and not refused like
- * the request's other calls (shutdown's checkCall, the budget's per-call check, an open circuit):
- * the caller counted it with the create, and the secret is already in hand. It ends by the
- * create's own deadline, which the shutdown grace period covers: past it, the connection holding
- * the answer may be cut, and the client would get neither the key nor the create's "may have
- * created".
+ * the request's other calls (shutdown's checkCall, the budget's per-call check, an open circuit),
+ * and first in line for a connection: the caller counted it with the create, and the secret is
+ * already in hand. It ends by the create's own deadline, which the shutdown grace period covers:
+ * past it, the connection holding the answer may be cut, and the client would get neither the key
+ * nor the create's "may have created".
  */
 export function lookupAfter(created: UpstreamResponse): Lookup {
-  return { retry: false, beforeSend: () => {}, pastBreaker: true, endBy: created.deadline };
+  return { retry: false, beforeSend: () => {}, completesCreate: true, endBy: created.deadline };
 }
 
 /**

@@ -101,11 +101,12 @@ export interface UpstreamRequest {
    */
   endBy?: number;
   /**
-   * Sent whatever the circuit breaker says, and not counted by it: a create's lookup, whose secret
-   * is already in hand (created-lookup.ts). Other calls failing meanwhile may open the circuit;
-   * refusing this one would throw away the only copy of a key that exists.
+   * A create's lookup, whose secret is already in hand (created-lookup.ts): refusing it would throw
+   * away the only copy of a key that exists. It is sent whatever the circuit breaker says (other
+   * calls failing meanwhile may have opened it) and not counted by it, and it is first in line for
+   * the next free connection rather than behind every read queued meanwhile.
    */
-  pastBreaker?: boolean;
+  completesCreate?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -261,7 +262,7 @@ export class UpstreamHttp {
       req.retry
         ? this.retryPolicy.execute(() => this.attempt(req, ++attempt))
         : this.attempt(req, ++attempt);
-    if (!this.breaker || req.pastBreaker) return run();
+    if (!this.breaker || req.completesCreate) return run();
     try {
       return await this.breaker.execute(run);
     } catch (error) {
@@ -315,7 +316,7 @@ export class UpstreamHttp {
   private async attempt(req: UpstreamRequest, attempt: number): Promise<UpstreamResponse> {
     const queued = performance.now();
     const queueTimeoutMs = this.within(req, this.options.queueTimeoutMs ?? this.options.timeoutMs);
-    if (!(await this.slots.acquire(queueTimeoutMs))) {
+    if (!(await this.slots.acquire(queueTimeoutMs, req.completesCreate))) {
       const failure = new UpstreamError(
         this.provider,
         'SERVICE_UNAVAILABLE',
@@ -504,39 +505,42 @@ class ConnectionSlots {
   private free: number;
   /** Waiters in arrival order (a Set keeps insertion order). */
   private readonly waiting = new Set<() => void>();
+  /** Creates' lookups (UpstreamRequest.completesCreate), served before `waiting`. */
+  private readonly first = new Set<() => void>();
 
   constructor(size: number) {
     this.free = size;
   }
 
   /** Resolves true with a slot, or false when none came free within `waitMs`. */
-  acquire(waitMs: number): Promise<boolean> {
+  acquire(waitMs: number, ahead = false): Promise<boolean> {
     if (this.free > 0) {
       this.free--;
       return Promise.resolve(true);
     }
+    const queue = ahead ? this.first : this.waiting;
     return new Promise((resolve) => {
       const grant = () => {
         clearTimeout(timer);
-        this.waiting.delete(grant);
+        queue.delete(grant);
         resolve(true);
       };
       const timer = setTimeout(() => {
-        this.waiting.delete(grant);
+        queue.delete(grant);
         resolve(false);
       }, waitMs);
-      this.waiting.add(grant);
+      queue.add(grant);
     });
   }
 
   /** Requests waiting for a slot now. */
   get queued(): number {
-    return this.waiting.size;
+    return this.first.size + this.waiting.size;
   }
 
-  /** Hands the slot to the longest waiter, or frees it. */
+  /** Hands the slot to the longest waiter, a create's lookup first, or frees it. */
   release(): void {
-    const next = this.waiting.values().next();
+    const next = this.first.size > 0 ? this.first.values().next() : this.waiting.values().next();
     if (next.done) this.free++;
     else next.value();
   }
