@@ -110,6 +110,10 @@ describe('clients that leave mid-request', () => {
     expect(lines.filter((line) => line.level >= 50)).toEqual([]);
     expect(lines.filter((line) => line.err?.stack)).toEqual([]);
     expect(lines.some((line) => line.msg === 'the client left during its request')).toBe(true);
+    // Its request line says the client left, not that keygate failed.
+    const requestLines = lines.filter((line) => line.msg.startsWith('graphql request')) as unknown as Record<string, unknown>[];
+    expect(requestLines).toEqual([expect.objectContaining({ level: 30, outcome: 'rejected', clientLeft: true })]);
+    expect(requestLines[0]).not.toHaveProperty('errors');
     expect((await logged.query('{ __typename }')).body.data).toEqual({ __typename: 'Query' });
   });
 });
