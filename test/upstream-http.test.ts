@@ -98,6 +98,11 @@ describe('UpstreamHttp', () => {
     const create = (pool: UpstreamHttp) =>
       new OctopusClient(pool, 'default', 'API-TESTCREDENTIAL').createKey({ userId: 'Users-1', purpose: 'slow body', expires: undefined });
     const created = JSON.stringify({ Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: 'API-SECRETOFTHESLOWBODY000000', Created: '2026-12-01T00:00:00.000+00:00', Expires: null });
+    /** The lookup's answer: that key as the list shows it, made just now (the lookup wants a key made since the create). */
+    const listing = () => ({
+      Items: [{ Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: { HasValue: true, Hint: 'API-SECR' }, Created: new Date().toISOString(), Expires: null }],
+      TotalResults: 1,
+    });
 
     it('gets the time the wait for a connection left of twice the timeout: the secret is not thrown away at the timeout', async () => {
       fakeClock();
@@ -173,8 +178,7 @@ describe('UpstreamHttp', () => {
       expect(provider.requests).toHaveLength(3); // the lookup was sent, not refused by the open circuit
       const lookup = await provider.request(3);
       expect(lookup.url).toContain('partialPurpose=slow%20body');
-      const listed = { Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: { HasValue: true, Hint: 'API-SECR' }, Created: new Date().toISOString(), Expires: null };
-      answer(lookup.res, 200, { Items: [listed], TotalResults: 1 });
+      answer(lookup.res, 200, listing());
       expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
     });
 
@@ -193,8 +197,7 @@ describe('UpstreamHttp', () => {
       answer(first.res, 200, { Id: 'Users-1', Username: 'one', DisplayName: 'One' });
       const next = await provider.request(3);
       expect(next.url).toContain('partialPurpose=slow%20body'); // not the second read
-      const listed = { Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: { HasValue: true, Hint: 'API-SECR' }, Created: new Date().toISOString(), Expires: null };
-      answer(next.res, 200, { Items: [listed], TotalResults: 1 });
+      answer(next.res, 200, listing());
       expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
       answer((await provider.request(4)).res, 200, { Id: 'Users-1', Username: 'one', DisplayName: 'One' });
       await Promise.all(reads.map((read) => read.promise));
