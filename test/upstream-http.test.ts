@@ -98,6 +98,8 @@ describe('UpstreamHttp', () => {
     const create = (pool: UpstreamHttp) =>
       new OctopusClient(pool, 'default', 'API-TESTCREDENTIAL').createKey({ userId: 'Users-1', purpose: 'slow body', expires: undefined });
     const created = JSON.stringify({ Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: 'API-SECRETOFTHESLOWBODY000000', Created: '2026-12-01T00:00:00.000+00:00', Expires: null });
+    /** The same answer with an id of another shape: keygate must look the key up. */
+    const unreadable = created.replace('"apikeys-slow"', '5');
     /** The lookup's answer: that key as the list shows it, made just now (the lookup wants a key made since the create). */
     const listing = () => ({
       Items: [{ Id: 'apikeys-slow', Purpose: 'slow body', UserId: 'Users-1', ApiKey: { HasValue: true, Hint: 'API-SECR' }, Created: new Date().toISOString(), Expires: null }],
@@ -145,7 +147,6 @@ describe('UpstreamHttp', () => {
       const pending = watch(failure(create(http({ timeoutMs: 300 }, provider))));
       const { res } = await provider.request(1);
       const headers = headersArrive();
-      const unreadable = created.replace('"apikeys-slow"', '5'); // an id of another shape
       res.writeHead(201, { 'content-type': 'application/json' });
       res.write(unreadable.slice(0, 20));
       await headers;
@@ -173,7 +174,7 @@ describe('UpstreamHttp', () => {
       // The circuit is open: the next read is refused without reaching the provider.
       expect((await failure(me(pool, 'API-TESTCREDENTIAL'))).message).toContain('has been failing');
       expect(provider.requests).toHaveLength(2);
-      answer(post.res, 201, created.replace('"apikeys-slow"', '5')); // an id of another shape
+      answer(post.res, 201, unreadable);
       await until(() => provider.requests.length > 2 || pending.settled, "the lookup, or the create's end");
       expect(provider.requests).toHaveLength(3); // the lookup was sent, not refused by the open circuit
       const lookup = await provider.request(3);
@@ -190,7 +191,7 @@ describe('UpstreamHttp', () => {
       const post = await provider.request(1); // holds the only connection
       const reads = [watch(me(pool, 'API-TESTCREDENTIAL')), watch(me(pool, 'API-TESTCREDENTIAL'))];
       await until(() => pool.queued === 2, 'both reads to queue');
-      answer(post.res, 201, created.replace('"apikeys-slow"', '5')); // an id of another shape: a lookup follows
+      answer(post.res, 201, unreadable); // a lookup follows
       const first = await provider.request(2); // the first read took the connection the create gave back
       expect(first.url).toBe('/api/users/me');
       await until(() => pool.queued === 2, 'the lookup to queue behind the second read');

@@ -19,8 +19,6 @@ export interface RequestRecord {
   executed: boolean;
   hadData: boolean;
   errorCodes: string[];
-  /** The client closed the connection before the answer: its errors are of its own making. */
-  clientLeft?: boolean;
   upstream: UpstreamCall[];
 }
 
@@ -88,11 +86,10 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
       const record = records.get(request);
       if (!record || Array.isArray(result) || Symbol.asyncIterator in result) return;
       record.hadData = result.data != null;
-      if (request.signal?.aborted) record.clientLeft = true;
       // A client that left before its request was read whole makes yoga's body read fail, which it
       // masks as an unexpected error: not keygate's, so not logged as one. Once executed, the errors
       // are the operation's, and stay.
-      if (record.clientLeft && !record.executed) return;
+      if (request.signal?.aborted && !record.executed) return;
       record.errorCodes = (result.errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
     },
     onResponse({ request, response }) {
@@ -120,7 +117,7 @@ export function useRequestLog(options: { logger: Logger; metrics: Metrics; endpo
         outcome,
         durationMs: Math.round(seconds * 1000 * 10) / 10,
         errors: record.errorCodes.length > 0 ? record.errorCodes : undefined,
-        clientLeft: record.clientLeft,
+        clientLeft: request.signal?.aborted || undefined, // the client closed the connection first
         upstream: record.upstream.map((c) => ({
           provider: c.provider,
           method: c.method,
