@@ -20,11 +20,12 @@ const post = (body: string, headers: Record<string, string> = {}) =>
 const codeOf = async (response: Response) => ((await response.json()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code;
 
 describe('operation limits: refused before any upstream call', () => {
-  const refused = async (query: string) => {
+  // Every limit but the token count is checked on the parsed document: a validation failure.
+  const refused = async (query: string, code = 'GRAPHQL_VALIDATION_FAILED') => {
     t.resetCounts();
     const response = await t.query(query);
     expect(response.body.data ?? null).toBeNull();
-    expect(response.body.errors?.[0]?.extensions?.code).toBeDefined();
+    expect(response.body.errors).toEqual([expect.objectContaining({ extensions: { code } })]);
     expect(t.counts()).toEqual({});
     return response.body.errors![0]!;
   };
@@ -38,26 +39,44 @@ describe('operation limits: refused before any upstream call', () => {
     expect(t.counts()).toEqual({});
   });
 
+  const sixteenAliases = `query { ${Array.from({ length: 16 }, (_, i) => `a${i}: apiKeys { totalCount }`).join(' ')} }`;
+
   it('too many aliases', async () => {
-    const error = await refused(`query { ${Array.from({ length: 16 }, (_, i) => `a${i}: apiKeys { totalCount }`).join(' ')} }`);
-    expect(error.message).toMatch(/Aliases limit of 15 exceeded/);
+    const error = await refused(sixteenAliases);
+    expect(error.message).toBe('Aliases limit of 15 exceeded, found 16.');
+  });
+
+  it('a limit crossed is a failed validation: HTTP 400 under the GraphQL-over-HTTP media type, nothing logged as an error', async () => {
+    await using logged = await startTestGateway({ captureLogs: true });
+    const response = await logged.gateway.yoga.fetch('http://keygate.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: sixteenAliases }),
+    });
+    expect(response.status).toBe(400);
+    expect(await codeOf(response)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(logged.logs().filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
+    const lines = logged.logs().map((line) => JSON.parse(line) as { outcome?: string; errors?: string[] });
+    expect(lines.filter((line) => line.outcome)).toEqual([expect.objectContaining({ outcome: 'rejected', errors: ['GRAPHQL_VALIDATION_FAILED'] })]);
   });
 
   it('too deep', async () => {
     await using shallow = await startTestGateway({ env: { MAX_DEPTH: '2' } });
     shallow.resetCounts();
     const response = await shallow.query('query { apiKeys { edges { node { id } } } }');
-    expect(response.body.errors?.[0]?.message).toMatch(/depth limit of 2 exceeded/i);
+    expect(response.body.errors).toEqual([
+      expect.objectContaining({ message: 'Query depth limit of 2 exceeded, found 4.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    ]);
     expect(shallow.counts()).toEqual({});
   });
 
   it('too many directives', async () => {
     const error = await refused(`query { apiKeys { totalCount ${'@include(if: true) '.repeat(21)} } }`);
-    expect(error.message).toMatch(/Directives limit/);
+    expect(error.message).toMatch(/^Directives limit/);
   });
 
   it('too many tokens', async () => {
-    const error = await refused(`query { apiKeys { ${'totalCount '.repeat(2_001)} } }`);
+    const error = await refused(`query { apiKeys { ${'totalCount '.repeat(2_001)} } }`, 'GRAPHQL_PARSE_FAILED');
     expect(error.message).toMatch(/Token limit/);
   });
 
@@ -76,7 +95,7 @@ describe('operation limits: refused before any upstream call', () => {
     const error = await refused(
       `query { ${Array.from({ length: 15 }, (_, i) => `a${i}: apiKeys(first: 500) { nodes { ${fields} } }`).join(' ')} }`,
     );
-    expect(error.message).toMatch(/Cost limit/);
+    expect(error.message).toMatch(/^Query Cost limit of 25000 exceeded/);
   });
 
   it('a subscription, which this API has none of: a validation error (400), nothing logged as an error', async () => {

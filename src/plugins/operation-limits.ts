@@ -1,22 +1,25 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ValidationRule } from 'graphql';
+import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+
+type GraphQLArmorRejectCallback = (context: ValidationContext | null, error: GraphQLError) => void;
 
 /**
  * Limits on the shape of an operation, enforced while parsing and validating, before anything
  * executes (so before any upstream call), by GraphQL Armor: depth, aliases, directives, tokens and
  * cost. Field suggestions ("Did you mean …?") are blocked so the schema cannot be mapped through
- * error messages when introspection is off. Every refusal is a GRAPHQL_VALIDATION_FAILED error
- * that names the limit.
+ * error messages when introspection is off. Every refusal names the limit: GRAPHQL_PARSE_FAILED for
+ * the token count, GRAPHQL_VALIDATION_FAILED for the others.
  */
 export function useOperationLimits(limits: Config['limits']): Plugin[] {
   const armor = new EnvelopArmor({
-    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
-    maxAliases: { n: limits.maxAliases },
-    maxDirectives: { n: limits.maxDirectives },
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...asValidationError },
+    maxAliases: { n: limits.maxAliases, ...asValidationError },
+    maxDirectives: { n: limits.maxDirectives, ...asValidationError },
+    // Counted while parsing, before there is a document to validate: a parse failure.
     maxTokens: { n: limits.maxTokens },
-    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...asValidationError },
     blockFieldSuggestion: { enabled: true },
   });
   return [
@@ -25,6 +28,25 @@ export function useOperationLimits(limits: Config['limits']): Plugin[] {
     { onValidate: ({ addValidationRule }) => addValidationRule(KnownOperationTypes) },
   ];
 }
+
+/**
+ * Armor's rules throw their refusal out of validation as a bare "Syntax Error: …", which yoga takes
+ * for an error of the request rather than of the document, so it answered BAD_USER_INPUT. The
+ * refusal is thrown here instead, marked as yoga marks a failed validation: GRAPHQL_VALIDATION_FAILED
+ * (HTTP 400 under the GraphQL-over-HTTP media type), as the README promises for every request that
+ * never executes. Thrown, not reported, so validation stops at the first limit crossed rather than
+ * run every other rule over a document already refused.
+ */
+const asValidationError = {
+  propagateOnRejection: false,
+  onReject: [
+    ((_context, error) => {
+      throw new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { spec: true, status: 400 } },
+      });
+    }) satisfies GraphQLArmorRejectCallback,
+  ],
+};
 
 /**
  * graphql-js parses nested values (`[[[…]]]`) and selections by recursion, so a document nested
