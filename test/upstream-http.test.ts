@@ -183,6 +183,31 @@ describe('UpstreamHttp', () => {
       expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
     });
 
+    it('retries a lookup the provider answered 503: a refusal then does not throw the secret away', async () => {
+      const provider = await startRawProvider();
+      onTestFinished(() => provider.close());
+      const pending = watch(create(http({ retries: 2 }, provider)));
+      answer((await provider.request(1)).res, 201, unreadable);
+      answer((await provider.request(2)).res, 503, {});
+      const again = await provider.request(3);
+      expect(again.url).toContain('partialPurpose=slow%20body');
+      answer(again.res, 200, listing());
+      expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
+    });
+
+    it("does not retry a lookup when the wait asked for would take more than half the create's time left", async () => {
+      fakeClock(); // a wait for a retry would hold the create until the test moved time on
+      const provider = await startRawProvider();
+      onTestFinished(() => provider.close());
+      // The create's time ends 2 s after it began: a 2 s wait (which a read would take) cannot fit.
+      const pending = watch(failure(create(http({ timeoutMs: 1_000, retries: 2 }, provider))));
+      answer((await provider.request(1)).res, 201, unreadable);
+      answer((await provider.request(2)).res, 429, {}, { 'retry-after': '2' });
+      await until(() => pending.settled, 'the create to end, without waiting to retry its lookup');
+      expect(await pending.promise).toMatchObject({ mayHaveReachedProvider: true, message: expect.stringContaining('(at Id)') });
+      expect(provider.requests).toHaveLength(2);
+    });
+
     it('gives the lookup the next free connection, ahead of reads queued before it', async () => {
       const provider = await startRawProvider();
       onTestFinished(() => provider.close());

@@ -16,15 +16,16 @@ const CLOCK_SKEW_MS = 15 * 60_000;
 export type Lookup = Required<Pick<UpstreamRequest, 'retry' | 'beforeSend' | 'completesCreate'>> & Pick<UpstreamRequest, 'endBy'>;
 
 /**
- * The lookup's request after a create that answered `created`: one attempt, and not refused like
- * the request's other calls (shutdown's checkCall, the budget's per-call check, an open circuit),
- * and first in line for a connection: the caller counted it with the create, and the secret is
- * already in hand. It ends by the create's own deadline, which the shutdown grace period covers:
- * past it, the connection holding the answer may be cut, and the client would get neither the key
- * nor the create's "may have created".
+ * The lookup's request after a create that answered `created`: not refused like the request's
+ * other calls (shutdown's checkCall, the budget's per-call check, an open circuit), and first in
+ * line for a connection: the caller counted it with the create, and the secret is already in hand.
+ * It ends by the create's own deadline, which the shutdown grace period covers: past it, the
+ * connection holding the answer may be cut, and the client would get neither the key nor the
+ * create's "may have created". Within that time it is retried like any read (a 429 or 503 on it
+ * would otherwise throw the secret away), while the wait leaves time for another attempt.
  */
 export function lookupAfter(created: UpstreamResponse): Lookup {
-  return { retry: false, beforeSend: () => {}, completesCreate: true, endBy: created.deadline };
+  return { retry: true, beforeSend: () => {}, completesCreate: true, endBy: created.deadline };
 }
 
 /**

@@ -97,7 +97,7 @@ export interface UpstreamRequest {
   /**
    * A moment (`performance.now()`) by which the request must have ended, sooner than its timeouts
    * would end it: a create's lookup must end within the time the shutdown grace period covers for
-   * the create (`UpstreamResponse.deadline`).
+   * the create (`UpstreamResponse.deadline`). Retries (`retry`) wait only while they fit before it.
    */
   endBy?: number;
   /**
@@ -215,21 +215,7 @@ export class UpstreamHttp {
     this.dispatcher = this.pool.compose(markWrites);
     this.slots = new ConnectionSlots(this.options.connections);
 
-    const { retryBaseDelayMs, maxRetryAfterMs } = this.options;
-    this.retryPolicy = retry(
-      handleWhen((error) => isRetryable(error, maxRetryAfterMs)),
-      {
-        maxAttempts: this.options.retries,
-        backoff: new DelegateBackoff((context) => {
-          const error = 'error' in context.result ? context.result.error : undefined;
-          if (error instanceof UpstreamError && error.retryAfterSeconds !== undefined) {
-            return error.retryAfterSeconds * 1000;
-          }
-          // Exponential with full jitter, so a fleet does not retry in lockstep.
-          return Math.random() * retryBaseDelayMs * 2 ** (context.attempt - 1);
-        }),
-      },
-    );
+    this.retryPolicy = this.retrying();
 
     if (this.options.breakerThreshold > 0) {
       this.breaker = circuitBreaker(handleWhen(isHealthFailure), {
@@ -260,7 +246,7 @@ export class UpstreamHttp {
     let attempt = 0;
     const run = () =>
       req.retry
-        ? this.retryPolicy.execute(() => this.attempt(req, ++attempt))
+        ? (req.endBy === undefined ? this.retryPolicy : this.retrying(req.endBy)).execute(() => this.attempt(req, ++attempt))
         : this.attempt(req, ++attempt);
     if (!this.breaker || req.completesCreate) return run();
     try {
@@ -278,6 +264,35 @@ export class UpstreamHttp {
       }
       throw error;
     }
+  }
+
+  /**
+   * Retries of reads: connection failures, and 429/502/503/504 (waiting what Retry-After asks, up
+   * to maxRetryAfterMs), with backoff. A request that must end by `endBy` (a create's lookup) is
+   * retried only while the wait takes at most half the time left: a wait that ran into the deadline
+   * would end the request with no answer and without the error that made it wait.
+   */
+  private retrying(endBy?: number): RetryPolicy {
+    const { retries, retryBaseDelayMs, maxRetryAfterMs } = this.options;
+    const longestWaitMs = (error: UpstreamError) =>
+      error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : retryBaseDelayMs * 2 ** Math.max(0, retries - 1);
+    return retry(
+      handleWhen(
+        (error) =>
+          isRetryable(error, maxRetryAfterMs) && (endBy === undefined || longestWaitMs(error as UpstreamError) <= (endBy - performance.now()) / 2),
+      ),
+      {
+        maxAttempts: retries,
+        backoff: new DelegateBackoff((context) => {
+          const error = 'error' in context.result ? context.result.error : undefined;
+          if (error instanceof UpstreamError && error.retryAfterSeconds !== undefined) {
+            return error.retryAfterSeconds * 1000;
+          }
+          // Exponential with full jitter, so a fleet does not retry in lockstep.
+          return Math.random() * retryBaseDelayMs * 2 ** (context.attempt - 1);
+        }),
+      },
+    );
   }
 
   /**
