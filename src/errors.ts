@@ -151,7 +151,7 @@ export function withCode(error: GraphQLError): GraphQLError {
   }
   if (extensions.code !== undefined) return error;
   const status = (extensions.http as { status?: number } | undefined)?.status;
-  // Without a status it is a refusal of the operation itself (GraphQL Armor's limits, for one).
+  // Without a status it is a refusal of the operation itself.
   (extensions as Record<string, unknown>).code = (status && CODE_FOR_HTTP_STATUS[status]) ?? 'BAD_USER_INPUT';
   return error;
 }

@@ -195,14 +195,31 @@ describe('UpstreamHttp', () => {
       expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
     });
 
-    it("does not retry a lookup when the wait asked for would take more than half the create's time left", async () => {
-      fakeClock(); // a wait for a retry would hold the create until the test moved time on
+    // The create's time is twice the timeout, 3 s here, and the clock stands still unless moved.
+    it("retries a lookup whose wait takes at most half the create's time left", async () => {
+      fakeClock({ performance: true });
       const provider = await startRawProvider();
       onTestFinished(() => provider.close());
-      // The create's time ends 2 s after it began: a 2 s wait (which a read would take) cannot fit.
-      const pending = watch(failure(create(http({ timeoutMs: 1_000, retries: 2 }, provider))));
+      const calls: UpstreamCall[] = [];
+      const pending = watch(create(http({ timeoutMs: 1_500, retries: 2, observer: (call) => calls.push(call) }, provider)));
       answer((await provider.request(1)).res, 201, unreadable);
-      answer((await provider.request(2)).res, 429, {}, { 'retry-after': '2' });
+      answer((await provider.request(2)).res, 429, {}, { 'retry-after': '1' });
+      await until(() => calls.length === 2, "the lookup's 429");
+      await new Promise(setImmediate); // the retry policy sets its wait in the microtasks after
+      expect(provider.requests).toHaveLength(2); // waiting, with nothing sent
+      vi.advanceTimersByTime(1_000);
+      const again = await provider.request(3);
+      answer(again.res, 200, listing());
+      expect(await pending.promise).toMatchObject({ secret: 'API-SECRETOFTHESLOWBODY000000', apiKey: { id: 'apikeys-slow' } });
+    });
+
+    it("does not retry a lookup whose wait would take more than half the create's time left", async () => {
+      fakeClock({ performance: true }); // a wait for a retry would hold the create until the test moved time on
+      const provider = await startRawProvider();
+      onTestFinished(() => provider.close());
+      const pending = watch(failure(create(http({ timeoutMs: 1_500, retries: 2 }, provider))));
+      answer((await provider.request(1)).res, 201, unreadable);
+      answer((await provider.request(2)).res, 429, {}, { 'retry-after': '2' }); // fits the 3 s, not half of them
       await until(() => pending.settled, 'the create to end, without waiting to retry its lookup');
       expect(await pending.promise).toMatchObject({ mayHaveReachedProvider: true, message: expect.stringContaining('(at Id)') });
       expect(provider.requests).toHaveLength(2);

@@ -1,6 +1,6 @@
 // A create answered 2xx with the new key's secret, but without an id keygate can read: the key
 // certainly exists and this answer holds its only secret. Rather than report "may have created" and
-// drop the secret, the clients look the key up once in the list (Octopus: the user's newest keys of
+// drop the secret, the clients look the key up in the list (Octopus: the user's newest keys of
 // that purpose; Hyperstack: the account's list) and answer with it when exactly one key fits.
 import { nameOf, type ApiKeyRecord } from '../domain.js';
 import type { UpstreamRequest, UpstreamResponse } from './http.js';

@@ -90,7 +90,7 @@ export class HyperstackClient {
     private readonly options: { observer?: UpstreamObserver; redact?: readonly string[]; beforeCreate?: () => void; beforeCall?: () => void } = {},
   ) {}
 
-  /** Every key of the account. With `lookup` (findGenerated): once, with the credential generate used. */
+  /** Every key of the account. With `lookup` (findGenerated): with the credential generate used only. */
   async listKeys(lookup?: Lookup): Promise<HyperstackApiKey[]> {
     const { body } = await this.send({ method: 'GET', route: ROUTES.list, path: ROUTES.list, retry: true, ...lookup }, lookup ? 'access-token-first' : 'api-key-first');
     return readWire('HYPERSTACK', (b) => list(object(b), 'api_keys', (item) => readApiKey(this.account, item)), body, 'the list of API keys');
