@@ -274,22 +274,21 @@ export class UpstreamHttp {
    */
   private retrying(endBy?: number): RetryPolicy {
     const { retries, retryBaseDelayMs, maxRetryAfterMs } = this.options;
-    const longestWaitMs = (error: UpstreamError) =>
-      error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : retryBaseDelayMs * 2 ** Math.max(0, retries - 1);
+    const askedMs = (error: unknown) =>
+      error instanceof UpstreamError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : undefined;
+    /** The longest backoff before retry number `attempt`. */
+    const backoffCapMs = (attempt: number) => retryBaseDelayMs * 2 ** (attempt - 1);
     return retry(
       handleWhen(
         (error) =>
-          isRetryable(error, maxRetryAfterMs) && (endBy === undefined || longestWaitMs(error as UpstreamError) <= (endBy - performance.now()) / 2),
+          isRetryable(error, maxRetryAfterMs) && (endBy === undefined || (askedMs(error) ?? backoffCapMs(retries)) <= (endBy - performance.now()) / 2),
       ),
       {
         maxAttempts: retries,
         backoff: new DelegateBackoff((context) => {
           const error = 'error' in context.result ? context.result.error : undefined;
-          if (error instanceof UpstreamError && error.retryAfterSeconds !== undefined) {
-            return error.retryAfterSeconds * 1000;
-          }
           // Exponential with full jitter, so a fleet does not retry in lockstep.
-          return Math.random() * retryBaseDelayMs * 2 ** (context.attempt - 1);
+          return askedMs(error) ?? Math.random() * backoffCapMs(context.attempt);
         }),
       },
     );
