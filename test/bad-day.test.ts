@@ -200,9 +200,10 @@ describe('SIGTERM with a read still waiting to retry', () => {
       ...upstreamEnv(octopus, hyperstack),
       // The grace period must cover a whole upstream attempt (twice the timeout), so a request held
       // at the provider would time out first; a read waiting out a Retry-After of 5 s outlasts the
-      // grace period, so only the grace period can end this.
-      UPSTREAM_TIMEOUT_MS: '150',
-      SHUTDOWN_GRACE_MS: '300',
+      // grace period, so only the grace period can end this. The timeout is long enough that a
+      // starved child still reads the 429 before its attempt times out (a timeout is not retried).
+      UPSTREAM_TIMEOUT_MS: '2000',
+      SHUTDOWN_GRACE_MS: '4000',
       LOG_LEVEL: 'warn',
     });
     await using client = testClient(gateway.url);

@@ -152,7 +152,7 @@ describe.each(backends())('the audit trail on $name', (backend) => {
     expect(created.body.errors).toBeUndefined();
     expect(created.body.data!.generateHyperstackApiKey.secret).toBeTruthy();
     const trail = t.gateway.store!.trail;
-    await expect.poll(() => trail.queued, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => trail.queued).toBe(1);
     const metrics = await (await t.gateway.yoga.fetch('http://keygate.test/metrics')).text();
     expect(metrics).toMatch(/keygate_store_errors_total\{kind="audit_write"\} [1-9]/);
     expect(t.logs().join('\n')).not.toContain(created.body.data!.generateHyperstackApiKey.secret);

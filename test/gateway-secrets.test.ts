@@ -1,6 +1,7 @@
 // Never lose a secret: a key that exists at a provider while its secret reached no one is the worst
 // bug keygate can have. And never let keygate lock itself out by revoking its own key.
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { fakeClock } from './support/clock.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { answer, startRawProvider } from './support/raw-provider.js';
 import { hyperstackUsers, octopusUsers } from './support/seeds.js';
@@ -163,11 +164,17 @@ describe('a create whose outcome is unknown', () => {
   });
 
   it('a timeout after the provider had the request says so too', async () => {
-    const t = await startTestGateway({ octopus: { users: octopusUsers() }, upstream: { timeoutMs: 200 } });
+    const t = await startTestGateway({ octopus: { users: octopusUsers() }, upstream: { timeoutMs: 10_000 } });
     onTestFinished(() => t.close());
     const held = t.octopus.hold('POST /api/users/{userId}/apikeys');
     onTestFinished(() => held.release());
-    const response = await t.query(CREATE);
+    // The clock moves only once the create is held at the provider: a real 200 ms timeout could also
+    // cut the /users/me read before it, on a busy machine, and that read never made anything.
+    fakeClock();
+    const pending = t.query(CREATE);
+    await held.arrived;
+    vi.advanceTimersByTime(10_000);
+    const response = await pending;
     expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_TIMEOUT', mayHaveCreated: true });
   });
 

@@ -23,9 +23,9 @@ describe('the inventory in a gateway process', () => {
     });
     const refreshed = vi.waitFor(
       async () => expect(await metrics()).toMatch(/keygate_inventory_last_success_timestamp_seconds\{provider="HYPERSTACK",account="default"\} [1-9]/),
-      { timeout: 15_000, interval: 50 },
+      { timeout: 30_000, interval: 50 },
     );
-    const octopusFailed = vi.waitFor(() => expect(gateway.output()).toMatch(/inventory: could not read the keys of octopus\/default/), { timeout: 15_000, interval: 50 });
+    const octopusFailed = vi.waitFor(() => expect(gateway.output()).toMatch(/inventory: could not read the keys of octopus\/default/), { timeout: 30_000, interval: 50 });
     await Promise.race([Promise.all([refreshed, octopusFailed]), crashed]);
     expect(octopus.requests('GET /api/users/{userId}/apikeys')).toBe(1);
     const text = await metrics();

@@ -451,7 +451,7 @@ describe('schedule', () => {
   it('the first refresh starts with the gateway, without anyone asking', async () => {
     const h = await start({ join: false });
     // Waits for the event, not for a time: the bound is only there to end a broken run.
-    await vi.waitFor(async () => expect(countsOf(await h.metrics(), 'OCTOPUS')).toEqual(DEV_COUNTS), { timeout: 15_000, interval: 20 });
+    await vi.waitFor(async () => expect(countsOf(await h.metrics(), 'OCTOPUS')).toEqual(DEV_COUNTS), { timeout: 30_000, interval: 20 });
     expect(h.counts()).toEqual({ [OCTOPUS_ME]: 1, [OCTOPUS_LIST]: 1, [HYPERSTACK_LIST]: 1 });
   });
 

@@ -190,7 +190,8 @@ describe.skipIf(missing.length > 0)('Octopus simulator conforms to octopus-swagg
     const bodies = [
       { Purpose: 'a' },
       { Purpose: 'b', Expires: null },
-      { Purpose: 'c', Expires: '2026-12-31T00:00:00Z', UserId: 'Users-1' },
+      // A date ahead of the real clock the simulator judges it by: a fixed one turns into the past.
+      { Purpose: 'c', Expires: new Date(Date.now() + 30 * 86_400_000).toISOString(), UserId: 'Users-1' },
       { Purpose: 'd', ActorType: 'AiAgent' },
     ];
     for (const body of bodies) {

@@ -333,8 +333,8 @@ describe.each(backends())('audit trail (the retry queue) on $name', (backend) =>
     await table.restore();
     trail.start();
     // Polls the trail's own state; the bound is only there so a broken loop fails instead of hanging.
-    await vi.waitFor(() => expect(trail.queued).toBe(0), { timeout: 15_000, interval: 20 });
-    await vi.waitFor(async () => expect((await events.list()).edges.map((e) => e.node.keyId)).toEqual(['held']), { timeout: 15_000, interval: 20 });
+    await vi.waitFor(() => expect(trail.queued).toBe(0), { timeout: 30_000, interval: 20 });
+    await vi.waitFor(async () => expect((await events.list()).edges.map((e) => e.node.keyId)).toEqual(['held']), { timeout: 30_000, interval: 20 });
     await trail.close();
   });
 });

@@ -460,9 +460,14 @@ describe('mayHaveReachedProvider: whether a failed write may have taken effect',
       // anything else is never answered
     });
     onTestFinished(() => provider.close());
-    const pool = http({ baseUrl: `${provider.url}/api`, timeoutMs: 200, retries: 0 });
+    const pool = http({ baseUrl: `${provider.url}/api`, timeoutMs: 10_000, retries: 0 });
     const to = (path: string) => failure(pool.request({ method: 'POST', route: path, path, headers: {}, body: {}, retry: false }));
-    expect(await to('/hang')).toMatchObject({ code: 'UPSTREAM_TIMEOUT', mayHaveReachedProvider: true });
+    fakeClock(); // the hang alone meets the timeout: moved once it is at the provider
+    const hang = to('/hang');
+    await provider.request(1);
+    vi.advanceTimersByTime(10_000);
+    expect(await hang).toMatchObject({ code: 'UPSTREAM_TIMEOUT', mayHaveReachedProvider: true });
+    vi.useRealTimers();
     expect(await to('/drop')).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', mayHaveReachedProvider: true });
     expect(await to('/fail')).toMatchObject({ code: 'UPSTREAM_ERROR', mayHaveReachedProvider: true });
     expect(await to('/refuse')).toMatchObject({ code: 'BAD_USER_INPUT', mayHaveReachedProvider: true });

@@ -83,7 +83,7 @@ describe.skipIf(noChromium)('GraphiQL in Chromium', () => {
       await linked.getByRole('button', { name: /^Execute query/ }).waitFor();
       // The query editor is the first Monaco editor; it draws its lines with no-break spaces.
       const editor = async () => (await linked.locator('.graphiql-editor .view-lines').first().textContent())?.replace(/\u00a0/g, ' ') ?? '';
-      await expect.poll(editor, { timeout: 10_000 }).toMatch(/\w/);
+      await expect.poll(editor).toMatch(/\w/);
       expect(await editor()).toContain('Every API key you hold'); // the first example, as on any first visit
       expect(await editor()).not.toContain('FromALink');
       expect(new URL(linked.url()).searchParams.has('query')).toBe(false);
