@@ -74,7 +74,7 @@ export function createContextFactory(
     const gate = createGate(initial.request.signal, options.drain);
     const loaders = new RequestLoaders(upstreams, forwardedCredentials(initial.request), {
       observer: options.observer?.(initial),
-      // Asked once a call has a connection, before it is sent: a create may have waited for one while
+      // Asked before a call waits for a connection and again before it is sent: a create may have waited for one while
       // the client left; and at shutdown, no call may hold back an answer that holds a new secret.
       beforeCreate: () => gate.check(),
       beforeCall: () => gate.checkCall(),

@@ -10,6 +10,7 @@ import { UNDELIVERED_DETAIL } from '../src/services/audit.js';
 import { startTestGateway } from './support/gateway.js';
 import { hyperstackUsers, octopusUsers } from './support/seeds.js';
 import { TestClock } from './support/stores.js';
+import { fakeClock, until } from './support/clock.js';
 import { startGatewayProcess } from './support/process.js';
 import { answer, startRawProvider } from './support/raw-provider.js';
 
@@ -242,6 +243,34 @@ describe('the gate before each create', () => {
     expect(answered.body.data!.createOctopusApiKey).toEqual({ secret: expect.stringMatching(/^API-/), apiKey: { owner: null } });
     expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['createOctopusApiKey', 'apiKey', 'owner'], extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) })]);
     expect(t.counts()['GET /api/users/{userId}']).toBeUndefined(); // the owner's read was not sent
+  });
+
+  it("once shutdown has begun, a new key's owner is refused before it waits for a busy connection, not after", async () => {
+    await using t = await startTestGateway({ octopus: { users: octopusUsers() }, upstream: { connections: 1 } });
+    const LIST = '{ apiKeys(filter: { providers: [OCTOPUS] }) { totalCount } }';
+    await t.query(LIST); // /users/me is remembered: the list below is one call
+    const create = t.octopus.hold('POST /api/users/{userId}/apikeys');
+    const list = t.octopus.hold('GET /api/users/{userId}/apikeys');
+    const http = t.gateway.upstreams.find('OCTOPUS', 'default')!.http;
+    fakeClock(); // a queue timeout never frees the read: only refusing it first answers in time
+    const pending = t.query<{ createOctopusApiKey: { secret: string; apiKey: { owner: unknown } } | null }>(
+      'mutation { createOctopusApiKey(input: { userId: "Users-2", purpose: "for another user" }) { secret apiKey { ... on OctopusApiKey { owner { id } } } } }',
+    );
+    await create.arrived;
+    const read = t.query(LIST); // another client's read, waiting for the create's connection
+    await until(() => http.queued === 1, 'the read to wait for the connection');
+    t.gateway.drain();
+    create.release(); // the connection goes to the read, held at the provider
+    await list.arrived;
+    // Waiting its turn, the owner's read would hold the secret back for up to a timeout: past the
+    // grace period, whose end cuts the connection. Refused first, the secret is answered now.
+    const answered = await pending;
+    expect(answered.body.data!.createOctopusApiKey).toEqual({ secret: expect.stringMatching(/^API-/), apiKey: { owner: null } });
+    expect(answered.body.errors).toEqual([expect.objectContaining({ path: ['createOctopusApiKey', 'apiKey', 'owner'], extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) })]);
+    expect(answered.body.errors![0]!.message).toMatch(/already holds a new key's secret/);
+    list.release();
+    await read;
+    expect(t.counts()['GET /api/users/{userId}']).toBeUndefined();
   });
 });
 

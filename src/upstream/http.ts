@@ -84,9 +84,10 @@ export interface UpstreamRequest {
   /** Called for every attempt of this request (request-scoped logging). */
   observer?: UpstreamObserver;
   /**
-   * Asked once a connection is free, just before the request is sent; throws when it must not be
-   * sent any more. A create waits here while every connection is busy, and its client may leave,
-   * or shutdown begin, meanwhile: a key made then has a secret no one can receive.
+   * Asked before the request waits for a connection, and again once one is free, just before it
+   * is sent; throws when it must not be sent any more. A create waits while every connection is
+   * busy, and its client may leave, or shutdown begin, meanwhile: a key made then has a secret no
+   * one can receive.
    */
   beforeSend?: () => void;
   /**
@@ -330,6 +331,10 @@ export class UpstreamHttp {
   private async attempt(req: UpstreamRequest, attempt: number): Promise<UpstreamResponse> {
     const queued = performance.now();
     const queueTimeoutMs = this.within(req, this.options.queueTimeoutMs ?? this.options.timeoutMs);
+    // Asked before the wait as well as after it: a call refused now (shutdown has begun and its
+    // request holds a new secret) must not first wait up to a timeout for a connection, holding
+    // that answer back past the grace period.
+    this.mayBeSent(req, queued, attempt);
     if (!(await this.slots.acquire(queueTimeoutMs, req.completesCreate))) {
       const failure = new UpstreamError(
         this.provider,
@@ -343,10 +348,9 @@ export class UpstreamHttp {
       throw failure;
     }
     try {
-      req.beforeSend?.();
+      this.mayBeSent(req, queued, attempt); // again: the client may have left, or shutdown begun, meanwhile
     } catch (refusal) {
       this.slots.release();
-      this.report(req, { code: 'SERVICE_UNAVAILABLE', durationMs: performance.now() - queued, attempt }); // not sent, like a queue timeout
       throw refusal;
     }
     // From here on the time is the provider's.
@@ -362,6 +366,16 @@ export class UpstreamHttp {
       throw failure;
     } finally {
       this.slots.release();
+    }
+  }
+
+  /** Throws the request's refusal (`beforeSend`), reported as a call not sent, like a queue timeout. */
+  private mayBeSent(req: UpstreamRequest, queued: number, attempt: number): void {
+    try {
+      req.beforeSend?.();
+    } catch (refusal) {
+      this.report(req, { code: 'SERVICE_UNAVAILABLE', durationMs: performance.now() - queued, attempt });
+      throw refusal;
     }
   }
 
