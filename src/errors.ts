@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { DEFAULT_ACCOUNT, providerNames, type ErrorCode, type Provider } from './domain.js';
 import { UpstreamError } from './upstream/errors.js';
 import { StoreError } from './store/errors.js';
+import { cutSecrets } from './secret-shapes.js';
 import { CallBudgetExceeded } from './upstream/loaders.js';
 import { HeavyWorkRefused } from './upstream/shared-lists.js';
 
@@ -115,6 +116,7 @@ export function limitToGraphQLError(error: unknown): GraphQLError | undefined {
  * anything else (a bug) is masked so no internal message or stack reaches a client.
  */
 export function maskError(error: unknown, fallbackMessage: string): Error {
+  if (error instanceof GraphQLError) withoutSecrets(error);
   const original = error instanceof GraphQLError ? (error.originalError ?? undefined) : error;
   if (original instanceof UpstreamError) {
     return upstreamToGraphQLError(original, error instanceof GraphQLError ? error : undefined);
@@ -125,6 +127,17 @@ export function maskError(error: unknown, fallbackMessage: string): Error {
     path: error instanceof GraphQLError ? error.path : undefined,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   });
+}
+
+/**
+ * Cuts from an error's message, in place, every run shaped like a secret: GraphQL's own messages
+ * echo the value a client sent (a variable of the wrong type, a literal where a number goes), so a
+ * secret pasted into the wrong place would come back in the error, which proxies and APM tools
+ * record. In place, as withCode does: yoga takes a replaced error for an unexpected one.
+ */
+export function withoutSecrets(error: GraphQLError): void {
+  const message = cutSecrets(error.message, '[redacted]');
+  if (message !== error.message) error.message = message;
 }
 
 const CODE_FOR_HTTP_STATUS: Record<number, string> = {

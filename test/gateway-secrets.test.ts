@@ -227,3 +227,28 @@ describe('a create answered with its secret but an id of another shape', () => {
     expect(t.counts()).not.toHaveProperty('POST /api/users/{userId}/apikeys');
   });
 });
+
+describe('a secret sent where it does not belong', () => {
+  const OCTOPUS = 'API-ABCDEFGHIJKLMNOPQRSTUVWXYZ12';
+  const HYPERSTACK = '3f1c9a52-7b4e-4d21-9c8a-0e5f6d7c8b9a';
+  const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjbGllbnQtYSJ9.c2lnbmF0dXJlLWJ5dGVz';
+  // GraphQL's own messages echo the value a client sent; each of these would carry it back.
+  const cases: [string, string, Record<string, unknown> | undefined, string][] = [
+    ['a variable with a field the input lacks', 'mutation($v: RevokeLeakedSecretInput!) { revokeLeakedSecret(input: $v) { provider } }', { v: { secret: OCTOPUS, x: 1 } }, 'BAD_USER_INPUT'],
+    ['a variable of the wrong type', 'query($f: Int) { apiKeys(first: $f) { totalCount } }', { f: HYPERSTACK }, 'BAD_USER_INPUT'],
+    ['a literal of the wrong type', `{ apiKeys(first: "${JWT}") { totalCount } }`, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a literal for an enum', `{ apiKeys(orderBy: { field: "${OCTOPUS}", direction: ASC }) { totalCount } }`, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a string where a field name goes', `{ "${HYPERSTACK}" }`, undefined, 'GRAPHQL_PARSE_FAILED'],
+  ];
+
+  it.each(cases)('is not echoed in the error for %s', async (_, query, variables, code) => {
+    const t = await gateway();
+    t.resetCounts();
+    const response = await t.query(query, variables);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe(code);
+    const body = JSON.stringify(response.body);
+    for (const secret of [OCTOPUS, HYPERSTACK, JWT]) expect(body).not.toContain(secret);
+    expect(body).toContain('[redacted]');
+    expect(t.counts()).toEqual({});
+  });
+});

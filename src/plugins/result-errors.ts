@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../context.js';
-import { limitToGraphQLError, upstreamToGraphQLError, withCode } from '../errors.js';
+import { limitToGraphQLError, upstreamToGraphQLError, withCode, withoutSecrets } from '../errors.js';
 import { UpstreamError } from '../upstream/errors.js';
 
 /**
@@ -15,9 +15,16 @@ import { UpstreamError } from '../upstream/errors.js';
  *   "…; Expected type DateTime." and holds the reason (a missing zone, say) only as the cause;
  * - errors of fields that still answered (one provider down, the other's keys shown) are appended:
  *   graphql-js only records an error when a resolver throws, which would drop the data.
+ * Validation's errors never reach yoga's maskError, which cuts secrets from every other message:
+ * they echo literals too ("Int cannot represent non-integer value: …"), so they are cut here.
  */
 export function useResultErrors(): Plugin {
   return {
+    onValidate() {
+      return ({ result }) => {
+        for (const error of result) withoutSecrets(error);
+      };
+    },
     onExecute() {
       return {
         onExecuteDone({ args, result, setResult }) {
