@@ -301,6 +301,17 @@ describe('UpstreamHttp', () => {
     expect(JSON.stringify(calls)).not.toContain(Object.values(sim.credentials)[0]);
   });
 
+  it("reads a JSON body that starts with a byte-order mark: a create's answer holds the only copy of its secret", async () => {
+    const secret = 'API-BOMSECRET0000000000000000';
+    const provider = await startRawProvider(({ res }) => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(`\uFEFF${JSON.stringify({ Id: 'apikeys-x', UserId: 'Users-1', Purpose: 'p', ApiKey: secret, Created: new Date().toISOString(), Expires: null })}`);
+    });
+    onTestFinished(() => provider.close());
+    const created = await new OctopusClient(http({}, provider), 'default', 'API-CREDENTIAL000000000000000').createKey({ userId: 'Users-1', purpose: 'p', expires: undefined });
+    expect(created).toMatchObject({ secret });
+  });
+
   it('follows only links that stay below its own base URL', () => {
     const pool = http();
     expect(pool.pathBelowBase('/api/users/Users-1/apikeys?skip=30&take=30')).toBe('/users/Users-1/apikeys?skip=30&take=30');

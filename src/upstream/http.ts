@@ -603,7 +603,9 @@ async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number)
 function parseJson(text: string): unknown {
   if (text.length === 0) return undefined;
   try {
-    return JSON.parse(text) as unknown;
+    // A byte-order mark may open a JSON text (RFC 8259 8.1 lets a parser ignore it; .NET servers
+    // such as Octopus can send one): JSON.parse refuses it, and a create's answer would be lost.
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as unknown;
   } catch {
     return undefined;
   }
