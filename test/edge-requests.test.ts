@@ -126,6 +126,45 @@ describe('input refused before any upstream call', () => {
     expect(errorLines().slice(before)).toEqual([]);
   });
 
+  describe('text that is not UTF-8 is refused, not read as U+FFFD and sent to the provider under a name nobody typed', () => {
+    const GENERATE = 'mutation { generateHyperstackApiKey(input: { name: "bad\u00ff-name" }) { secret } }';
+    /** The mutation with its "ÿ" (U+00FF: two bytes in UTF-8) as the single byte 0xFF, as Latin-1 would send it. */
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    const chunked = (bytes: Uint8Array) =>
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      });
+    const JSON_TYPE = { 'content-type': 'application/json', accept: 'application/json' };
+    const CSRF = { 'x-graphql-yoga-csrf': '1', accept: 'application/json' };
+    const cases: [string, string, RequestInit][] = [
+      ['a JSON body', '/graphql', { method: 'POST', headers: JSON_TYPE, body: latin1(JSON.stringify({ query: GENERATE })) }],
+      ['a JSON body sent chunked', '/graphql', { method: 'POST', headers: JSON_TYPE, body: chunked(latin1(JSON.stringify({ query: GENERATE }))), duplex: 'half' } as RequestInit],
+      ['an application/graphql body', '/graphql', { method: 'POST', headers: { ...CSRF, 'content-type': 'application/graphql' }, body: latin1(GENERATE) }],
+      ['a form body', '/graphql', { method: 'POST', headers: { ...CSRF, 'content-type': 'application/x-www-form-urlencoded' }, body: latin1(`query=${GENERATE}`) }],
+      ['a form body, percent-encoded', '/graphql', { method: 'POST', headers: { ...CSRF, 'content-type': 'application/x-www-form-urlencoded' }, body: `query=${encodeURIComponent(GENERATE).replace('%C3%BF', '%FF')}` }],
+      ['a GET', `/graphql?query=${encodeURIComponent('{ apiKeys(filter: { search: "bad\u00ff" }) { totalCount } }').replace('%C3%BF', '%FF')}`, { headers: CSRF }],
+    ];
+
+    it.each(cases)('%s: 400 BAD_REQUEST, no upstream call', async (_, path, init) => {
+      t.resetCounts();
+      const response = await t.gateway.yoga.fetch(`http://keygate.test${path}`, init);
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(body.errors).toEqual([{ message: expect.stringMatching(/not valid (percent-encoded )?UTF-8/), extensions: { code: 'BAD_REQUEST' } }]);
+      expect(t.counts()).toEqual({});
+    });
+
+    it('the same text in UTF-8 runs, a stray % in a GET included', async () => {
+      const get = await t.gateway.yoga.fetch(`http://keygate.test/graphql?query=${encodeURIComponent('{ apiKeys(filter: { search: "ÿ" }) { totalCount } }')}&x=100%`, { headers: CSRF });
+      expect(await get.json()).toEqual({ data: { apiKeys: { totalCount: 0 } } });
+      const post = await t.gateway.yoga.fetch('http://keygate.test/graphql', { method: 'POST', headers: JSON_TYPE, body: `\uFEFF${JSON.stringify({ query: '{ apiKeys(filter: { search: "ÿ" }) { totalCount } }' })}` });
+      expect(await post.json()).toEqual({ data: { apiKeys: { totalCount: 0 } } });
+    });
+  });
+
   it('a form-encoded POST sent chunked is held to the body limit too', async () => {
     const big = `query=${encodeURIComponent('{ viewer { policy { maxKeyAgeDays } } }')}&variables=${'x'.repeat(300_000)}`;
     const response = await t.gateway.yoga.fetch('http://keygate.test/graphql', {

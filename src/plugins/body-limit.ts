@@ -23,16 +23,17 @@ export function useBodyLimit(maxBytes: number): Plugin {
         return;
       }
       setRequestParser(async (req) => {
-        const text = await readLimited(req, maxBytes);
-        // Hand the bounded body to yoga's own parser for this content type.
-        return requestParser(new fetchAPI.Request(req.url, { method: 'POST', headers: req.headers, body: text }));
+        const body = await readLimited(req, maxBytes);
+        // Hand the bounded body to the parser set for this content type.
+        return requestParser(new fetchAPI.Request(req.url, { method: 'POST', headers: req.headers, body }));
       });
     },
   };
 }
 
-async function readLimited(request: Request, maxBytes: number): Promise<string> {
-  if (!request.body) return '';
+/** The body's bytes, as sent: decoding is the parser's (strict UTF-8, request-body.ts). */
+async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -46,5 +47,7 @@ async function readLimited(request: Request, maxBytes: number): Promise<string> 
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = new Uint8Array(size);
+  chunks.reduce((offset, chunk) => (body.set(chunk, offset), offset + chunk.byteLength), 0);
+  return body;
 }

@@ -36,6 +36,10 @@ export function useRequestBody(): Plugin {
       const header = request.headers.get('content-type')?.split(',')[0] ?? '';
       const type = header.split(';')[0]!.trim().toLowerCase();
       if (JSON_TYPES.includes(type)) return setRequestParser(readJson);
+      // yoga's own parser for a GraphQL document as the body, but strict about its encoding.
+      if (type === 'application/graphql' && (header === type || header.startsWith(`${type};`))) {
+        return setRequestParser(async (body) => ({ query: await readUtf8(body) }));
+      }
       const sendJson = `Send Content-Type: application/json, with the operation as a JSON body ({"query": "…"})`;
       if (!request.headers.has(CSRF_HEADER) && (type === '' || SIMPLE_TYPES.includes(type))) {
         throw unsupported(`${sendJson}${type ? `, not ${type}` : ''}. With curl: -H 'Content-Type: application/json'.`);
@@ -48,12 +52,28 @@ export function useRequestBody(): Plugin {
   };
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The text of a request body, which must be UTF-8 (RFC 8259 for JSON; yoga reads every other kind
+ * as UTF-8 too). Decoding leniently would turn bytes that are not into U+FFFD, and a key would be
+ * made at the provider under a name nobody typed.
+ */
+export async function readUtf8(request: Request): Promise<string> {
+  const bytes = await request.arrayBuffer(); // the body limit's 413 is thrown from here
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw badBody('The request body is not valid UTF-8.');
+  }
+}
+
 async function readJson(request: Request): Promise<GraphQLParams> {
+  const text = await readUtf8(request);
   let body: unknown;
   try {
-    body = await request.json();
-  } catch (error) {
-    if (error instanceof GraphQLError) throw error; // the body limit's 413
+    body = JSON.parse(text);
+  } catch {
     throw badBody('POST body sent invalid JSON.');
   }
   if (typeof body !== 'object' || body === null) throw badBody(`POST body is expected to be object but received ${body === null ? 'null' : typeof body}`);

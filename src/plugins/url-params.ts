@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { readUtf8 } from './request-body.js';
 
 /**
  * A GET's URL and a form-encoded POST body carry `variables` and `extensions` as JSON inside URL
@@ -15,9 +16,9 @@ export function useUrlParams(): Plugin {
       if (requestParser === undefined) return; // yoga took no parser: its own refusal stands
       if (request.method === 'GET') {
         // As yoga does: everything after the first `?` (a `#` that reaches here is read as data).
-        setRequestParser(() => fromParams(new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1)), 'of the URL'));
+        setRequestParser(() => fromParams(request.url.slice(request.url.indexOf('?') + 1), 'of the URL'));
       } else if (request.method === 'POST' && isForm(request.headers.get('content-type'))) {
-        setRequestParser(async (form) => fromParams(new URLSearchParams(await form.text()), 'of the form body'));
+        setRequestParser(async (form) => fromParams(await readUtf8(form), 'of the form body'));
       }
     },
   };
@@ -30,7 +31,17 @@ const isForm = (header: string | null): boolean => {
 };
 
 /** The parameters yoga reads, and `documentId`, which trusted-documents mode takes from a GET too. */
-function fromParams(params: URLSearchParams, where: string): GraphQLParams & { documentId?: string } {
+function fromParams(encoded: string, where: string): GraphQLParams & { documentId?: string } {
+  const params = new URLSearchParams(encoded);
+  // URLSearchParams decodes a percent-encoded byte that is not UTF-8 (%FF) as U+FFFD;
+  // decodeURIComponent refuses it, so a mangled value never reaches a resolver (request-body.ts).
+  for (const part of encoded.split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' ').replace(/%(?![0-9a-f]{2})/gi, '%25')); // a stray % stays a %, as URLSearchParams reads it
+    } catch {
+      throw new GraphQLError(`The parameters ${where} are not valid percent-encoded UTF-8.`, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+    }
+  }
   return {
     operationName: params.get('operationName') || undefined,
     query: params.get('query') || undefined,
