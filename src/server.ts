@@ -1,6 +1,7 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { STATUS_CODES, createServer, maxHeaderSize, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Gateway } from './gateway.js';
 import { parseHost } from './plugins/allowed-hosts.js';
 
@@ -46,7 +47,32 @@ export function createHttpServer(gateway: Gateway, timeouts: Partial<ServerTimeo
     },
   );
   server.keepAliveTimeout = t.keepAliveMs;
+  server.on('clientError', answerUnreadable);
   return server;
+}
+
+/**
+ * A request Node's HTTP parser refuses (headers past its size limit, a control character in a
+ * header, a length given twice) never reaches yoga. Node would answer a bare status with no body;
+ * this says what was wrong, as `malformedRequest` does. Only on a connection that has written
+ * nothing yet, as Node's own answer: a response under way must not be cut into.
+ */
+function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, `The request headers are larger than keygate reads (${maxHeaderSize} bytes in all): send shorter ones.\n`]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request took too long to arrive.\n']
+        : [400, 'keygate could not read this HTTP request: check its request line and headers (one Content-Length or Transfer-Encoding, no control characters).\n'];
+  socket.write(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\nx-content-type-options: nosniff\r\n` +
+      `content-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`,
+  );
+  socket.destroy(); // as Node does: a client that reads nothing (slowloris) must not keep the socket
 }
 
 /** Listens, and tells the gateway the port (PORT=0 picks one only now). */

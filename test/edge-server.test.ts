@@ -117,3 +117,30 @@ describe('clients that leave mid-request', () => {
     expect((await logged.query('{ __typename }')).body.data).toEqual({ __typename: 'Query' });
   });
 });
+
+describe('requests Node cannot parse', () => {
+  /** Sends raw bytes on a connection of its own and returns all the server wrote before it closed. */
+  async function exchange(port: number, bytes: string): Promise<string> {
+    const socket = connect(port, '127.0.0.1');
+    onTestFinished(() => void socket.destroy());
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.write(bytes);
+    await once(socket, 'close');
+    return received;
+  }
+
+  it.each([
+    ['headers past the size limit', (host: string) => `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /larger than keygate reads/],
+    ['a control character in a header', (host: string) => `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nX-A: a\x01b\r\n\r\n`, 400, /could not read this HTTP request/],
+    ['Content-Length and Transfer-Encoding together', (host: string) => `POST /graphql HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}`, 400, /could not read this HTTP request/],
+  ])('%s: a status with a sentence that says what to fix, and the server goes on', async (_, request, status, message) => {
+    const { port } = await serve({});
+    const answer = await exchange(port, request(`127.0.0.1:${port}`));
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(answer).toMatch(/\r\ncontent-type: text\/plain; charset=utf-8\r\n/);
+    expect(answer.split('\r\n\r\n')[1]).toMatch(message);
+    expect(await exchange(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
