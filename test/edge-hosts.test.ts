@@ -138,14 +138,20 @@ describe('checkHost, the one implementation of the rule', () => {
   });
 
   it('the loopback names need the listening port (port 80 may be left out), whatever ALLOWED_HOSTS says', () => {
-    expect(verdicts(policy('keygate.test', 4000), ['localhost:4000', '127.0.0.1:4000', '[::1]:4000', 'localhost', '127.0.0.2:4000', '[::1]:4001'])).toEqual({
+    expect(verdicts(policy('keygate.test', 4000), ['localhost:4000', '127.0.0.1:4000', '[::1]:4000', 'localhost', '127.0.0.2:4001', '[::1]:4001', '127.1:4000', '[::ffff:127.0.0.1]:4000'])).toEqual({
       'localhost:4000': true,
       '127.0.0.1:4000': true,
       '[::1]:4000': true,
       localhost: false,
-      '127.0.0.2:4000': false,
+      '127.0.0.2:4001': false,
       '[::1]:4001': false,
+      '127.1:4000': false,
+      '[::ffff:127.0.0.1]:4000': false,
     });
+    // Any loopback address HOST may name without ALLOWED_HOSTS: the URL keygate prints is answered.
+    const host = '127.0.0.2';
+    const config = loadConfig({ HOST: host, PORT: '4000' });
+    expect(checkHost(`${host}:4000`, { allowed: config.allowedHosts, port: config.port }).allowed).toBe(true);
     expect(checkHost('localhost', policy('keygate.test', 80)).allowed).toBe(true);
   });
 

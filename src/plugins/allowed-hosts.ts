@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { AllowedHost, Config } from '../config.js';
+import { isLoopback, type AllowedHost, type Config } from '../config.js';
 
 /** What a request's Host is checked against: ALLOWED_HOSTS, and the port the gateway listens on. */
 export interface HostPolicy {
@@ -10,7 +10,6 @@ export interface HostPolicy {
 
 export type HostVerdict = { allowed: true } | { allowed: false; status: 400 | 421; message: string };
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 /**
  * A Host header as keygate accepts it: a name (underscores allowed, as container names have them),
  * an IPv4 address or a bracketed IPv6 address, and an optional port. Nothing that could carry a
@@ -45,7 +44,8 @@ export function checkHost(host: string | null, policy: HostPolicy): HostVerdict 
   const parsed = parseHost(host);
   if (!parsed) return { allowed: false, status: 400, message: 'Send a Host header naming the gateway, such as Host: localhost:4000.\n' };
   const { name, port } = parsed;
-  if (LOOPBACK_NAMES.has(name) && (port ?? 80) === policy.port) return { allowed: true };
+  // Every loopback name HOST may be (config.ts lets 127.0.0.2 listen without ALLOWED_HOSTS), so the URL keygate prints is answered.
+  if (isLoopback(name) && (port ?? 80) === policy.port) return { allowed: true };
   for (const entry of policy.allowed) {
     const named = name === entry.name || (entry.subdomains && name.endsWith(`.${entry.name}`));
     if (named && (entry.port === undefined || entry.port === port)) return { allowed: true };
