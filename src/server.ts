@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { STATUS_CODES, createServer, maxHeaderSize, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Gateway } from './gateway.js';
 import { parseHost } from './plugins/allowed-hosts.js';
@@ -33,9 +33,13 @@ export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = {
  */
 export function createHttpServer(gateway: Gateway, timeouts: Partial<ServerTimeouts> = {}): Server {
   const t = { ...SERVER_TIMEOUTS, ...timeouts };
+  /** The response each connection is writing now, for answerUnreadable. */
+  const responding = new WeakMap<Duplex, ServerResponse>();
   const server = createServer(
     { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: t.checkIntervalMs },
     (req, res) => {
+      responding.set(req.socket, res);
+      res.once('finish', () => responding.get(req.socket) === res && responding.delete(req.socket));
       const problem = malformedRequest(req);
       if (problem) {
         res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', connection: 'close' });
@@ -47,32 +51,40 @@ export function createHttpServer(gateway: Gateway, timeouts: Partial<ServerTimeo
     },
   );
   server.keepAliveTimeout = t.keepAliveMs;
-  server.on('clientError', answerUnreadable);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerUnreadable(error, socket, responding.get(socket)));
   return server;
 }
 
 /**
  * A request Node's HTTP parser refuses (headers past its size limit, a control character in a
  * header, a length given twice) never reaches yoga. Node would answer a bare status with no body;
- * this says what was wrong, as `malformedRequest` does. Only on a connection that has written
- * nothing yet, as Node's own answer: a response under way must not be cut into.
+ * this says what was wrong, as `malformedRequest` does, with Node's statuses. Not when the
+ * connection's current response has begun (`current`), as Node does: that must not be cut into.
  */
-function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
+function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex, current: ServerResponse | undefined): void {
+  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
     socket.destroy();
     return;
   }
-  const [status, message] =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, `The request headers are larger than keygate reads (${maxHeaderSize} bytes in all): send shorter ones.\n`]
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'The request took too long to arrive.\n']
-        : [400, 'keygate could not read this HTTP request: check its request line and headers (one Content-Length or Transfer-Encoding, no control characters).\n'];
+  const [status, message] = unreadable(error.code);
   socket.write(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\nx-content-type-options: nosniff\r\n` +
       `content-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`,
   );
   socket.destroy(); // as Node does: a client that reads nothing (slowloris) must not keep the socket
+}
+
+function unreadable(code: string | undefined): [number, string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, `The request headers are larger than keygate reads (${maxHeaderSize} bytes in all): send shorter ones.\n`];
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return [413, 'The chunk extensions of the request body are too large: send the body without them.\n'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'The request took too long to arrive.\n'];
+    default:
+      return [400, 'keygate could not read this HTTP request: check its request line and headers (one Content-Length or Transfer-Encoding, no control characters).\n'];
+  }
 }
 
 /** Listens, and tells the gateway the port (PORT=0 picks one only now). */

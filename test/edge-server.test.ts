@@ -143,4 +143,17 @@ describe('requests Node cannot parse', () => {
     expect(answer.split('\r\n\r\n')[1]).toMatch(message);
     expect(await exchange(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 /);
   });
+
+  it('on a kept-alive connection whose earlier request was answered, the bad one is answered too', async () => {
+    const { port, open } = await serve({});
+    const { socket } = await open();
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    await until(() => /^HTTP\/1\.1 200 [\s\S]*\r\n\r\n\S/.test(received), 'the first answer');
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-A: a\x01b\r\n\r\n`);
+    await once(socket, 'close');
+    expect(received).toMatch(/\r\nHTTP\/1\.1 400 [\s\S]*could not read this HTTP request/);
+  });
 });
